@@ -1,0 +1,25 @@
+-- fhirgate control-plane registry, SQLite (the embedded demo). Same tables and rules as
+-- registry.sql; SQLite compares TEXT with BINARY collation by default, so client_id is exact.
+
+CREATE TABLE IF NOT EXISTS fhirgate_tenants (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  client_id     TEXT NOT NULL UNIQUE,
+  display_name  TEXT NOT NULL DEFAULT '',
+  db_type       TEXT NOT NULL CHECK (db_type IN ('mysql', 'sqlite')),
+  db_url_sealed TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE IF NOT EXISTS fhirgate_mappings (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id   INTEGER NOT NULL REFERENCES fhirgate_tenants (id) ON DELETE CASCADE,
+  version     INTEGER NOT NULL,
+  document    TEXT NOT NULL CHECK (json_valid(document)),
+  is_active   INTEGER NULL CHECK (is_active IS NULL OR is_active = 1),
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  created_by  TEXT NULL,
+  UNIQUE (tenant_id, version),
+  UNIQUE (tenant_id, is_active)
+);

@@ -1,0 +1,333 @@
+import type { Connection, ConnectionOptions, ExecuteValues } from 'mysql2';
+import mysql from 'mysql2';
+import type { ConnectionBudget, IdleConnectionSource } from './connection-budget.js';
+import { MYSQL_DIALECT, type Row, type SqlStatement } from './dialect.js';
+import {
+  DatabaseError,
+  type DatabaseStats,
+  type TenantDatabase,
+  toDatabaseError,
+} from './tenant-database.js';
+
+/** Where to connect. Built by our own URL parser; mysql2 never sees a URL string. */
+export interface MysqlTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+export interface MysqlDatabaseOptions {
+  /** Connections this tenant may hold. @default 10 */
+  readonly connectionLimit: number;
+  /** Statements that may wait for a connection; more fail at once with `DB_BUSY`. @default 20 */
+  readonly queueLimit: number;
+  /** Handshake budget; mysql2's default is 10 s. @default 3000 */
+  readonly connectTimeoutMs: number;
+  /** Client-side budget per statement; the connection is destroyed when it fires. @default 5000 */
+  readonly queryTimeoutMs: number;
+  /** An idle connection older than this is closed by {@link MysqlDatabase.reapIdle}. @default 60000 */
+  readonly connectionIdleMs: number;
+  /** A connection idle longer than this is pinged before it is used. @default 30000 */
+  readonly validateAfterIdleMs: number;
+  /** The process-wide connection cap; absent for the registry's own pool. */
+  readonly budget?: ConnectionBudget;
+}
+
+interface PooledConnection {
+  readonly conn: Connection;
+  idleSince: number;
+  dead: boolean;
+}
+
+interface Waiter {
+  resolve(c: PooledConnection): void;
+  reject(err: unknown): void;
+}
+
+/** A MySQL/MariaDB pool with the bounds mysql2's own pool lacks; see {@link MysqlDatabaseOptions}. */
+export interface MysqlDatabase extends TenantDatabase {
+  /** Closes idle connections older than `connectionIdleMs`. Called by the pool manager's sweep. */
+  reapIdle(now: number): void;
+}
+
+export function createMysqlDatabase(
+  target: MysqlTarget,
+  options: MysqlDatabaseOptions,
+): MysqlDatabase {
+  const connectionOptions: ConnectionOptions = {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    connectTimeout: options.connectTimeoutMs,
+    // DATE/DATETIME arrive as text, so zero dates and legacy values reach the transforms intact.
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    multipleStatements: false,
+    enableKeepAlive: true,
+    keepAliveInitialDelay: 10_000,
+    maxPreparedStatements: 256,
+    charset: 'UTF8MB4_UNICODE_CI',
+  };
+  const idle: PooledConnection[] = [];
+  const waiters: Waiter[] = [];
+  let open = 0;
+  let inUse = 0;
+  let inFlight = 0;
+  let lastActive = Date.now();
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  let resolveDrained: (() => void) | undefined;
+
+  const idleSource: IdleConnectionSource = {
+    oldestIdleSince: () => idle[0]?.idleSince,
+    closeOldestIdle: () => {
+      const victim = idle.shift();
+      if (victim === undefined) {
+        return false;
+      }
+      destroy(victim);
+      return true;
+    },
+  };
+  options.budget?.register(idleSource);
+
+  function destroy(pc: PooledConnection): void {
+    if (pc.dead) {
+      return;
+    }
+    pc.dead = true;
+    const i = idle.indexOf(pc);
+    if (i >= 0) {
+      idle.splice(i, 1);
+    }
+    pc.conn.destroy();
+    open--;
+    options.budget?.release();
+    // A permit came back: a queued statement may now open a connection of its own.
+    if (waiters.length > 0 && !closing) {
+      void openFor(waiters.shift() as Waiter);
+    }
+  }
+
+  function connect(): Promise<PooledConnection> {
+    return new Promise((resolve, reject) => {
+      const conn = mysql.createConnection(connectionOptions);
+      const pc: PooledConnection = { conn, idleSince: Date.now(), dead: false };
+      let settled = false;
+      // Without a listener an error on an idle socket would crash the process.
+      conn.on('error', (err: unknown) => {
+        if (!settled) {
+          settled = true;
+          conn.destroy();
+          reject(err);
+          return;
+        }
+        markDead(pc);
+      });
+      conn.connect((err) => {
+        if (settled) {
+          return;
+        }
+        settled = true;
+        if (err) {
+          conn.destroy();
+          reject(err);
+        } else {
+          resolve(pc);
+        }
+      });
+    });
+  }
+
+  function markDead(pc: PooledConnection): void {
+    if (!pc.dead) {
+      destroy(pc);
+    }
+  }
+
+  async function openFor(waiter: Waiter): Promise<void> {
+    open++;
+    try {
+      await options.budget?.acquire();
+    } catch (err) {
+      open--;
+      waiter.reject(err);
+      return;
+    }
+    try {
+      const pc = await connect();
+      inUse++;
+      waiter.resolve(pc);
+    } catch (err) {
+      open--;
+      options.budget?.release();
+      waiter.reject(err);
+    }
+  }
+
+  function ping(pc: PooledConnection): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), options.connectTimeoutMs);
+      pc.conn.ping((err) => {
+        clearTimeout(timer);
+        resolve(!err);
+      });
+    });
+  }
+
+  async function acquire(): Promise<PooledConnection> {
+    for (;;) {
+      const pc = idle.pop();
+      if (pc === undefined) {
+        break;
+      }
+      inUse++;
+      if (Date.now() - pc.idleSince < options.validateAfterIdleMs || (await ping(pc))) {
+        return pc;
+      }
+      inUse--;
+      destroy(pc);
+    }
+    return new Promise<PooledConnection>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      if (open < options.connectionLimit) {
+        void openFor(waiter);
+      } else if (waiters.length < options.queueLimit) {
+        waiters.push(waiter);
+      } else {
+        reject(
+          new DatabaseError('DB_BUSY', 'connection queue is full', {
+            infrastructure: false,
+          }),
+        );
+      }
+    });
+  }
+
+  function release(pc: PooledConnection): void {
+    inUse--;
+    if (pc.dead) {
+      return;
+    }
+    const waiter = waiters.shift();
+    if (waiter !== undefined) {
+      inUse++;
+      waiter.resolve(pc);
+      return;
+    }
+    // Another tenant waits for a permit of the global cap: an idle connection here is worth less.
+    if (closing || (options.budget?.waiting ?? 0) > 0) {
+      destroy(pc);
+      return;
+    }
+    pc.idleSince = Date.now();
+    idle.push(pc);
+  }
+
+  function run(
+    pc: PooledConnection,
+    statement: SqlStatement,
+    signal?: AbortSignal,
+  ): Promise<Row[]> {
+    return new Promise((resolve, reject) => {
+      // A destroyed connection may never call back: settle on abort ourselves.
+      const onAbort = () => {
+        destroy(pc);
+        reject(new DatabaseError('DB_TIMEOUT', 'statement cancelled', { infrastructure: true }));
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      pc.conn.execute(
+        { sql: statement.sql, timeout: options.queryTimeoutMs },
+        statement.params as ExecuteValues[],
+        (err, rows) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err) {
+            reject(err);
+          } else {
+            resolve(rows as Row[]);
+          }
+        },
+      );
+    });
+  }
+
+  function finishIfDrained(): void {
+    if (closing && inFlight === 0 && resolveDrained !== undefined) {
+      const done = resolveDrained;
+      resolveDrained = undefined;
+      for (const pc of [...idle]) {
+        destroy(pc);
+      }
+      options.budget?.unregister(idleSource);
+      done();
+    }
+  }
+
+  return {
+    dialect: MYSQL_DIALECT,
+    async query(statement, queryOptions) {
+      if (closing) {
+        throw new DatabaseError('DB_CLOSED', 'database pool is closed', { infrastructure: false });
+      }
+      inFlight++;
+      lastActive = Date.now();
+      let pc: PooledConnection | undefined;
+      try {
+        pc = await acquire();
+        return await run(pc, statement, queryOptions?.signal);
+      } catch (err) {
+        const dbErr = toDatabaseError(err);
+        // After a timeout or a network error the connection's protocol state is unknown.
+        if (pc !== undefined && dbErr.infrastructure) {
+          destroy(pc);
+        }
+        throw dbErr;
+      } finally {
+        if (pc !== undefined) {
+          release(pc);
+        }
+        inFlight--;
+        lastActive = Date.now();
+        finishIfDrained();
+      }
+    },
+    stats(): DatabaseStats {
+      return { open, inUse, idle: idle.length, queued: waiters.length, inFlight };
+    },
+    lastActiveAt() {
+      return inFlight > 0 ? Date.now() : lastActive;
+    },
+    reapIdle(now) {
+      for (const pc of [...idle]) {
+        if (now - pc.idleSince >= options.connectionIdleMs) {
+          destroy(pc);
+        }
+      }
+    },
+    close() {
+      if (closed !== undefined) {
+        return closed;
+      }
+      closing = true;
+      for (const w of waiters.splice(0)) {
+        w.reject(
+          new DatabaseError('DB_CLOSED', 'database pool is closed', { infrastructure: false }),
+        );
+      }
+      closed = new Promise<void>((resolve) => {
+        resolveDrained = resolve;
+        finishIfDrained();
+      });
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import type { Dialect, Row, SqlStatement } from './dialect.js';
+
+/** Counters a pool reports for metrics, `tenantStatus` and tests. */
+export interface DatabaseStats {
+  /** Connections open or opening. */
+  readonly open: number;
+  /** Connections lent to a running statement. */
+  readonly inUse: number;
+  /** Idle connections kept for reuse. */
+  readonly idle: number;
+  /** Statements waiting for a connection. */
+  readonly queued: number;
+  /** Statements started and not yet finished (running or queued). */
+  readonly inFlight: number;
+}
+
+/**
+ * One tenant's database, as the rest of fhirgate sees it: statements in, rows out. The
+ * implementation owns its connections, its bounded queue and its timeouts.
+ */
+export interface TenantDatabase {
+  readonly dialect: Dialect;
+  query(statement: SqlStatement, options?: { signal?: AbortSignal }): Promise<Row[]>;
+  stats(): DatabaseStats;
+  /** Idle since (ms since epoch); `Date.now()` while anything is in flight. */
+  lastActiveAt(): number;
+  /**
+   * Stops taking statements once nothing is in flight, then closes every connection. Statements
+   * already running finish first; statements still queued fail.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * A failure of the database layer with a stable code. Its message is fixed text: mysql2's own
+ * messages quote values and must never reach a log or a client.
+ */
+export class DatabaseError extends Error {
+  override readonly name = 'DatabaseError';
+  /** Our messages are fixed text, safe to log. */
+  readonly safeMessage = true;
+  readonly code: DatabaseErrorCode;
+  /** The driver's error code (`ECONNREFUSED`, `ER_NO_SUCH_TABLE`), when there is one. */
+  readonly driverCode: string | undefined;
+  /** True when the failure is the server's or the network's fault, not the statement's. */
+  readonly infrastructure: boolean;
+
+  constructor(
+    code: DatabaseErrorCode,
+    message: string,
+    options: { driverCode?: string; infrastructure: boolean },
+  ) {
+    super(message);
+    this.code = code;
+    this.driverCode = options.driverCode;
+    this.infrastructure = options.infrastructure;
+  }
+}
+
+export type DatabaseErrorCode =
+  /** The server refused, timed out or dropped the connection. */
+  | 'DB_UNAVAILABLE'
+  /** The statement ran out of time. */
+  | 'DB_TIMEOUT'
+  /** Every connection is busy and the queue is full. */
+  | 'DB_BUSY'
+  /** The pool is closing or closed. */
+  | 'DB_CLOSED'
+  /** The server rejected the statement (unknown column, permission...). */
+  | 'DB_STATEMENT_FAILED';
+
+const INFRA_CODES = new Set([
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'HANDSHAKE_NO_SSL_SUPPORT',
+  'SQLITE_CANTOPEN',
+  'SQLITE_BUSY',
+]);
+
+/** Turns a driver error into a {@link DatabaseError}, keeping only its code. */
+export function toDatabaseError(err: unknown): DatabaseError {
+  if (err instanceof DatabaseError) {
+    return err;
+  }
+  const driverCode =
+    typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+      ? (err as { code: string }).code
+      : undefined;
+  if (driverCode === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+    return new DatabaseError('DB_TIMEOUT', 'statement timed out', {
+      driverCode,
+      infrastructure: true,
+    });
+  }
+  if (driverCode === 'ER_STATEMENT_TIMEOUT' || driverCode === 'ER_QUERY_TIMEOUT') {
+    return new DatabaseError('DB_TIMEOUT', 'statement exceeded the server time limit', {
+      driverCode,
+      infrastructure: true,
+    });
+  }
+  if (
+    driverCode !== undefined &&
+    (INFRA_CODES.has(driverCode) || driverCode.startsWith('HANDSHAKE_'))
+  ) {
+    return new DatabaseError('DB_UNAVAILABLE', 'database unavailable', {
+      driverCode,
+      infrastructure: true,
+    });
+  }
+  return new DatabaseError('DB_STATEMENT_FAILED', 'statement failed', {
+    ...(driverCode === undefined ? {} : { driverCode }),
+    infrastructure: false,
+  });
+}

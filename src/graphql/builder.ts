@@ -1,0 +1,24 @@
+import SchemaBuilder from '@pothos/core';
+import type { GatewayContext } from '../context.js';
+
+/** FHIR JSON as the mapping engine produces it; the generated types read it with default resolvers. */
+export type FhirJson = Record<string, unknown>;
+
+export type GatewaySchemaTypes = {
+  Context: GatewayContext;
+  Scalars: { ID: { Input: string; Output: string } };
+  DefaultFieldNullability: true;
+};
+
+export type GatewayBuilder = PothosSchemaTypesBuilder;
+type PothosSchemaTypesBuilder = InstanceType<typeof SchemaBuilder<GatewaySchemaTypes>>;
+
+/**
+ * A fresh builder. The schema depends on which resource types are enabled, so each gateway builds
+ * its own instead of sharing a module-level one.
+ */
+export function createBuilder(): GatewayBuilder {
+  const builder = new SchemaBuilder<GatewaySchemaTypes>({});
+  builder.queryType({});
+  return builder;
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { type DestinationStream, type Logger, pino } from 'pino';
+
+/**
+ * The one pino root. Logs carry ids, counts, codes and durations, never rows, resources,
+ * variables, tokens, SQL values or database URLs. Redaction only matches keys, so the allowlist
+ * serializers below do the real work: an error keeps its class, code and errno, never `message`
+ * (mysql2 messages quote values), `sql`, `sqlMessage` or Node's `input` (a whole URL).
+ */
+export function createLogger(options: { level: string }, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: undefined,
+      redact: {
+        remove: true,
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'token',
+          'password',
+          'url',
+          'dbUrl',
+          'variables',
+          'row',
+          'resource',
+          '*.password',
+          '*.url',
+          '*.dbUrl',
+          '*.variables',
+          '*.token',
+        ],
+      },
+      serializers: { err: safeError, error: safeError },
+    },
+    destination,
+  );
+}
+
+/** Error fields that never hold data: the class name, library codes and our own reason. */
+export function safeError(err: unknown): Record<string, unknown> {
+  if (typeof err !== 'object' || err === null) {
+    return { type: typeof err };
+  }
+  const e = err as Record<string, unknown>;
+  const out: Record<string, unknown> = { type: err.constructor?.name ?? 'Object' };
+  for (const key of ['code', 'errno', 'sqlState', 'fatal', 'reason', 'part', 'syscall']) {
+    const v = e[key];
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+      out[key] = v;
+    }
+  }
+  // Our own invariant errors have fixed messages with no data; library messages may quote values.
+  if (e['safeMessage'] === true && typeof e['message'] === 'string') {
+    out['message'] = e['message'];
+  }
+  return out;
+}
+
+/** A stable, non-reversible label for a tenant in logs and metrics. */
+export function tenantHash(clientId: string): string {
+  return createHash('sha256').update(`fhirgate-tenant|${clientId}`).digest('hex').slice(0, 12);
+}

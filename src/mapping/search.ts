@@ -1,0 +1,416 @@
+import { type Dialect, escapeLike, type SqlValue } from '../db/dialect.js';
+import type { SearchParamDef } from '../fhir/definition-types.js';
+import type { SearchParamMapping } from './mapping-schema.js';
+import { MappingQueryError } from './mapping-query-error.js';
+import { type IdType, toIdParam } from './resource-id.js';
+import { joinFragments, MATCH_NOTHING, placeholders, type SqlFragment } from './sql-fragment.js';
+
+/**
+ * FHIR search parameters -> SQL conditions. Each mapped parameter is compiled once into a
+ * function from one query entry to a condition; the text comes from quoted identifiers and fixed
+ * keywords, every value is a bound `?`. Supported types in format version 1: string, token, date
+ * and `_id`.
+ */
+
+/** The FHIR modifiers the engine understands. */
+export type SearchModifier = 'exact' | 'contains' | 'missing';
+
+/** One parameter of a search: values of one entry are ORed, entries are ANDed. */
+export interface SearchParamQuery {
+  readonly code: string;
+  readonly modifier?: SearchModifier;
+  readonly values: readonly string[];
+}
+
+/** A whole search: different entries AND, values of one entry OR. */
+export type SearchQuery = ReadonlyArray<SearchParamQuery>;
+
+/** Most values one parameter entry may carry. */
+export const MAX_SEARCH_VALUES = 50;
+/** Longest value, in characters. */
+export const MAX_SEARCH_VALUE_LENGTH = 256;
+
+/** The search parameter types format version 1 supports. */
+export type SupportedSearchType = 'string' | 'token' | 'date';
+
+/** A compiled parameter. */
+export interface CompiledSearchParam {
+  readonly code: string;
+  /**
+   * The condition for one query entry, or `undefined` when every value is empty (FHIR servers
+   * ignore empty parameters). Throws {@link MappingQueryError} for values it cannot parse.
+   */
+  toSql(query: SearchParamQuery): SqlFragment | undefined;
+}
+
+/** A child table as the search sees it: name, foreign key and its filters on alias `c`. */
+export interface ChildTableSql {
+  readonly table: string;
+  readonly key: string;
+  readonly filters: SqlFragment | undefined;
+}
+
+/** What {@link compileSearchParam} needs to know about the resource. */
+export interface SearchContext {
+  readonly resourceType: string;
+  readonly dialect: Dialect;
+  readonly idColumn: string;
+  readonly idType: IdType;
+  /** `rows` elements of the resource by their FHIR path. */
+  readonly childTables: ReadonlyMap<string, ChildTableSql>;
+}
+
+/** How a compile problem of a search parameter is reported. */
+export type SearchProblemReporter = (problem: { column?: string; message: string }) => void;
+
+/** Wording that names a parameter only when its code is well-formed (it came from the caller). */
+function paramName(code: string): string {
+  return /^[_a-z][a-z0-9-]{0,63}$/.test(code) ? `Search parameter "${code}"` : 'A search parameter';
+}
+
+function badInput(code: string, what: string): MappingQueryError {
+  return new MappingQueryError('BAD_USER_INPUT', `${paramName(code)} ${what}.`, code);
+}
+
+/** Checks the size of an entry and drops empty values. */
+function usableValues(query: SearchParamQuery): string[] {
+  if (query.values.length > MAX_SEARCH_VALUES) {
+    throw badInput(query.code, 'has too many values');
+  }
+  const values: string[] = [];
+  for (const value of query.values) {
+    if (typeof value !== 'string') {
+      throw badInput(query.code, 'has a value that cannot be parsed');
+    }
+    if (value.length > MAX_SEARCH_VALUE_LENGTH) {
+      throw badInput(query.code, 'has a value that is too long');
+    }
+    if (value.trim() !== '') {
+      values.push(value);
+    }
+  }
+  return values;
+}
+
+/** `_id`: the resource's id column, keys checked like `loadByIds` does. */
+export function compileIdSearch(context: SearchContext): CompiledSearchParam {
+  const column = `t.${context.dialect.quoteId(context.idColumn)}`;
+  return {
+    code: '_id',
+    toSql(query) {
+      if (query.modifier !== undefined) {
+        throw badInput(query.code, `does not support the :${query.modifier} modifier`);
+      }
+      const values = usableValues(query);
+      if (values.length === 0) {
+        return undefined;
+      }
+      const params = [
+        ...new Set(values.map((v) => toIdParam(v.trim(), context.idType)).filter((v) => v !== undefined)),
+      ];
+      if (params.length === 0) {
+        return MATCH_NOTHING;
+      }
+      return { sql: `${column} IN (${placeholders(params.length)})`, params };
+    },
+  };
+}
+
+interface Target {
+  /** Qualified, quoted columns (`t."nom_pac"` or `c."numero"`). */
+  readonly columns: readonly string[];
+  /** Puts a condition on child rows into an `EXISTS` over the child table; identity otherwise. */
+  readonly wrap: (inner: SqlFragment) => SqlFragment;
+}
+
+function orOverColumns(columns: readonly string[], build: (column: string) => SqlFragment): SqlFragment {
+  return joinFragments(columns.map(build), 'OR');
+}
+
+/** The lowest date a real value can have; MySQL zero dates sort below it. */
+const LOWEST_DATE = '0001-01-01';
+
+const DATE_VALUE = /^(eq|ne|gt|lt|ge|le)?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/;
+
+interface DateRange {
+  readonly prefix: 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le';
+  readonly start: string;
+  /** Exclusive; undefined past year 9999. */
+  readonly end: string | undefined;
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+/** Parses `[prefix]YYYY[-MM[-DD]]` into a half-open range; `undefined` when it is not one. */
+export function parseDateValue(value: string): DateRange | undefined {
+  const m = DATE_VALUE.exec(value.trim());
+  if (m === null) {
+    return undefined;
+  }
+  const prefix = (m[1] ?? 'eq') as DateRange['prefix'];
+  const year = Number(m[2]);
+  const month = m[3] === undefined ? undefined : Number(m[3]);
+  const day = m[4] === undefined ? undefined : Number(m[4]);
+  if (year < 1 || (month !== undefined && (month < 1 || month > 12))) {
+    return undefined;
+  }
+  const iso = (d: Date) =>
+    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+  const utc = (y: number, mo: number, d: number) => {
+    const date = new Date(Date.UTC(2000, mo, d));
+    date.setUTCFullYear(y);
+    return date;
+  };
+  let startDate: Date;
+  let endDate: Date;
+  if (month === undefined) {
+    startDate = utc(year, 0, 1);
+    endDate = utc(year + 1, 0, 1);
+  } else if (day === undefined) {
+    startDate = utc(year, month - 1, 1);
+    endDate = utc(year, month, 1);
+  } else {
+    startDate = utc(year, month - 1, day);
+    if (startDate.getUTCDate() !== day) {
+      // 2023-02-30 rolled over into March: not a date.
+      return undefined;
+    }
+    endDate = utc(year, month - 1, day + 1);
+  }
+  return {
+    prefix,
+    start: iso(startDate),
+    end: endDate.getUTCFullYear() > 9999 ? undefined : iso(endDate),
+  };
+}
+
+function dateCondition(column: string, range: DateRange): SqlFragment {
+  const within: SqlFragment =
+    range.end === undefined
+      ? { sql: `${column} >= ?`, params: [range.start] }
+      : { sql: `${column} >= ? AND ${column} < ?`, params: [range.start, range.end] };
+  switch (range.prefix) {
+    case 'eq':
+      return within;
+    case 'ne':
+      return {
+        sql: `${column} >= ? AND NOT (${within.sql})`,
+        params: [LOWEST_DATE, ...within.params],
+      };
+    case 'gt':
+      return range.end === undefined ? MATCH_NOTHING : { sql: `${column} >= ?`, params: [range.end] };
+    case 'ge':
+      return { sql: `${column} >= ?`, params: [range.start] };
+    case 'lt':
+      return { sql: `${column} >= ? AND ${column} < ?`, params: [LOWEST_DATE, range.start] };
+    case 'le':
+      return range.end === undefined
+        ? { sql: `${column} >= ?`, params: [LOWEST_DATE] }
+        : { sql: `${column} >= ? AND ${column} < ?`, params: [LOWEST_DATE, range.end] };
+  }
+}
+
+/** Splits `system|code` at the first unescaped bar; `system` is undefined when there is none. */
+export function parseToken(value: string): { system?: string; code: string } {
+  const unescape = (s: string) => s.replace(/\\([|,$\\])/g, '$1');
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '\\') {
+      i++;
+    } else if (value[i] === '|') {
+      return { system: unescape(value.slice(0, i)), code: unescape(value.slice(i + 1)) };
+    }
+  }
+  return { code: unescape(value) };
+}
+
+function missingCondition(
+  query: SearchParamQuery,
+  values: readonly string[],
+  target: Target,
+  present: SqlFragment,
+): SqlFragment {
+  const wanted = new Set(values.map((v) => v.trim()));
+  if ([...wanted].some((v) => v !== 'true' && v !== 'false')) {
+    throw badInput(query.code, 'with :missing takes true or false');
+  }
+  const exists = target.wrap(present);
+  const missing: SqlFragment = { sql: `NOT (${exists.sql})`, params: exists.params };
+  if (wanted.size === 2) {
+    return { sql: '1=1', params: [] };
+  }
+  return wanted.has('true') ? missing : exists;
+}
+
+/**
+ * Compiles one mapped parameter, or reports why it cannot be. `def` is the parameter from the
+ * definitions; `undefined` means the code is not a search parameter of the resource.
+ */
+export function compileSearchParam(
+  code: string,
+  mapping: SearchParamMapping,
+  def: SearchParamDef | undefined,
+  context: SearchContext,
+  report: SearchProblemReporter,
+): CompiledSearchParam | undefined {
+  const { dialect } = context;
+  const q = (id: string) => dialect.quoteId(id);
+  if (def === undefined) {
+    report({ message: `${context.resourceType} has no search parameter "${code}"` });
+    return undefined;
+  }
+  const type = def.type;
+  if (type !== 'string' && type !== 'token' && type !== 'date') {
+    report({ message: `search parameter type ${type} is not supported yet` });
+    return undefined;
+  }
+  const columnNames =
+    mapping.column !== undefined && mapping.columns !== undefined
+      ? undefined
+      : (mapping.columns ?? (mapping.column === undefined ? undefined : [mapping.column]));
+  let ok = true;
+  if (columnNames === undefined) {
+    report({
+      ...(mapping.column === undefined ? {} : { column: mapping.column }),
+      message: 'a search parameter needs exactly one of column or columns',
+    });
+    ok = false;
+  }
+  if (type !== 'string' && mapping.match !== undefined) {
+    report({ message: `match applies only to string parameters; ${code} is a ${type} parameter` });
+    ok = false;
+  }
+  if (type !== 'token' && (mapping.system !== undefined || mapping.map !== undefined)) {
+    report({ message: `system and map apply only to token parameters; ${code} is a ${type} parameter` });
+    ok = false;
+  }
+  let child: ChildTableSql | undefined;
+  if (mapping.rows !== undefined) {
+    child = context.childTables.get(mapping.rows);
+    if (child === undefined) {
+      report({ message: 'rows must name a rows element of this resource, e.g. telecom' });
+      ok = false;
+    }
+  }
+  if (!ok || columnNames === undefined) {
+    return undefined;
+  }
+
+  const alias = child === undefined ? 't' : 'c';
+  const target: Target = {
+    columns: columnNames.map((c) => `${alias}.${q(c)}`),
+    wrap:
+      child === undefined
+        ? (inner) => inner
+        : (() => {
+            const { table, key, filters } = child;
+            const head = `EXISTS (SELECT 1 FROM ${q(table)} AS c WHERE c.${q(key)} = t.${q(context.idColumn)}`;
+            return (inner: SqlFragment): SqlFragment => ({
+              sql: `${head}${filters === undefined ? '' : ` AND ${filters.sql}`} AND (${inner.sql}))`,
+              params: [...(filters?.params ?? []), ...inner.params],
+            });
+          })(),
+  };
+
+  const present = orOverColumns(target.columns, (column) =>
+    type === 'string'
+      ? { sql: `${column} IS NOT NULL AND ${column} <> ''`, params: [] }
+      : { sql: `${column} IS NOT NULL`, params: [] },
+  );
+
+  const perValue = valueCompiler(type, mapping, target, dialect);
+  const allowed: readonly SearchModifier[] =
+    type === 'string' ? ['exact', 'contains', 'missing'] : ['missing'];
+
+  return {
+    code,
+    toSql(query) {
+      if (query.modifier !== undefined && !allowed.includes(query.modifier)) {
+        throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
+      }
+      const values = usableValues(query);
+      if (values.length === 0) {
+        return undefined;
+      }
+      if (query.modifier === 'missing') {
+        return missingCondition(query, values, target, present);
+      }
+      const conditions = values.map((value) => perValue(query, value));
+      const matching = conditions.filter((c) => c !== MATCH_NOTHING);
+      if (matching.length === 0) {
+        return MATCH_NOTHING;
+      }
+      return target.wrap(joinFragments(matching, 'OR'));
+    },
+  };
+}
+
+type ValueCompiler = (query: SearchParamQuery, value: string) => SqlFragment;
+
+function valueCompiler(
+  type: SupportedSearchType,
+  mapping: SearchParamMapping,
+  target: Target,
+  dialect: Dialect,
+): ValueCompiler {
+  const like = (column: string, pattern: string): SqlFragment => ({
+    sql: `${column} LIKE ?${dialect.likeEscape}`,
+    params: [pattern],
+  });
+  if (type === 'string') {
+    const wordMatch = mapping.match === 'word';
+    return (query, value) => {
+      const text = value.trim();
+      const escaped = escapeLike(text);
+      return orOverColumns(target.columns, (column) => {
+        if (query.modifier === 'exact') {
+          return { sql: `${column} = ?`, params: [text] };
+        }
+        if (query.modifier === 'contains') {
+          return like(column, `%${escaped}%`);
+        }
+        if (wordMatch) {
+          return joinFragments([like(column, `${escaped}%`), like(column, `% ${escaped}%`)], 'OR');
+        }
+        return like(column, `${escaped}%`);
+      });
+    };
+  }
+  if (type === 'date') {
+    return (query, value) => {
+      const range = parseDateValue(value);
+      if (range === undefined) {
+        throw badInput(query.code, 'has a value that is not a date ([eq|ne|gt|lt|ge|le]YYYY[-MM[-DD]])');
+      }
+      return orOverColumns(target.columns, (column) => dateCondition(column, range));
+    };
+  }
+  const system = mapping.system;
+  const map = mapping.map === undefined ? undefined : new Map(Object.entries(mapping.map));
+  return (query, value) => {
+    const token = parseToken(value.trim());
+    if (token.code === '' && (token.system === undefined || token.system === '')) {
+      throw badInput(query.code, 'has a value that cannot be parsed');
+    }
+    if (system !== undefined && token.system !== undefined && token.system !== system) {
+      // A foreign system, or `|code` (explicitly no system), matches nothing here.
+      return MATCH_NOTHING;
+    }
+    if (token.code === '') {
+      // `system|`: any code of the system.
+      return orOverColumns(target.columns, (column) => ({ sql: `${column} IS NOT NULL`, params: [] }));
+    }
+    let params: readonly SqlValue[] = [token.code];
+    if (map !== undefined) {
+      const mapped = map.get(token.code);
+      if (mapped === undefined) {
+        return MATCH_NOTHING;
+      }
+      params = mapped;
+    }
+    return orOverColumns(target.columns, (column) =>
+      params.length === 1
+        ? { sql: `${column} = ?`, params }
+        : { sql: `${column} IN (${placeholders(params.length)})`, params },
+    );
+  };
+}

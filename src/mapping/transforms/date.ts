@@ -1,0 +1,343 @@
+import { z } from 'zod';
+import { toText } from './cell-values.js';
+import type { TransformFn } from './transform-types.js';
+
+/**
+ * `date` and `dateTime`: read legacy date text into FHIR `date` / `dateTime`. Formats use the
+ * tokens `YYYY`, `MM`, `DD` (and `hh`, `mm`, `ss` for dateTime) with the separators `-`, `/`, `.`,
+ * space (and `T`, `:` for dateTime). A zero date (`0000-00-00`, `00/00/0000`) or an impossible
+ * one (`2023-02-30`) is absent, never an error: MySQL stores them happily.
+ */
+
+const DATE_FORMAT_PATTERN = /^(YYYY|MM|DD|[-/. ])+$/;
+const DATE_TIME_FORMAT_PATTERN = /^(YYYY|MM|DD|hh|mm|ss|[-/. T:])+$/;
+const TOKEN_PATTERN = /YYYY|MM|DD|hh|mm|ss|[-/. T:]/g;
+
+type DateToken = 'YYYY' | 'MM' | 'DD' | 'hh' | 'mm' | 'ss';
+
+function tokensOf(format: string): string[] {
+  return format.match(TOKEN_PATTERN) ?? [];
+}
+
+function isDateToken(token: string): token is DateToken {
+  return token.length === 2 || token === 'YYYY';
+}
+
+/** Returns why a format is unusable, or `undefined` when it is fine. */
+function formatProblem(format: string, withTime: boolean): string | undefined {
+  const pattern = withTime ? DATE_TIME_FORMAT_PATTERN : DATE_FORMAT_PATTERN;
+  if (!pattern.test(format)) {
+    return withTime
+      ? 'a dateTime format uses only YYYY, MM, DD, hh, mm, ss and the separators - / . space T :'
+      : 'a date format uses only YYYY, MM, DD and the separators - / . space';
+  }
+  const tokens = tokensOf(format).filter(isDateToken);
+  if (new Set(tokens).size !== tokens.length) {
+    return 'a date format names each token at most once';
+  }
+  const has = (t: DateToken) => tokens.includes(t);
+  if (!has('YYYY')) {
+    return 'a date format needs YYYY';
+  }
+  if (has('DD') && !has('MM')) {
+    return 'a date format with DD needs MM';
+  }
+  if ((has('hh') || has('mm')) && !(has('DD') && has('hh') && has('mm'))) {
+    return 'a dateTime format with a time needs YYYY, MM, DD, hh and mm';
+  }
+  if (has('ss') && !has('mm')) {
+    return 'a dateTime format with ss needs mm';
+  }
+  return undefined;
+}
+
+const DateFormatSchema = z
+  .string()
+  .max(40)
+  .superRefine((format, ctx) => {
+    const problem = formatProblem(format, false);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: problem });
+    }
+  });
+
+const DateTimeFormatSchema = z
+  .string()
+  .max(40)
+  .superRefine((format, ctx) => {
+    const problem = formatProblem(format, true);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: problem });
+    }
+  });
+
+/** The formats `date` tries, in order, when none are given. */
+export const DEFAULT_DATE_FORMATS: readonly string[] = [
+  'YYYY-MM-DD',
+  'YYYYMMDD',
+  'DD/MM/YYYY',
+  'DD-MM-YYYY',
+];
+
+/** The formats `dateTime` tries, in order, when none are given. */
+export const DEFAULT_DATE_TIME_FORMATS: readonly string[] = [
+  'YYYY-MM-DD hh:mm:ss',
+  'YYYY-MM-DDThh:mm:ss',
+  'YYYY-MM-DD hh:mm',
+  'YYYY-MM-DD',
+  'YYYYMMDDhhmmss',
+  'YYYYMMDD',
+  'DD/MM/YYYY hh:mm:ss',
+  'DD/MM/YYYY hh:mm',
+  'DD/MM/YYYY',
+  'DD-MM-YYYY hh:mm:ss',
+  'DD-MM-YYYY',
+];
+
+const TIMEZONE_PATTERN = /^(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$/;
+
+export const DateOptionsSchema = z.strictObject({
+  fn: z.literal('date'),
+  /** Tried in order; the first that matches wins. @default ['YYYY-MM-DD','YYYYMMDD','DD/MM/YYYY','DD-MM-YYYY'] */
+  formats: z.array(DateFormatSchema).min(1).max(20).optional(),
+});
+
+export const DateTimeOptionsSchema = z.strictObject({
+  fn: z.literal('dateTime'),
+  /** Tried in order; the first that matches wins. @default DEFAULT_DATE_TIME_FORMATS */
+  formats: z.array(DateTimeFormatSchema).min(1).max(20).optional(),
+  /**
+   * The offset of naive database values (legacy DATETIME has none), `Z` or `±hh:mm`. FHIR requires
+   * an offset whenever a time is present. @default 'Z'
+   */
+  timezone: z
+    .string()
+    .regex(TIMEZONE_PATTERN, { error: 'timezone must be Z or an offset such as -03:00' })
+    .optional(),
+});
+
+export type DateOptions = z.infer<typeof DateOptionsSchema>;
+export type DateTimeOptions = z.infer<typeof DateTimeOptionsSchema>;
+
+interface DateParts {
+  year: number;
+  month?: number;
+  day?: number;
+  hour?: number;
+  minute?: number;
+  second?: number;
+}
+
+/** One compiled date format; build them with {@link compileDateFormats}. */
+export interface DateMatcher {
+  readonly regex: RegExp;
+  readonly groups: readonly DateToken[];
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+/**
+ * Builds a matcher for a format. A two-digit token between separators accepts one or two digits
+ * (`1/2/1980`); next to another token it needs exactly two (`YYYYMMDD`), or it would be ambiguous.
+ */
+function compileFormat(format: string): DateMatcher {
+  const tokens = tokensOf(format);
+  const groups: DateToken[] = [];
+  let source = '';
+  tokens.forEach((token, i) => {
+    if (!isDateToken(token)) {
+      source += escapeRegex(token);
+      return;
+    }
+    groups.push(token);
+    if (token === 'YYYY') {
+      source += '(\\d{4})';
+      return;
+    }
+    const before = tokens[i - 1];
+    const after = tokens[i + 1];
+    const glued = (before !== undefined && isDateToken(before)) || (after !== undefined && isDateToken(after));
+    source += glued || token === 'mm' || token === 'ss' ? '(\\d{2})' : '(\\d{1,2})';
+    if (token === 'ss') {
+      // Fractional seconds are accepted and dropped.
+      source += '(?:\\.\\d+)?';
+    }
+  });
+  return { regex: new RegExp(`^${source}$`), groups };
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** False for zero dates, impossible dates and out-of-range times. */
+function isValidParts(p: DateParts): boolean {
+  if (p.year < 1 || p.year > 9999) {
+    return false;
+  }
+  if (p.month !== undefined && (p.month < 1 || p.month > 12)) {
+    return false;
+  }
+  if (p.day !== undefined && (p.month === undefined || p.day < 1 || p.day > daysInMonth(p.year, p.month))) {
+    return false;
+  }
+  if (p.hour !== undefined && (p.hour > 23 || (p.minute ?? 0) > 59 || (p.second ?? 0) > 59)) {
+    return false;
+  }
+  return true;
+}
+
+function matchFormats(text: string, formats: readonly DateMatcher[]): DateParts | undefined {
+  for (const format of formats) {
+    const m = format.regex.exec(text);
+    if (m === null) {
+      continue;
+    }
+    const parts: DateParts = { year: 0 };
+    format.groups.forEach((token, i) => {
+      const n = Number(m[i + 1]);
+      if (token === 'YYYY') {
+        parts.year = n;
+      } else if (token === 'MM') {
+        parts.month = n;
+      } else if (token === 'DD') {
+        parts.day = n;
+      } else if (token === 'hh') {
+        parts.hour = n;
+      } else if (token === 'mm') {
+        parts.minute = n;
+      } else {
+        parts.second = n;
+      }
+    });
+    // A zero or impossible date under this format may still be a real date under a later one
+    // (`01021980` is not YYYYMMDD but is DDMMYYYY); when none fits, the value is absent.
+    if (isValidParts(parts)) {
+      return parts;
+    }
+  }
+  return undefined;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+const pad4 = (n: number) => String(n).padStart(4, '0');
+
+function formatDate(p: DateParts): string {
+  let out = pad4(p.year);
+  if (p.month !== undefined) {
+    out += `-${pad2(p.month)}`;
+    if (p.day !== undefined) {
+      out += `-${pad2(p.day)}`;
+    }
+  }
+  return out;
+}
+
+/** A trailing time (`10:30`, `10:30:00.000`, with an optional offset) that `date` ignores. */
+const TRAILING_TIME = /[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A cell as a FHIR `date`, or `undefined`. JS Dates use their local calendar date, which is what
+ * mysql2 (default `timezone: 'local'`) meant by them; `'YYYY-MM-DD hh:mm:ss'` keeps its date part.
+ */
+export function toFhirDate(value: unknown, formats: readonly DateMatcher[]): string | undefined {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) {
+      return undefined;
+    }
+    const parts = { year: value.getFullYear(), month: value.getMonth() + 1, day: value.getDate() };
+    return isValidParts(parts) ? formatDate(parts) : undefined;
+  }
+  const text = toText(value)?.trim().replace(TRAILING_TIME, '');
+  if (text === undefined || text === '') {
+    return undefined;
+  }
+  const parts = matchFormats(text, formats);
+  return parts === undefined ? undefined : formatDate(parts);
+}
+
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-](?:0\d|1[0-3]):[0-5]\d|[+-]14:00)$/;
+
+function offsetMinutes(timezone: string): number {
+  if (timezone === 'Z') {
+    return 0;
+  }
+  const sign = timezone.startsWith('-') ? -1 : 1;
+  return sign * (Number(timezone.slice(1, 3)) * 60 + Number(timezone.slice(4, 6)));
+}
+
+/**
+ * A cell as a FHIR `dateTime`, or `undefined`. Naive values get `timezone`; values that already
+ * carry an offset keep it; JS Dates are instants and are written in `timezone`.
+ */
+export function toFhirDateTime(
+  value: unknown,
+  formats: readonly DateMatcher[],
+  timezone: string,
+): string | undefined {
+  if (value instanceof Date) {
+    const t = value.getTime();
+    if (Number.isNaN(t)) {
+      return undefined;
+    }
+    const shifted = new Date(t + offsetMinutes(timezone) * 60_000);
+    const year = shifted.getUTCFullYear();
+    if (year < 1 || year > 9999) {
+      return undefined;
+    }
+    return `${shifted.toISOString().slice(0, 19)}${timezone}`;
+  }
+  const text = toText(value)?.trim();
+  if (text === undefined || text === '') {
+    return undefined;
+  }
+  const iso = ISO_WITH_OFFSET.exec(text);
+  if (iso !== null) {
+    const parts: DateParts = {
+      year: Number(iso[1]),
+      month: Number(iso[2]),
+      day: Number(iso[3]),
+      hour: Number(iso[4]),
+      minute: Number(iso[5]),
+      second: Number(iso[6] ?? '0'),
+    };
+    if (!isValidParts(parts)) {
+      return undefined;
+    }
+    return `${formatDate(parts)}T${pad2(parts.hour ?? 0)}:${pad2(parts.minute ?? 0)}:${pad2(parts.second ?? 0)}${iso[7] ?? ''}${iso[8]}`;
+  }
+  const parts = matchFormats(text, formats);
+  if (parts === undefined) {
+    return undefined;
+  }
+  if (parts.hour === undefined) {
+    return formatDate(parts);
+  }
+  return `${formatDate(parts)}T${pad2(parts.hour)}:${pad2(parts.minute ?? 0)}:${pad2(parts.second ?? 0)}${timezone}`;
+}
+
+/** Compiles a list of formats once; the result is what {@link toFhirDate} expects. */
+export function compileDateFormats(formats: readonly string[]): readonly DateMatcher[] {
+  return formats.map(compileFormat);
+}
+
+/** The compiled default formats, shared by every date element without a transform. */
+export const DEFAULT_DATE_MATCHERS = compileDateFormats(DEFAULT_DATE_FORMATS);
+/** The compiled default dateTime formats, shared by every dateTime element without a transform. */
+export const DEFAULT_DATE_TIME_MATCHERS = compileDateFormats(DEFAULT_DATE_TIME_FORMATS);
+
+export function createDate(options: DateOptions): TransformFn {
+  const formats =
+    options.formats === undefined ? DEFAULT_DATE_MATCHERS : compileDateFormats(options.formats);
+  return (value) => toFhirDate(value, formats);
+}
+
+export function createDateTime(options: DateTimeOptions): TransformFn {
+  const formats =
+    options.formats === undefined ? DEFAULT_DATE_TIME_MATCHERS : compileDateFormats(options.formats);
+  const timezone = options.timezone ?? 'Z';
+  return (value) => toFhirDateTime(value, formats, timezone);
+}

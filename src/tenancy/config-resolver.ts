@@ -1,0 +1,187 @@
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { dialectFor } from '../db/dialect.js';
+import type { FhirDefinitions } from '../fhir/definitions.js';
+import { tenantHash } from '../logger.js';
+import { type CompiledMapping, compileMapping } from '../mapping/compile-mapping.js';
+import { type Keyring, openSecret } from './crypto.js';
+import { type DatabaseTarget, parseDatabaseUrl } from './database-url.js';
+import { targetFingerprint } from './pool-manager.js';
+import type { TenantRegistry } from './registry.js';
+
+/** Everything the request path needs to serve one tenant, built once per config load. */
+export interface TenantRuntime {
+  readonly clientId: string;
+  /** The tenant's label in logs and metrics. */
+  readonly tenantHash: string;
+  readonly target: DatabaseTarget;
+  readonly targetFingerprint: string;
+  readonly mapping: CompiledMapping;
+  readonly mappingVersion: number;
+}
+
+/**
+ * What the registry says about a client id. Anything but `active` is refused before any tenant
+ * database is touched; `invalid` names the broken part (never its content).
+ */
+export type TenantResolution =
+  | { readonly status: 'active'; readonly runtime: TenantRuntime }
+  | { readonly status: 'unknown' }
+  | { readonly status: 'disabled' }
+  | {
+      readonly status: 'invalid';
+      readonly reason: 'sealed-url' | 'database-url' | 'no-mapping' | 'mapping';
+    };
+
+export interface ConfigResolverOptions {
+  /** How long a resolved tenant is served from memory. @default 300000 (5 min) */
+  readonly ttlMs: number;
+  /** Tenants kept in memory. @default 10000 */
+  readonly maxTenants?: number;
+}
+
+export interface ConfigResolver {
+  /** Single-flight per client id: concurrent callers share one registry read. */
+  resolve(clientId: string): Promise<TenantResolution>;
+  /** Forgets the tenant, so the next request reads the registry again. */
+  invalidate(clientId: string): void;
+  stats(): { readonly registryReads: number; readonly compiles: number };
+}
+
+/** The registry could not be read and no earlier answer is cached. */
+export class RegistryUnavailableError extends Error {
+  override readonly name = 'RegistryUnavailableError';
+  readonly code = 'REGISTRY_UNAVAILABLE';
+  readonly safeMessage = true;
+  constructor() {
+    super('tenant registry unavailable');
+  }
+}
+
+export function createConfigResolver(
+  deps: {
+    readonly registry: TenantRegistry;
+    readonly keyring: Keyring;
+    readonly defs: FhirDefinitions;
+    readonly log: Logger;
+  },
+  options: ConfigResolverOptions,
+): ConfigResolver {
+  const { registry, keyring, defs, log } = deps;
+  let registryReads = 0;
+  let compiles = 0;
+
+  // Mapping versions are immutable, so a compiled mapping is cached by version, not by TTL: a
+  // config reload that finds the same version reuses it.
+  const compiled = new LRUCache<string, CompiledMapping | 'invalid'>({ max: 2_000 });
+
+  function compileOnce(
+    clientId: string,
+    version: number,
+    document: string,
+    dbType: 'mysql' | 'sqlite',
+  ): CompiledMapping | 'invalid' {
+    const key = `${clientId}\u0000${version}\u0000${dbType}`;
+    const hit = compiled.get(key);
+    if (hit !== undefined) {
+      return hit;
+    }
+    compiles++;
+    let result: CompiledMapping | 'invalid';
+    try {
+      const outcome = compileMapping(JSON.parse(document), { defs, dialect: dialectFor(dbType) });
+      if (outcome.ok) {
+        result = outcome.mapping;
+      } else {
+        // Problems name resources, paths and columns: schema facts, not data.
+        log.error(
+          { tenant: tenantHash(clientId), version, problems: outcome.problems.slice(0, 20) },
+          'tenant mapping invalid',
+        );
+        result = 'invalid';
+      }
+    } catch (err) {
+      log.error({ tenant: tenantHash(clientId), version, err }, 'tenant mapping unreadable');
+      result = 'invalid';
+    }
+    compiled.set(key, result);
+    return result;
+  }
+
+  async function load(clientId: string): Promise<TenantResolution> {
+    registryReads++;
+    let found: Awaited<ReturnType<TenantRegistry['findTenant']>>;
+    try {
+      found = await registry.findTenant(clientId);
+    } catch (err) {
+      log.error({ err }, 'tenant registry read failed');
+      throw new RegistryUnavailableError();
+    }
+    if (found === undefined) {
+      return { status: 'unknown' };
+    }
+    const { tenant, mapping } = found;
+    const hash = tenantHash(clientId);
+    if (tenant.status !== 'active') {
+      return { status: 'disabled' };
+    }
+    let target: DatabaseTarget;
+    try {
+      target = parseDatabaseUrl(openSecret(keyring, clientId, tenant.sealedUrl));
+    } catch (err) {
+      // The error classes carry a reason and never the sealed or opened URL.
+      const reason =
+        (err as { code?: unknown }).code === 'DB_URL_INVALID' ? 'database-url' : 'sealed-url';
+      log.error({ tenant: hash, err }, 'tenant database URL rejected');
+      return { status: 'invalid', reason };
+    }
+    if (target.kind !== tenant.dbType) {
+      log.error({ tenant: hash }, 'tenant database URL does not match its database type');
+      return { status: 'invalid', reason: 'database-url' };
+    }
+    if (mapping === undefined) {
+      log.error({ tenant: hash }, 'tenant has no active mapping');
+      return { status: 'invalid', reason: 'no-mapping' };
+    }
+    const compiledMapping = compileOnce(clientId, mapping.version, mapping.document, target.kind);
+    if (compiledMapping === 'invalid') {
+      return { status: 'invalid', reason: 'mapping' };
+    }
+    return {
+      status: 'active',
+      runtime: {
+        clientId,
+        tenantHash: hash,
+        target,
+        targetFingerprint: targetFingerprint(target),
+        mapping: compiledMapping,
+        mappingVersion: mapping.version,
+      },
+    };
+  }
+
+  const cache = new LRUCache<string, TenantResolution>({
+    max: options.maxTenants ?? 10_000,
+    ttl: options.ttlMs,
+    // A registry outage keeps serving the last answer instead of failing every tenant.
+    allowStaleOnFetchRejection: true,
+    noDeleteOnFetchRejection: true,
+    fetchMethod: (clientId) => load(clientId),
+  });
+
+  return {
+    async resolve(clientId) {
+      const resolution = await cache.fetch(clientId);
+      if (resolution === undefined) {
+        throw new RegistryUnavailableError();
+      }
+      return resolution;
+    },
+    invalidate(clientId) {
+      cache.delete(clientId);
+    },
+    stats() {
+      return { registryReads, compiles };
+    },
+  };
+}

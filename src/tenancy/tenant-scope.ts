@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import { dialectFor, type QueryExecutor, type Row, type SqlStatement } from '../db/dialect.js';
+import { DatabaseError, type TenantDatabase, toDatabaseError } from '../db/tenant-database.js';
+import { type ErrorCode, gatewayError } from '../errors.js';
+import type { TenantRuntime } from './config-resolver.js';
+import type { TenantPoolManager } from './pool-manager.js';
+
+/** Called for every statement sent to a tenant database (metrics, tests counting statements). */
+export type StatementListener = (event: {
+  readonly tenantHash: string;
+  readonly sql: string;
+  readonly durationMs: number;
+  readonly ok: boolean;
+}) => void;
+
+/**
+ * The tenant of one request: the runtime the token selected and a lazily opened executor. The pool
+ * is acquired on the first statement, so a request that needs no data opens no connection.
+ */
+export interface TenantScope {
+  readonly clientId: string;
+  readonly tenantHash: string;
+  readonly runtime: TenantRuntime;
+  readonly executor: QueryExecutor;
+  /** Statements this request has sent. */
+  readonly statementCount: number;
+}
+
+const CLIENT_ERRORS: Record<DatabaseError['code'], { code: ErrorCode; message: string }> = {
+  DB_UNAVAILABLE: { code: 'TENANT_UNAVAILABLE', message: 'The tenant database is unavailable.' },
+  DB_TIMEOUT: { code: 'UPSTREAM_TIMEOUT', message: 'The tenant database did not answer in time.' },
+  DB_BUSY: { code: 'TENANT_BUSY', message: 'The tenant database is busy; retry shortly.' },
+  DB_CLOSED: { code: 'TENANT_UNAVAILABLE', message: 'The tenant database is unavailable.' },
+  DB_STATEMENT_FAILED: {
+    code: 'TENANT_CONFIG_INVALID',
+    message: 'The tenant database rejected a statement built from its mapping.',
+  },
+};
+
+export function createTenantScope(deps: {
+  readonly runtime: TenantRuntime;
+  readonly pools: TenantPoolManager;
+  readonly log: Logger;
+  readonly onStatement?: StatementListener | undefined;
+}): TenantScope {
+  const { runtime, pools, log, onStatement } = deps;
+  let db: TenantDatabase | undefined;
+  let statementCount = 0;
+
+  function database(): TenantDatabase {
+    db ??= pools.acquire(runtime.clientId, runtime.target, runtime.targetFingerprint);
+    return db;
+  }
+
+  const executor: QueryExecutor = {
+    dialect: dialectFor(runtime.target.kind),
+    async query(statement: SqlStatement): Promise<Row[]> {
+      statementCount++;
+      const started = performance.now();
+      let ok = false;
+      try {
+        const rows = await database().query(statement);
+        ok = true;
+        return rows;
+      } catch (err) {
+        const dbErr = err instanceof DatabaseError ? err : toDatabaseError(err);
+        log.warn(
+          { tenant: runtime.tenantHash, err: dbErr, driverCode: dbErr.driverCode },
+          'tenant statement failed',
+        );
+        const { code, message } = CLIENT_ERRORS[dbErr.code];
+        throw gatewayError(code, message);
+      } finally {
+        onStatement?.({
+          tenantHash: runtime.tenantHash,
+          sql: statement.sql,
+          durationMs: performance.now() - started,
+          ok,
+        });
+      }
+    },
+  };
+
+  return {
+    clientId: runtime.clientId,
+    tenantHash: runtime.tenantHash,
+    runtime,
+    executor,
+    get statementCount() {
+      return statementCount;
+    },
+  };
+}

@@ -1,0 +1,397 @@
+/**
+ * The embedded demo as a user meets it: `src/main.ts` started as a child process with nothing
+ * configured but a data dir and a port, tokens from `src/cli/token.ts`, GraphQL over HTTP. Also
+ * loads the demo hospitals into MariaDB, to keep their DDL and seed portable.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlValue } from '../../src/db/dialect.js';
+import { createMysqlDatabase } from '../../src/db/mysql-database.js';
+import { createSqliteDatabase } from '../../src/db/sqlite-database.js';
+import type { TenantDatabase } from '../../src/db/tenant-database.js';
+import {
+  DEMO_HOSPITALS,
+  type DemoHospital,
+  HOSPITAL_A,
+  loadDemoMapping,
+  seedHospital,
+} from '../../src/demo/hospitals.js';
+import { loadDefinitions } from '../../src/fhir/definitions.js';
+import { compileMapping } from '../../src/mapping/compile-mapping.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const JWT_LINE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/;
+
+interface RunningServer {
+  readonly child: ChildProcess;
+  readonly base: string;
+  output(): string;
+}
+
+let dataDir: string;
+let server: RunningServer | undefined;
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') {
+    throw new Error('freePort: no TCP address');
+  }
+  return address.port;
+}
+
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  // Nothing from the shell: a FHIRGATE_REGISTRY_URL there would turn the demo off. The child is
+  // started by absolute path (process.execPath), so it needs no PATH either.
+  return { ...extra };
+}
+
+/** Starts `src/main.ts` on the data dir and resolves once `/healthz` answers 200. */
+async function startServer(): Promise<RunningServer> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: childEnv({
+      FHIRGATE_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`the demo server exited with ${child.exitCode}:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.status === 200) {
+        return { child, base, output: () => output };
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the demo server did not answer /healthz in time:\n${output}`);
+}
+
+async function stopServer(running: RunningServer | undefined): Promise<void> {
+  const child = running?.child;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** `src/cli/token.ts`, as `npm run -s token` runs it. */
+function mintToken(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/token.ts', ...args, '--data-dir', dataDir],
+      { cwd: ROOT, env: childEnv({}), timeout: 20_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : Number(err.code ?? -1), stdout, stderr });
+      },
+    );
+  });
+}
+
+async function tokenFor(tenant: string, roles = 'fhir-read'): Promise<string> {
+  const result = await mintToken(['--tenant', tenant, '--roles', roles]);
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(JWT_LINE);
+  return result.stdout.trim();
+}
+
+interface GraphqlAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  };
+}
+
+async function post(query: string, token?: string): Promise<GraphqlAnswer> {
+  const res = await fetch(`${server!.base}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as GraphqlAnswer['body'],
+  };
+}
+
+type PatientJson = Record<string, unknown> & { id: string };
+
+function patientsOf(answer: GraphqlAnswer): PatientJson[] {
+  expect(answer.body.errors, JSON.stringify(answer.body.errors)).toBeUndefined();
+  return answer.body.data?.['PatientList'] as PatientJson[];
+}
+
+function mappingVersions(): Record<string, number> {
+  const db = new Database(join(dataDir, 'registry.db'), { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        'SELECT t.client_id AS clientId, COUNT(m.id) AS versions FROM fhirgate_tenants t ' +
+          'LEFT JOIN fhirgate_mappings m ON m.tenant_id = t.id GROUP BY t.client_id ORDER BY 1',
+      )
+      .all() as { clientId: string; versions: number }[];
+    return Object.fromEntries(rows.map((r) => [r.clientId, r.versions]));
+  } finally {
+    db.close();
+  }
+}
+
+const defs = loadDefinitions();
+
+const LIST = '{ PatientList(_count: 5) { id name { family given } gender birthDate } }';
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-demo-int-'));
+  server = await startServer();
+}, 60_000);
+
+afterAll(async () => {
+  await stopServer(server);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the embedded demo (npm start with nothing configured)', () => {
+  it('serves each hospital its own patients through its own mapping', async () => {
+    const [tokenA, tokenB] = await Promise.all([tokenFor('hospital-a'), tokenFor('hospital-b')]);
+    const a = patientsOf(await post(LIST, tokenA));
+    const b = patientsOf(await post(LIST, tokenB));
+    expect(a).toHaveLength(5);
+    expect(b).toHaveLength(5);
+    expect(a[0]).toEqual({
+      id: '1',
+      name: [{ family: 'Rojas', given: ['Camila'] }],
+      gender: 'female',
+      birthDate: '1987-03-14',
+    });
+    // One full-name column split into given names and two surnames, then the alias names.
+    expect(b[0]).toEqual({
+      id: '1',
+      name: [
+        { family: 'PEREZ GONZALEZ', given: ['JUAN', 'CARLOS'] },
+        { family: null, given: ['JC'] },
+      ],
+      gender: 'male',
+      birthDate: '1970-04-15',
+    });
+    // B's '00/00/0000' is an absent birth date, not an error.
+    expect(b.find((p) => p.id === '3')?.['birthDate']).toBeNull();
+    const familiesA = new Set(
+      a.flatMap((p) => (p['name'] as { family: string }[]).map((n) => n.family)),
+    );
+    const familiesB = new Set(
+      b.flatMap((p) => (p['name'] as { family: string }[]).map((n) => n.family)),
+    );
+    expect([...familiesA].filter((f) => familiesB.has(f))).toEqual([]);
+  });
+
+  it('answers the same id with each hospital’s own patient', async () => {
+    const query = '{ Patient(id: "1") { id identifier { system value } name { text } } }';
+    const a = await post(query, await tokenFor('hospital-a'));
+    const b = await post(query, await tokenFor('hospital-b'));
+    expect(a.body.data?.['Patient']).toEqual({
+      id: '1',
+      identifier: [{ system: 'https://demo.fhirgate.invalid/rut', value: '16234871-K' }],
+      name: [{ text: 'Camila Rojas Araya' }],
+    });
+    expect(b.body.data?.['Patient']).toMatchObject({
+      id: '1',
+      identifier: [{ system: 'https://demo.fhirgate.invalid/rut', value: '10982345-7' }],
+    });
+    expect(JSON.stringify(b.body)).not.toContain('Camila');
+  });
+
+  it('applies each mapping’s row filters, transforms and child tables', async () => {
+    const tokenA = await tokenFor('hospital-a');
+    const voided = await post('{ Patient(id: "14") { id } }', tokenA);
+    expect(voided.body.data?.['Patient']).toBeNull();
+    const phones = await post('{ Patient(id: "1") { telecom { system value use } } }', tokenA);
+    expect(phones.body.data?.['Patient']).toEqual({
+      telecom: [
+        { system: 'phone', value: '+56 9 8123 4567', use: 'mobile' },
+        { system: 'phone', value: '+56 55 224 1180', use: 'home' },
+      ],
+    });
+    const tokenB = await tokenFor('hospital-b');
+    const inactive = await post('{ Patient(id: "5") { id active } }', tokenB);
+    expect(inactive.body.data?.['Patient']).toEqual({ id: '5', active: false });
+  });
+
+  it('searches each hospital by name and gender over its own columns', async () => {
+    const a = patientsOf(
+      await post(
+        '{ PatientList(family: "rojas") { id name { family } } }',
+        await tokenFor('hospital-a'),
+      ),
+    );
+    expect(a.map((p) => p.id)).toEqual(['1']);
+    const b = patientsOf(
+      await post(
+        '{ PatientList(family: "rojas", gender: "female") { id } }',
+        await tokenFor('hospital-b'),
+      ),
+    );
+    // "VALENZUELA ROJAS" matches on a word inside the full-name column.
+    expect(b.map((p) => p.id)).toEqual(['4']);
+  });
+
+  it('answers 401 with a Bearer challenge without a token', async () => {
+    const res = await post(LIST);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers 403 UNKNOWN_TENANT to a valid token for a tenant it does not serve', async () => {
+    const minted = await mintToken(['--tenant', 'hospital-z']);
+    expect(minted.code).toBe(0);
+    expect(minted.stdout).toMatch(JWT_LINE);
+    expect(minted.stderr).toMatch(/hospital-z/);
+    const res = await post(LIST, minted.stdout.trim());
+    expect(res.status).toBe(403);
+    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('UNKNOWN_TENANT');
+  });
+
+  it('serves GraphiQL to a browser', async () => {
+    const res = await fetch(`${server!.base}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toMatch(/graphiql/i);
+  });
+
+  it('publishes the issuer JWKS without private key material', async () => {
+    const res = await fetch(
+      `${server!.base}/demo/realms/fhirgate-demo/protocol/openid-connect/certs`,
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { keys: Record<string, unknown>[] };
+    expect(body.keys).toHaveLength(1);
+    expect(body.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('never prints the demo key or a tenant URL', () => {
+    const output = server!.output();
+    expect(output).not.toMatch(/sqlite:|hospital-a\.db|BEGIN|PRIVATE/);
+  });
+
+  it('reuses the data dir on a second start: same keys, same databases, no new mapping version', async () => {
+    const token = await tokenFor('hospital-a');
+    const versionsBefore = mappingVersions();
+    expect(versionsBefore).toEqual({ 'hospital-a': 1, 'hospital-b': 1 });
+    const dbMtime = statSync(join(dataDir, HOSPITAL_A.fileName)).mtimeMs;
+
+    await stopServer(server);
+    server = await startServer();
+
+    expect(mappingVersions()).toEqual(versionsBefore);
+    expect(statSync(join(dataDir, HOSPITAL_A.fileName)).mtimeMs).toBe(dbMtime);
+    // A token minted before the restart still verifies: the issuer key was reused.
+    expect(patientsOf(await post(LIST, token))).toHaveLength(5);
+  });
+});
+
+describe('the demo hospitals in MariaDB', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('demo');
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function servedPatients(hospital: DemoHospital, executor: TenantDatabase) {
+    const compiled = compileMapping(loadDemoMapping(hospital), {
+      defs,
+      dialect: executor.dialect,
+    });
+    if (!compiled.ok) {
+      throw new Error(JSON.stringify(compiled.problems));
+    }
+    const patient = compiled.mapping.resource('Patient')!;
+    return patient.search(executor, [], { count: 100, offset: 0 });
+  }
+
+  it('load with the same DDL and seed, and serve the same Patients as SQLite', async () => {
+    const mysqlDb = createMysqlDatabase(
+      { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
+      {
+        connectionLimit: 2,
+        queueLimit: 10,
+        connectTimeoutMs: 3000,
+        queryTimeoutMs: 5000,
+        connectionIdleMs: 60_000,
+        validateAfterIdleMs: 30_000,
+      },
+    );
+    try {
+      for (const hospital of DEMO_HOSPITALS) {
+        await seedHospital(async (sql, params) => {
+          await db.exec(sql, params);
+        }, hospital);
+        for (const { table, rows } of hospital.seed) {
+          const [row] = await db.exec<Record<string, unknown>[]>(
+            `SELECT COUNT(*) AS n FROM ${table}`,
+          );
+          expect(Number(row?.['n']), table).toBe(rows.length);
+        }
+
+        const sqliteDb = createSqliteDatabase(':memory:', { readonly: false });
+        await seedHospital(async (sql, params) => {
+          await sqliteDb.query({ sql, params: params as SqlValue[] });
+        }, hospital);
+        const fromSqlite = await servedPatients(hospital, sqliteDb);
+        await sqliteDb.close();
+
+        const fromMariadb = await servedPatients(hospital, mysqlDb);
+        expect(fromMariadb.length, hospital.clientId).toBeGreaterThanOrEqual(23);
+        expect(fromMariadb, hospital.clientId).toEqual(fromSqlite);
+      }
+    } finally {
+      await mysqlDb.close();
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config.js';
+
+describe('loadConfig', () => {
+  it('starts the embedded demo when nothing is configured, with documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.demo).toBe(true);
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      dataDir: '.fhirgate',
+      oidc: {
+        audience: 'fhir-gateway',
+        algorithms: ['RS256'],
+        clockToleranceSec: 30,
+        maxTokenAge: '15m',
+        tenantClaim: 'client_id',
+        roleSource: 'client',
+      },
+      graphql: { maxCount: 100, defaultCount: 20, graphiql: true, resourceTypes: ['Patient'] },
+      tenancy: {
+        configTtlMs: 300_000,
+        maxTenantPools: 200,
+        poolIdleEvictMs: 1_800_000,
+        maxTotalConnections: 150,
+        connectionsPerTenant: 10,
+        queueLimit: 20,
+        connectTimeoutMs: 3000,
+      },
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('derives the JWKS URL from a Keycloak issuer', () => {
+    const config = loadConfig({
+      FHIRGATE_REGISTRY_URL: 'mysql://u:p@db:3306/registry',
+      FHIRGATE_ENCRYPTION_KEY: 'x',
+      FHIRGATE_OIDC_ISSUER: 'https://sso.example.org/realms/hospitals',
+    });
+    expect(config.demo).toBe(false);
+    expect(config.oidc.jwksUrl).toBe(
+      'https://sso.example.org/realms/hospitals/protocol/openid-connect/certs',
+    );
+  });
+
+  it('lists every problem at once and never echoes a value', () => {
+    const secret = 'ZZPW-not-a-port';
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: secret,
+        FHIRGATE_ROLE_SOURCE: 'group',
+        FHIRGATE_REGISTRY_URL: `mysql://u:${secret}@db/registry`,
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('PORT');
+    expect(message).toContain('FHIRGATE_ROLE_SOURCE');
+    expect(message).not.toContain(secret);
+  });
+
+  it('requires an issuer and a key outside demo mode', () => {
+    expect(() => loadConfig({ FHIRGATE_REGISTRY_URL: 'mysql://u:p@db/registry' })).toThrow(
+      /FHIRGATE_OIDC_ISSUER[\s\S]*FHIRGATE_ENCRYPTION_KEY/,
+    );
+  });
+
+  it('rejects symmetric algorithms and a default page size above the cap', () => {
+    expect(() => loadConfig({ FHIRGATE_OIDC_ALGORITHMS: 'RS256,HS256' })).toThrow(
+      /FHIRGATE_OIDC_ALGORITHMS/,
+    );
+    expect(() => loadConfig({ FHIRGATE_MAX_COUNT: '10', FHIRGATE_DEFAULT_COUNT: '20' })).toThrow(
+      /FHIRGATE_DEFAULT_COUNT/,
+    );
+  });
+});

@@ -1,0 +1,129 @@
+// Pothos runs outside Vite and gets graphql's CommonJS build through Node; a bare 'graphql'
+// import here would get the `module` (.mjs) build, a second copy that rejects Pothos's schema.
+import { type GraphQLObjectType, graphql, printSchema } from 'graphql/index.js';
+import { describe, expect, it } from 'vitest';
+import { R4_EXTRACT_RESOURCE_TYPES } from '../../../src/fhir/build-extract.js';
+import { loadDefinitions } from '../../../src/fhir/definitions.js';
+import { createBuilder } from '../../../src/graphql/builder.js';
+import { registerFhirTypes } from '../../../src/graphql/fhir-types.js';
+
+const defs = loadDefinitions();
+
+/** A schema with the FHIR types of `resourceTypes` and one `Patient` query field. */
+function buildSchema(resourceTypes: readonly string[]) {
+  const builder = createBuilder();
+  const refs = registerFhirTypes(builder, defs, resourceTypes);
+  builder.queryField('Patient', (t) =>
+    t.field({
+      type: refs.resource('Patient'),
+      resolve: () => ({
+        resourceType: 'Patient',
+        id: 'p1',
+        name: [{ family: 'Chalmers', given: ['Peter', 'James'] }],
+        birthDate: '1974-12-25',
+        _birthDate: { extension: [{ url: 'http://example.org/x', valueString: 'shadow' }] },
+        deceasedBoolean: false,
+        multipleBirthInteger: 2,
+      }),
+    }),
+  );
+  return { schema: builder.toSchema(), refs };
+}
+
+/** One type's block of the printed SDL. */
+function typeBlock(sdl: string, name: string): string {
+  const match = new RegExp(`\\ntype ${name} \\{\\n[\\s\\S]*?\\n\\}`).exec(sdl);
+  expect(match, `type ${name}`).not.toBeNull();
+  return match![0];
+}
+
+describe('registerFhirTypes', () => {
+  it('builds Patient and only what it reaches', () => {
+    const { schema, refs } = buildSchema(['Patient']);
+    const sdl = printSchema(schema);
+    const patient = typeBlock(sdl, 'Patient');
+
+    expect(patient).toContain('  resourceType: String!\n');
+    expect(patient).toContain('  name: [HumanName!]\n');
+    expect(patient).toContain('  birthDate: String\n');
+    expect(patient).toContain('  deceasedBoolean: Boolean\n');
+    expect(patient).toContain('  deceasedDateTime: String\n');
+    expect(patient).toContain('  multipleBirthInteger: Int\n');
+    expect(patient).toContain('  contact: [PatientContact!]\n');
+    expect(patient).toContain('  extension: [Extension!]\n');
+    expect(patient).toContain('  modifierExtension: [Extension!]\n');
+    expect(patient).toContain('"""The date of birth for the individual"""\n  birthDate: String');
+    expect(patient).not.toContain('contained');
+    expect(patient).not.toContain('_birthDate');
+
+    expect(typeBlock(sdl, 'HumanName')).toContain('  given: [String!]\n');
+    expect(typeBlock(sdl, 'PatientContact')).toContain('  name: HumanName\n');
+    expect(typeBlock(sdl, 'Extension')).toContain('  valueString: String\n');
+    expect(typeBlock(sdl, 'Extension')).toContain('  valueDecimal: Float\n');
+    expect(typeBlock(sdl, 'Extension')).toContain('  valuePositiveInt: Int\n');
+    expect(typeBlock(sdl, 'Extension')).toContain('  extension: [Extension!]\n');
+    expect(schema.getType('Observation')).toBeUndefined();
+    expect(schema.getType('ObservationComponent')).toBeUndefined();
+    expect(schema.getType('Resource')).toBeUndefined();
+    expect(refs.typeNames()).toContain('Reference');
+    expect(refs.typeNames().length).toBeLessThan(50);
+    expect(() => refs.resource('Observation')).toThrow(/not requested/);
+  });
+
+  it('reads FHIR JSON with default resolvers', async () => {
+    const { schema } = buildSchema(['Patient']);
+    const result = await graphql({
+      schema,
+      source:
+        '{ Patient { resourceType id birthDate deceasedBoolean multipleBirthInteger name { family given } gender } }',
+      contextValue: {},
+    });
+    expect(result).toEqual({
+      data: {
+        Patient: {
+          resourceType: 'Patient',
+          id: 'p1',
+          birthDate: '1974-12-25',
+          deceasedBoolean: false,
+          multipleBirthInteger: 2,
+          name: [{ family: 'Chalmers', given: ['Peter', 'James'] }],
+          gender: null,
+        },
+      },
+    });
+  });
+
+  it('builds all resource types of the extract', () => {
+    const started = performance.now();
+    const { schema } = buildSchema(R4_EXTRACT_RESOURCE_TYPES);
+    const sdl = printSchema(schema);
+    const elapsed = performance.now() - started;
+
+    const objectTypes = Object.values(schema.getTypeMap()).filter(
+      (type) => !type.name.startsWith('__'),
+    );
+    const fieldCount = objectTypes
+      .filter((type): type is GraphQLObjectType => 'getFields' in type && type.name !== 'Query')
+      .reduce((sum, type) => sum + Object.keys(type.getFields()).length, 0);
+    // Informational: the build time the gateway pays at startup.
+    process.stdout.write(
+      `fhir-types: ${objectTypes.length} types, ${fieldCount} fields, ${sdl.length} SDL chars, ` +
+        `built in ${elapsed.toFixed(0)} ms\n`,
+    );
+
+    for (const resourceType of R4_EXTRACT_RESOURCE_TYPES) {
+      expect(typeBlock(sdl, resourceType)).toContain('  resourceType: String!\n');
+    }
+    const observation = typeBlock(sdl, 'Observation');
+    expect(observation).toContain('  valueQuantity: Quantity\n');
+    expect(observation).toContain('  component: [ObservationComponent!]\n');
+    expect(observation).toContain('  referenceRange: [ObservationReferenceRange!]\n');
+    expect(typeBlock(sdl, 'ObservationComponent')).toContain(
+      '  referenceRange: [ObservationReferenceRange!]\n',
+    );
+    expect(typeBlock(sdl, 'Narrative')).toContain('  div: String\n');
+    // 12 resources, 33 datatypes, 33 backbone elements, Query and the built-in scalars.
+    expect(objectTypes.length).toBeGreaterThan(60);
+    expect(objectTypes.length).toBeLessThan(120);
+  });
+});

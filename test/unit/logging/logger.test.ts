@@ -1,0 +1,69 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { toYogaLogger } from '../../../src/gateway.js';
+import { createLogger, safeError, tenantHash } from '../../../src/logger.js';
+
+function capture() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.length > 0),
+      );
+      done();
+    },
+  });
+  return { log: createLogger({ level: 'debug' }, sink), lines };
+}
+
+const CANARY = 'ZZPHI-3f7c0d6e';
+
+describe('logging', () => {
+  it('keeps only data-free fields of a mysql2-style error', () => {
+    const err = Object.assign(new Error(`Duplicate entry '${CANARY}' for key 'PRIMARY'`), {
+      code: 'ER_DUP_ENTRY',
+      errno: 1062,
+      sqlState: '23000',
+      sql: `INSERT INTO pacientes VALUES ('${CANARY}')`,
+      sqlMessage: `Duplicate entry '${CANARY}'`,
+    });
+    expect(safeError(err)).toEqual({
+      type: 'Error',
+      code: 'ER_DUP_ENTRY',
+      errno: 1062,
+      sqlState: '23000',
+    });
+  });
+
+  it('drops the URL that Node puts into ERR_INVALID_URL errors', () => {
+    let err: unknown;
+    try {
+      new URL(`mysql://u:ZZPW-${CANARY}@`);
+    } catch (e) {
+      err = e;
+    }
+    const { log, lines } = capture();
+    log.error({ err, url: `mysql://u:ZZPW-${CANARY}@h/db` }, 'tenant database URL rejected');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(CANARY);
+    expect(JSON.parse(lines[0]!).err).toEqual({ type: 'TypeError', code: 'ERR_INVALID_URL' });
+  });
+
+  it('passes Yoga’s masked originals through the serializer and drops its parameters', () => {
+    const { log, lines } = capture();
+    const yoga = toYogaLogger(log);
+    yoga.error(new Error(`patient ${CANARY} not found`));
+    yoga.debug('Processing GraphQL Parameters', { query: `{ x(name: "${CANARY}") }` });
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).not.toContain(CANARY);
+  });
+
+  it('labels tenants with a stable hash, not their client id', () => {
+    expect(tenantHash('hospital-a')).toBe(tenantHash('hospital-a'));
+    expect(tenantHash('hospital-a')).not.toBe(tenantHash('hospital-b'));
+    expect(tenantHash('hospital-a')).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
