@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAccessTokenVerifier } from './auth/verify-access-token.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { DEMO_ISSUER, DEMO_JWKS_PATH } from './demo/demo-issuer.js';
+import { DemoSetupError } from './demo/demo-setup-error.js';
 import { prepareDemo } from './demo/prepare-demo.js';
 import { loadDefinitions } from './fhir/definitions.js';
 import { createGateway, GRAPHQL_ENDPOINT, type Route } from './gateway.js';
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger({ level: config.logLevel });
-  const demo = config.demo ? await prepareDemo({ dataDir: config.dataDir }) : undefined;
+  const demo = config.demo
+    ? await prepareDemo({ dataDir: config.dataDir, keyId: config.encryption.primaryKeyId })
+    : undefined;
 
   let keyring: ReturnType<typeof parseKeyring>;
   try {
@@ -133,7 +136,7 @@ async function main(): Promise<void> {
   console.log(`fhirgate is listening on ${base}${GRAPHQL_ENDPOINT}`);
   if (demo !== undefined) {
     console.log('Demo mode: two hospitals (hospital-a, hospital-b) on SQLite.');
-    console.log('Get a token:  npm run token -- --tenant hospital-a --roles fhir-read');
+    console.log('Get a token:  npm run -s token -- --tenant hospital-a --roles fhir-read');
     console.log(
       `Then open ${base}${GRAPHQL_ENDPOINT} and send it as "Authorization: Bearer <token>".`,
     );
@@ -157,9 +160,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // Only errors whose messages we wrote (fixed text, no values) are printed; anything else could
+  // quote a URL or a key, so it shows its class and code alone.
+  if (err instanceof DemoSetupError) {
+    fail(`${err.message} (${err.code})`);
+  }
   const code = (err as { code?: unknown }).code;
-  console.error(
-    `fhirgate: startup failed (${err instanceof Error ? err.constructor.name : typeof err}${typeof code === 'string' ? ` ${code}` : ''}).`,
+  fail(
+    `startup failed (${err instanceof Error ? err.constructor.name : typeof err}${typeof code === 'string' ? ` ${code}` : ''}).`,
   );
-  process.exit(1);
 });

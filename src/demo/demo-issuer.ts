@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { calculateJwkThumbprint, importJWK, type JWK, SignJWT } from 'jose';
 import type { FhirRole } from '../auth/principal.js';
 import { writeFileIfAbsent } from './atomic-file.js';
+import { DemoSetupError } from './demo-setup-error.js';
 
 /** The demo realm's `iss`. `.invalid` (RFC 2606) never resolves, so it cannot pass for a real realm. */
 export const DEMO_ISSUER = 'https://demo.fhirgate.invalid/realms/fhirgate-demo';
@@ -47,8 +48,9 @@ export interface DemoIssuer {
  * it is missing. Creation is atomic and first-writer-wins, so a concurrent `npm start` and
  * `npm run token` on a fresh data dir end up with the same key.
  *
- * @throws Error naming the file when it exists but holds no usable RSA private JWK. Deleting the
- *   file makes the next call generate a new key (tokens signed with the old one then fail).
+ * @throws DemoSetupError `DEMO_ISSUER_KEY_INVALID`, naming the file, when it exists but holds
+ *   no usable RSA private JWK. Deleting the file makes the next call generate a new key (tokens
+ *   signed with the old one then fail).
  */
 export async function loadOrCreateDemoIssuer(dataDir: string): Promise<DemoIssuer> {
   const path = join(dataDir, DEMO_ISSUER_KEY_FILE);
@@ -80,7 +82,10 @@ function toIssuer(path: string, text: string): DemoIssuer {
   try {
     jwk = JSON.parse(text) as JWK;
   } catch {
-    throw new Error(`${path} is not valid JSON; delete it to create a new demo issuer key.`);
+    throw new DemoSetupError(
+      'DEMO_ISSUER_KEY_INVALID',
+      `${path} is not valid JSON; delete it to create a new demo issuer key.`,
+    );
   }
   if (
     typeof jwk !== 'object' ||
@@ -92,7 +97,8 @@ function toIssuer(path: string, text: string): DemoIssuer {
     typeof jwk.e !== 'string' ||
     typeof jwk.d !== 'string'
   ) {
-    throw new Error(
+    throw new DemoSetupError(
+      'DEMO_ISSUER_KEY_INVALID',
       `${path} is not an RSA private JWK with a kid; delete it to create a new demo issuer key.`,
     );
   }

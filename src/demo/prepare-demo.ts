@@ -20,6 +20,7 @@ import { type DatabaseTarget, parseDatabaseUrl } from '../tenancy/database-url.j
 import { createTenantRegistry, type TenantRegistry } from '../tenancy/registry.js';
 import { publishIfAbsent, tempPathFor, writeFileIfAbsent } from './atomic-file.js';
 import { loadOrCreateDemoIssuer } from './demo-issuer.js';
+import { DemoSetupError } from './demo-setup-error.js';
 import { DEMO_HOSPITALS, type DemoHospital, loadDemoMapping, seedHospital } from './hospitals.js';
 
 /** The demo's AES-256 key for sealing tenant URLs: 32 random bytes, base64, mode 0600. */
@@ -60,6 +61,9 @@ export interface DemoSetup {
  *
  * Every file is created atomically (temp file, then link), so a concurrent `npm run token` or a
  * second server on the same data dir never reads half a file.
+ *
+ * @throws DemoSetupError when the data dir's path cannot be a `sqlite:` URL (checked before
+ *   anything is written) or a key file in it is unusable; the message names the file and the fix.
  */
 export async function prepareDemo(options: PrepareDemoOptions): Promise<DemoSetup> {
   const dataDir = resolve(options.dataDir);
@@ -82,8 +86,9 @@ export async function prepareDemo(options: PrepareDemoOptions): Promise<DemoSetu
   } catch (err) {
     if (err instanceof KeyConfigError && err.setting === 'FHIRGATE_ENCRYPTION_KEY') {
       // The message would name the environment variable, but the key came from the file.
-      throw new Error(
-        `prepareDemo: ${keyPath} does not hold 32 bytes of base64; delete it to create a new demo key.`,
+      throw new DemoSetupError(
+        'DEMO_ENCRYPTION_KEY_INVALID',
+        `${keyPath} does not hold 32 bytes of base64; delete it to create a new demo key.`,
       );
     }
     throw err;
@@ -124,9 +129,10 @@ function toSqliteUrl(path: string): string {
       return url;
     }
   }
-  throw new Error(
-    'prepareDemo: the data dir path has characters a sqlite: URL cannot hold (spaces, ' +
-      'non-ASCII, ":" or "%"); set FHIRGATE_DATA_DIR to a plain path.',
+  throw new DemoSetupError(
+    'DEMO_DATA_DIR_UNUSABLE',
+    'The data dir path has characters a sqlite: URL cannot hold (spaces, non-ASCII, ":" or "%"); ' +
+      'set FHIRGATE_DATA_DIR to a plain path.',
   );
 }
 

@@ -6,6 +6,7 @@ import {
   createCompiledResource,
 } from './compiled-resource.js';
 import { resolvePath } from './fhir-path.js';
+import { type MappingProblem, toMappingProblems } from './mapping-problem.js';
 import {
   type ChildElementSource,
   MappingDocumentSchema,
@@ -14,7 +15,6 @@ import {
   ResourceTypeSchema,
   type RowsSource,
 } from './mapping-schema.js';
-import { type MappingProblem, toMappingProblems } from './mapping-problem.js';
 import { compileFields, createItemsAppender } from './row-to-resource.js';
 import {
   type ChildTableSql,
@@ -168,7 +168,11 @@ function compileResource(
       append: createItemsAppender(resolved),
     });
     childTables.set(path, { table, key, filters });
-    use(table, [...columns, ...(where ?? []).map((f) => f.column), ...(orderBy ?? []).map((o) => o.column)]);
+    use(table, [
+      ...columns,
+      ...(where ?? []).map((f) => f.column),
+      ...(orderBy ?? []).map((o) => o.column),
+    ]);
   }
 
   const context: SearchContext = {
@@ -183,7 +187,10 @@ function compileResource(
     const path = `search.${code}`;
     if (code === '_id') {
       if (Object.keys(param).length > 0) {
-        report({ path, message: '_id always searches the id column and takes no options; write {}' });
+        report({
+          path,
+          message: '_id always searches the id column and takes no options; write {}',
+        });
       }
       continue;
     }

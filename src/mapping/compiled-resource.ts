@@ -139,7 +139,10 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     );
 
   /** Rows -> resources (keyed by id), loading child rows only when there is a parent. */
-  const build = async (exec: QueryExecutor, rows: readonly Row[]): Promise<Map<string, FhirJson>> => {
+  const build = async (
+    exec: QueryExecutor,
+    rows: readonly Row[],
+  ): Promise<Map<string, FhirJson>> => {
     const out = new Map<string, FhirJson>();
     if (rows.length === 0) {
       return out;

@@ -82,7 +82,9 @@ export function resolvePath(
         return { problem: 'rows must target an array element, e.g. telecom' };
       }
       if (index !== undefined) {
-        return { problem: 'rows must target the array itself, without an index (telecom, not telecom[0])' };
+        return {
+          problem: 'rows must target the array itself, without an index (telecom, not telecom[0])',
+        };
       }
       if (defs.isPrimitive(element.type)) {
         return { problem: 'rows must target an array of a complex type, e.g. telecom or name' };
@@ -95,7 +97,9 @@ export function resolvePath(
     if (typeDef.kind === 'resource') {
       return { problem: 'elements that hold whole resources cannot be mapped' };
     }
-    steps.push(effectiveIndex === undefined ? { name, element } : { name, element, index: effectiveIndex });
+    steps.push(
+      effectiveIndex === undefined ? { name, element } : { name, element, index: effectiveIndex },
+    );
     normalized.push(effectiveIndex === undefined ? name : `${name}[${effectiveIndex}]`);
     typeName = element.type;
   }

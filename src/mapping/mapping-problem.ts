@@ -116,7 +116,10 @@ function columnOf(document: unknown, issuePath: readonly PathKey[]): string | un
     }
     const key = issuePath[i - 1];
     const owner = issuePath[i - 2];
-    if (owner === 'elements' || (typeof key === 'number' && (owner === 'where' || owner === 'orderBy'))) {
+    if (
+      owner === 'elements' ||
+      (typeof key === 'number' && (owner === 'where' || owner === 'orderBy'))
+    ) {
       break;
     }
   }
@@ -189,7 +192,11 @@ function messageOf(document: unknown, issue: Issue): string {
       return `unknown key(s) ${issue.keys.map((k) => `"${echo(k)}"`).join(', ')}`;
     case 'invalid_union': {
       // zod's discriminated unions add these fields to the issue without typing them.
-      const extra = issue as unknown as { note?: string; discriminator?: string; options?: unknown[] };
+      const extra = issue as unknown as {
+        note?: string;
+        discriminator?: string;
+        options?: unknown[];
+      };
       if (extra.note === 'No matching discriminator') {
         const value = valueAt(document, issue.path);
         if (extra.discriminator === 'fn') {

@@ -36,15 +36,17 @@ export const NULL_OPS = ['isNull', 'notNull'] as const;
  * A structured row filter: `{ "column": "voided", "op": "eq", "value": 0 }`. Filters of one list
  * are ANDed. `ne` and `notIn` follow SQL: they never match NULL cells.
  */
-export const FilterSchema = z.discriminatedUnion('op', [
-  z.strictObject({ column: IdentifierSchema, op: z.enum(SCALAR_OPS), value: ScalarSchema }),
-  z.strictObject({
-    column: IdentifierSchema,
-    op: z.enum(LIST_OPS),
-    value: z.array(ScalarSchema).min(1).max(1000),
-  }),
-  z.strictObject({ column: IdentifierSchema, op: z.enum(NULL_OPS) }),
-]);
+export const FilterSchema = z
+  .discriminatedUnion('op', [
+    z.strictObject({ column: IdentifierSchema, op: z.enum(SCALAR_OPS), value: ScalarSchema }),
+    z.strictObject({
+      column: IdentifierSchema,
+      op: z.enum(LIST_OPS),
+      value: z.array(ScalarSchema).min(1).max(1000),
+    }),
+    z.strictObject({ column: IdentifierSchema, op: z.enum(NULL_OPS) }),
+  ])
+  .describe('A row filter: { column, op, value }. Filters of one list are ANDed.');
 
 export type Filter = z.infer<typeof FilterSchema>;
 export type FilterOp = Filter['op'];
@@ -89,11 +91,9 @@ export const ChildTableSchema = z.strictObject({
 });
 
 /** An element path such as `name[0].family`; checked against the definitions at compile time. */
-export const ElementPathSchema = z
-  .string()
-  .regex(ELEMENT_PATH_PATTERN, {
-    error: 'an element path is JSON names joined by dots, e.g. name[0].family or telecom',
-  });
+export const ElementPathSchema = z.string().regex(ELEMENT_PATH_PATTERN, {
+  error: 'an element path is JSON names joined by dots, e.g. name[0].family or telecom',
+});
 
 /** What an element of a child row can be: everything except another `rows`. */
 export const ChildElementSourceSchema = z.union([
@@ -110,13 +110,15 @@ export const RowsSourceSchema = z.strictObject({
 });
 
 /** What feeds one element. */
-export const ElementSourceSchema = z.union([
-  IdentifierSchema,
-  ColumnSourceSchema,
-  ConstantSourceSchema,
-  TemplateSourceSchema,
-  RowsSourceSchema,
-]);
+export const ElementSourceSchema = z
+  .union([
+    IdentifierSchema,
+    ColumnSourceSchema,
+    ConstantSourceSchema,
+    TemplateSourceSchema,
+    RowsSourceSchema,
+  ])
+  .describe('A column name, or exactly one of column, constant, template or rows.');
 
 /** The id column; the bare string `"id_paciente"` means a string id. */
 export const IdSchema = z.union([
@@ -137,29 +139,41 @@ export const SearchCodeSchema = z
  * How one search parameter reads the database. Which keys apply depends on the parameter's type
  * in the definitions (string, token, date), so that is checked at compile time.
  */
-export const SearchParamSchema = z.strictObject({
-  /** The column searched. */
-  column: IdentifierSchema.optional(),
-  /** Several columns, ORed (family over both surnames). */
-  columns: z.array(IdentifierSchema).min(1).max(10).optional(),
-  /** The path of a `rows` element: search its child table through `EXISTS`. */
-  rows: ElementPathSchema.optional(),
-  /** String parameters: `word` also matches the start of any word in the column. @default 'start' */
-  match: z.enum(['start', 'word']).optional(),
-  /** Token parameters: the code system of the column's codes. */
-  system: z.string().min(1).max(500).optional(),
-  /** Token parameters: FHIR code -> the database values that mean it. */
-  map: z.record(z.string().min(1).max(200), z.array(z.union([z.string(), z.number()])).min(1).max(50)).optional(),
-});
+export const SearchParamSchema = z
+  .strictObject({
+    /** The column searched. */
+    column: IdentifierSchema.optional(),
+    /** Several columns, ORed (family over both surnames). */
+    columns: z.array(IdentifierSchema).min(1).max(10).optional(),
+    /** The path of a `rows` element: search its child table through `EXISTS`. */
+    rows: ElementPathSchema.optional(),
+    /** String parameters: `word` also matches the start of any word in the column. @default 'start' */
+    match: z.enum(['start', 'word']).optional(),
+    /** Token parameters: the code system of the column's codes. */
+    system: z.string().min(1).max(500).optional(),
+    /** Token parameters: FHIR code -> the database values that mean it. */
+    map: z
+      .record(
+        z.string().min(1).max(200),
+        z
+          .array(z.union([z.string(), z.number()]))
+          .min(1)
+          .max(50),
+      )
+      .optional(),
+  })
+  .describe('How one search parameter reads the database; which keys apply depends on its type.');
 
 /** The mapping of one resource type. */
-export const ResourceMappingSchema = z.strictObject({
-  table: IdentifierSchema,
-  id: IdSchema,
-  where: FilterListSchema.optional(),
-  elements: z.record(ElementPathSchema, ElementSourceSchema),
-  search: z.record(SearchCodeSchema, SearchParamSchema).optional(),
-});
+export const ResourceMappingSchema = z
+  .strictObject({
+    table: IdentifierSchema,
+    id: IdSchema,
+    where: FilterListSchema.optional(),
+    elements: z.record(ElementPathSchema, ElementSourceSchema),
+    search: z.record(SearchCodeSchema, SearchParamSchema).optional(),
+  })
+  .describe('How one FHIR resource type is read from one table.');
 
 /** A resource type name such as `Patient`. */
 export const ResourceTypeSchema = z
@@ -167,10 +181,12 @@ export const ResourceTypeSchema = z
   .regex(/^[A-Z][A-Za-z]{0,63}$/, { error: 'a resource type looks like Patient' });
 
 /** The whole document. */
-export const MappingDocumentSchema = z.strictObject({
-  formatVersion: z.literal(1),
-  resources: z.record(ResourceTypeSchema, ResourceMappingSchema),
-});
+export const MappingDocumentSchema = z
+  .strictObject({
+    formatVersion: z.literal(1),
+    resources: z.record(ResourceTypeSchema, ResourceMappingSchema),
+  })
+  .describe('fhirgate tenant mapping document, format version 1. See docs/mapping.md.');
 
 export type MappingDocument = z.infer<typeof MappingDocumentSchema>;
 export type ResourceMapping = z.infer<typeof ResourceMappingSchema>;

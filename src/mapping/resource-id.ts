@@ -10,7 +10,7 @@ import type { SqlValue } from '../db/dialect.js';
 export const FHIR_ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** Integers without sign noise or leading zeros: the text `String(n)` gives back. */
-const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]{0,18})$/;
+const CANONICAL_INTEGER = /^(0|-?[1-9][0-9]{0,18})$/;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

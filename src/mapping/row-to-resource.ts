@@ -59,9 +59,17 @@ export interface CompiledFields {
 
 /** A normalised element source: shorthands expanded, transform names turned into objects. */
 type LeafSource =
-  | { readonly kind: 'column'; readonly column: string; readonly transforms: readonly TransformObject[] }
+  | {
+      readonly kind: 'column';
+      readonly column: string;
+      readonly transforms: readonly TransformObject[];
+    }
   | { readonly kind: 'constant'; readonly value: string | number | boolean }
-  | { readonly kind: 'template'; readonly template: string; readonly transforms: readonly TransformObject[] };
+  | {
+      readonly kind: 'template';
+      readonly template: string;
+      readonly transforms: readonly TransformObject[];
+    };
 
 function normalizeSource(source: ChildElementSource): LeafSource {
   if (typeof source === 'string') {
@@ -106,7 +114,9 @@ function outputFits(output: TransformOutput, primitive: PrimitiveTypeDef): boole
     case 'number':
       return primitive.json === 'number';
     case 'date':
-      return primitive.name === 'date' || primitive.name === 'dateTime' || primitive.name === 'string';
+      return (
+        primitive.name === 'date' || primitive.name === 'dateTime' || primitive.name === 'string'
+      );
     case 'dateTime':
       return (
         primitive.name === 'dateTime' || primitive.name === 'instant' || primitive.name === 'string'
@@ -229,7 +239,9 @@ function createLeafSetter(
 }
 
 /** Appends child-row items to the array at a `rows` path, after any fixed items. */
-export function createItemsAppender(path: ResolvedPath): (root: JsonNode, items: JsonNode[]) => void {
+export function createItemsAppender(
+  path: ResolvedPath,
+): (root: JsonNode, items: JsonNode[]) => void {
   const last = path.steps[path.steps.length - 1];
   if (last === undefined) {
     throw new Error('createItemsAppender: empty path');
@@ -300,7 +312,9 @@ function compileLeaf(
     }
     if (chainOutput !== undefined && !outputFits(chainOutput, primitive)) {
       const fn = lastTransform?.fn ?? '';
-      return fail(`transform ${fn} produces ${chainOutput}, which does not fit a ${primitive.name} element`);
+      return fail(
+        `transform ${fn} produces ${chainOutput}, which does not fit a ${primitive.name} element`,
+      );
     }
     coerce = createLeafCoercion(primitive, chainOutput);
   } else if (resolved.leafType === NAME_TYPE && chainOutput === 'HumanName') {
@@ -397,7 +411,10 @@ function checkConflicts(
   for (const leaf of leaves) {
     const path = `${pathPrefix}${leaf.normalized}`;
     if (seen.has(leaf.normalized)) {
-      report({ path, message: 'this element is mapped twice (given and given[0] are the same element)' });
+      report({
+        path,
+        message: 'this element is mapped twice (given and given[0] are the same element)',
+      });
     }
     seen.add(leaf.normalized);
     if (leaf.choice !== undefined) {

@@ -1,7 +1,7 @@
 import { type Dialect, escapeLike, type SqlValue } from '../db/dialect.js';
 import type { SearchParamDef } from '../fhir/definition-types.js';
-import type { SearchParamMapping } from './mapping-schema.js';
 import { MappingQueryError } from './mapping-query-error.js';
+import type { SearchParamMapping } from './mapping-schema.js';
 import { type IdType, toIdParam } from './resource-id.js';
 import { joinFragments, MATCH_NOTHING, placeholders, type SqlFragment } from './sql-fragment.js';
 
@@ -106,7 +106,9 @@ export function compileIdSearch(context: SearchContext): CompiledSearchParam {
         return undefined;
       }
       const params = [
-        ...new Set(values.map((v) => toIdParam(v.trim(), context.idType)).filter((v) => v !== undefined)),
+        ...new Set(
+          values.map((v) => toIdParam(v.trim(), context.idType)).filter((v) => v !== undefined),
+        ),
       ];
       if (params.length === 0) {
         return MATCH_NOTHING;
@@ -123,7 +125,10 @@ interface Target {
   readonly wrap: (inner: SqlFragment) => SqlFragment;
 }
 
-function orOverColumns(columns: readonly string[], build: (column: string) => SqlFragment): SqlFragment {
+function orOverColumns(
+  columns: readonly string[],
+  build: (column: string) => SqlFragment,
+): SqlFragment {
   return joinFragments(columns.map(build), 'OR');
 }
 
@@ -156,9 +161,11 @@ export function parseDateValue(value: string): DateRange | undefined {
   }
   const iso = (d: Date) =>
     `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+  // setUTCFullYear takes year, month and day at once: it rolls over like Date.UTC but does not
+  // map years below 100 into the 1900s.
   const utc = (y: number, mo: number, d: number) => {
-    const date = new Date(Date.UTC(2000, mo, d));
-    date.setUTCFullYear(y);
+    const date = new Date(0);
+    date.setUTCFullYear(y, mo, d);
     return date;
   };
   let startDate: Date;
@@ -198,7 +205,9 @@ function dateCondition(column: string, range: DateRange): SqlFragment {
         params: [LOWEST_DATE, ...within.params],
       };
     case 'gt':
-      return range.end === undefined ? MATCH_NOTHING : { sql: `${column} >= ?`, params: [range.end] };
+      return range.end === undefined
+        ? MATCH_NOTHING
+        : { sql: `${column} >= ?`, params: [range.end] };
     case 'ge':
       return { sql: `${column} >= ?`, params: [range.start] };
     case 'lt':
@@ -212,15 +221,15 @@ function dateCondition(column: string, range: DateRange): SqlFragment {
 
 /** Splits `system|code` at the first unescaped bar; `system` is undefined when there is none. */
 export function parseToken(value: string): { system?: string; code: string } {
-  const unescape = (s: string) => s.replace(/\\([|,$\\])/g, '$1');
+  const unescapeToken = (s: string) => s.replace(/\\([|,$\\])/g, '$1');
   for (let i = 0; i < value.length; i++) {
     if (value[i] === '\\') {
       i++;
     } else if (value[i] === '|') {
-      return { system: unescape(value.slice(0, i)), code: unescape(value.slice(i + 1)) };
+      return { system: unescapeToken(value.slice(0, i)), code: unescapeToken(value.slice(i + 1)) };
     }
   }
-  return { code: unescape(value) };
+  return { code: unescapeToken(value) };
 }
 
 function missingCondition(
@@ -280,7 +289,9 @@ export function compileSearchParam(
     ok = false;
   }
   if (type !== 'token' && (mapping.system !== undefined || mapping.map !== undefined)) {
-    report({ message: `system and map apply only to token parameters; ${code} is a ${type} parameter` });
+    report({
+      message: `system and map apply only to token parameters; ${code} is a ${type} parameter`,
+    });
     ok = false;
   }
   let child: ChildTableSql | undefined;
@@ -379,7 +390,10 @@ function valueCompiler(
     return (query, value) => {
       const range = parseDateValue(value);
       if (range === undefined) {
-        throw badInput(query.code, 'has a value that is not a date ([eq|ne|gt|lt|ge|le]YYYY[-MM[-DD]])');
+        throw badInput(
+          query.code,
+          'has a value that is not a date ([eq|ne|gt|lt|ge|le]YYYY[-MM[-DD]])',
+        );
       }
       return orOverColumns(target.columns, (column) => dateCondition(column, range));
     };
@@ -397,7 +411,10 @@ function valueCompiler(
     }
     if (token.code === '') {
       // `system|`: any code of the system.
-      return orOverColumns(target.columns, (column) => ({ sql: `${column} IS NOT NULL`, params: [] }));
+      return orOverColumns(target.columns, (column) => ({
+        sql: `${column} IS NOT NULL`,
+        params: [],
+      }));
     }
     let params: readonly SqlValue[] = [token.code];
     if (map !== undefined) {

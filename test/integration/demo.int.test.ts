@@ -4,7 +4,7 @@
  * loads the demo hospitals into MariaDB, to keep their DDL and seed portable.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -311,9 +311,16 @@ describe('the embedded demo (npm start with nothing configured)', () => {
     expect(body.keys[0]).not.toHaveProperty('d');
   });
 
-  it('never prints the demo key or a tenant URL', () => {
+  it('never prints the demo keys or a tenant URL', () => {
     const output = server!.output();
-    expect(output).not.toMatch(/sqlite:|hospital-a\.db|BEGIN|PRIVATE/);
+    const encryptionKey = readFileSync(join(dataDir, 'demo-encryption-key'), 'utf8').trim();
+    const issuerKey = JSON.parse(readFileSync(join(dataDir, 'demo-issuer-key.json'), 'utf8')) as {
+      d: string;
+    };
+    expect(output).toContain('Demo mode');
+    expect(output).not.toContain(encryptionKey);
+    expect(output).not.toContain(issuerKey.d);
+    expect(output).not.toMatch(/sqlite:|hospital-a\.db|registry\.db/);
   });
 
   it('reuses the data dir on a second start: same keys, same databases, no new mapping version', async () => {

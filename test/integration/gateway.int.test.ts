@@ -248,6 +248,44 @@ describe('the request path, end to end over HTTP and MariaDB', () => {
     expect(gw.pools.stats().poolsCreated - before.poolsCreated).toBe(2);
   });
 
+  it('reads the registry once for 50 concurrent requests after a config invalidation', async () => {
+    const token = await gw.tokenFor('hospital-b');
+    gw.resolver.invalidate('hospital-b');
+    const before = gw.resolver.stats();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => gw.post('{ Patient(id: "4") { id } }', { token })),
+    );
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    const after = gw.resolver.stats();
+    expect(after.registryReads - before.registryReads).toBe(1);
+    // The mapping version did not change, so it is not compiled again.
+    expect(after.compiles).toBe(before.compiles);
+  });
+
+  it('a corrupt mapping of one tenant leaves the others untouched', async () => {
+    const broken = {
+      formatVersion: 1,
+      resources: { Patient: { table: 'pacientes; DROP TABLE x', id: 'id_paciente', elements: {} } },
+    };
+    await gw.registry.addMapping('hospital-a', JSON.stringify(broken), { activate: true });
+    gw.resolver.invalidate('hospital-a');
+    try {
+      const resA = await gw.post(LIST, { token: await gw.tokenFor('hospital-a') });
+      expect(resA.status).toBe(503);
+      expect(resA.json.errors?.[0]?.extensions?.['code']).toBe('TENANT_CONFIG_INVALID');
+      expect(resA.text).not.toContain('DROP');
+      const resB = await gw.post(LIST, { token: await gw.tokenFor('hospital-b') });
+      expect(resB.status).toBe(200);
+      // The log names the resource and the problem, never a value from a row.
+      expect(gw.logLines.some((l) => l.includes('tenant mapping invalid'))).toBe(true);
+    } finally {
+      await gw.registry.addMapping('hospital-a', JSON.stringify(a.mapping), { activate: true });
+      gw.resolver.invalidate('hospital-a');
+    }
+    const again = await gw.post(LIST, { token: await gw.tokenFor('hospital-a') });
+    expect(again.status).toBe(200);
+  });
+
   it('accepts GET only for the GraphiQL page and never puts queries in URLs', async () => {
     const page = await fetch(gw.url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);

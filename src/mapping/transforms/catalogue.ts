@@ -9,8 +9,8 @@ import {
 } from './letter-case.js';
 import { createNumber, NumberOptionsSchema } from './number.js';
 import { createSplitName, SplitNameOptionsSchema } from './split-name.js';
-import { createTrim, TrimOptionsSchema } from './trim.js';
 import type { TransformFn, TransformOutput } from './transform-types.js';
+import { createTrim, TrimOptionsSchema } from './trim.js';
 import { createValueMap, ValueMapOptionsSchema } from './value-map.js';
 
 /**

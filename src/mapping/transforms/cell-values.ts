@@ -29,7 +29,9 @@ export function toText(value: unknown): string | undefined {
 
 /** True for values FHIR cannot carry: null, undefined, and strings that are empty or whitespace. */
 export function isBlank(value: unknown): boolean {
-  return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
+  return (
+    value === null || value === undefined || (typeof value === 'string' && value.trim() === '')
+  );
 }
 
 /** Trimmed text with runs of whitespace collapsed to one space; `undefined` when nothing is left. */

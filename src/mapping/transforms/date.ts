@@ -158,7 +158,8 @@ function compileFormat(format: string): DateMatcher {
     }
     const before = tokens[i - 1];
     const after = tokens[i + 1];
-    const glued = (before !== undefined && isDateToken(before)) || (after !== undefined && isDateToken(after));
+    const glued =
+      (before !== undefined && isDateToken(before)) || (after !== undefined && isDateToken(after));
     source += glued || token === 'mm' || token === 'ss' ? '(\\d{2})' : '(\\d{1,2})';
     if (token === 'ss') {
       // Fractional seconds are accepted and dropped.
@@ -180,7 +181,10 @@ function isValidParts(p: DateParts): boolean {
   if (p.month !== undefined && (p.month < 1 || p.month > 12)) {
     return false;
   }
-  if (p.day !== undefined && (p.month === undefined || p.day < 1 || p.day > daysInMonth(p.year, p.month))) {
+  if (
+    p.day !== undefined &&
+    (p.month === undefined || p.day < 1 || p.day > daysInMonth(p.year, p.month))
+  ) {
     return false;
   }
   if (p.hour !== undefined && (p.hour > 23 || (p.minute ?? 0) > 59 || (p.second ?? 0) > 59)) {
@@ -337,7 +341,9 @@ export function createDate(options: DateOptions): TransformFn {
 
 export function createDateTime(options: DateTimeOptions): TransformFn {
   const formats =
-    options.formats === undefined ? DEFAULT_DATE_TIME_MATCHERS : compileDateFormats(options.formats);
+    options.formats === undefined
+      ? DEFAULT_DATE_TIME_MATCHERS
+      : compileDateFormats(options.formats);
   const timezone = options.timezone ?? 'Z';
   return (value) => toFhirDateTime(value, formats, timezone);
 }

@@ -70,9 +70,10 @@ describe('loadOrCreateDemoIssuer', () => {
   ])('refuses a key file that is %s, naming the file', async (_name, content) => {
     const dir = freshDir();
     writeFileSync(join(dir, DEMO_ISSUER_KEY_FILE), content);
-    await expect(loadOrCreateDemoIssuer(dir)).rejects.toThrow(
-      new RegExp(`${DEMO_ISSUER_KEY_FILE}.*delete it`),
-    );
+    await expect(loadOrCreateDemoIssuer(dir)).rejects.toMatchObject({
+      code: 'DEMO_ISSUER_KEY_INVALID',
+      message: expect.stringMatching(new RegExp(`${DEMO_ISSUER_KEY_FILE}.*delete it`)),
+    });
   });
 });
 

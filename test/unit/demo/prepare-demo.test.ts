@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -172,8 +180,22 @@ describe('prepareDemo', () => {
     });
   });
 
-  it('refuses a data dir a sqlite: URL cannot name, with a message that says so', async () => {
+  it('refuses a data dir a sqlite: URL cannot name, before writing anything', async () => {
     const dir = join(freshDir('fhirgate demo '), 'data');
-    await expect(prepareDemo({ dataDir: dir })).rejects.toThrow(/FHIRGATE_DATA_DIR/);
+    await expect(prepareDemo({ dataDir: dir })).rejects.toMatchObject({
+      name: 'DemoSetupError',
+      code: 'DEMO_DATA_DIR_UNUSABLE',
+      message: expect.stringMatching(/FHIRGATE_DATA_DIR/),
+    });
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('refuses an encryption key file that is not 32 bytes of base64, naming the file', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, DEMO_ENCRYPTION_KEY_FILE), 'c2hvcnQ=\n');
+    await expect(prepareDemo({ dataDir: dir })).rejects.toMatchObject({
+      code: 'DEMO_ENCRYPTION_KEY_INVALID',
+      message: expect.stringContaining(DEMO_ENCRYPTION_KEY_FILE),
+    });
   });
 });

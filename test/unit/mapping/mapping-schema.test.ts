@@ -3,10 +3,7 @@ import { MYSQL_DIALECT, SQLITE_DIALECT } from '../../../src/db/dialect.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
 import { type CompileResult, compileMapping } from '../../../src/mapping/compile-mapping.js';
 import type { MappingProblem } from '../../../src/mapping/mapping-problem.js';
-import {
-  MappingDocumentSchema,
-  mappingJsonSchema,
-} from '../../../src/mapping/mapping-schema.js';
+import { MappingDocumentSchema, mappingJsonSchema } from '../../../src/mapping/mapping-schema.js';
 import { readFixtureMapping } from './sqlite-fixtures.js';
 
 const defs = loadDefinitions();
@@ -105,12 +102,15 @@ describe('valid documents', () => {
     }
   });
 
-  it.each(['hospital-a', 'hospital-b'] as const)('compiles the %s fixture for both dialects', (name) => {
-    for (const dialect of [SQLITE_DIALECT, MYSQL_DIALECT]) {
-      const result = compileMapping(readFixtureMapping(name), { defs, dialect });
-      expect(result.ok ? [] : result.problems).toEqual([]);
-    }
-  });
+  it.each(['hospital-a', 'hospital-b'] as const)(
+    'compiles the %s fixture for both dialects',
+    (name) => {
+      for (const dialect of [SQLITE_DIALECT, MYSQL_DIALECT]) {
+        const result = compileMapping(readFixtureMapping(name), { defs, dialect });
+        expect(result.ok ? [] : result.problems).toEqual([]);
+      }
+    },
+  );
 
   it('exposes the tables and columns a mapping reads, for the live-database checker', () => {
     const result = compile(SPEC_EXAMPLE);
@@ -119,9 +119,24 @@ describe('valid documents', () => {
     }
     const tables = result.mapping.resource('Patient')?.tables;
     expect([...(tables?.get('pacientes') ?? [])].sort()).toEqual(
-      ['ap_mat_pac', 'ap_pat_pac', 'fec_nac_pac', 'id_paciente', 'nom_pac', 'rut_pac', 'sexo_pac', 'usr_activo', 'voided'].sort(),
+      [
+        'ap_mat_pac',
+        'ap_pat_pac',
+        'fec_nac_pac',
+        'id_paciente',
+        'nom_pac',
+        'rut_pac',
+        'sexo_pac',
+        'usr_activo',
+        'voided',
+      ].sort(),
     );
-    expect([...(tables?.get('telefonos') ?? [])].sort()).toEqual(['borrado', 'numero', 'orden', 'paciente_id']);
+    expect([...(tables?.get('telefonos') ?? [])].sort()).toEqual([
+      'borrado',
+      'numero',
+      'orden',
+      'paciente_id',
+    ]);
   });
 
   it('exports a JSON Schema of the input form, shorthands included', () => {
@@ -137,62 +152,206 @@ describe('valid documents', () => {
 describe('identifier injection (SECURITY-TESTS 53)', () => {
   const hostile = ['name` FROM patients; --', 'patients.ssn', 'otherdb.patients'];
 
-  it.each(hostile)('rejects %j as a table, id, column, filter column, child table and key', (bad) => {
-    const places: [string, Patch, Partial<MappingProblem>][] = [
-      ['table', (p) => { p['table'] = bad; }, { path: 'table' }],
-      ['id', (p) => { p['id'] = { column: bad, type: 'integer' }; }, { path: 'id.column', column: bad }],
-      ['id shorthand', (p) => { p['id'] = bad; }, { path: 'id', column: bad }],
-      ['element', (p) => { elementsOf(p)['gender'] = { column: bad }; }, { path: 'gender', column: bad }],
-      ['element shorthand', (p) => { elementsOf(p)['name[0].given[0]'] = bad; }, { path: 'name[0].given[0]', column: bad }],
-      ['where', (p) => { p['where'] = [{ column: bad, op: 'eq', value: 0 }]; }, { path: 'where[0].column', column: bad }],
-      ['child table', (p) => { (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['table'] = bad; }, { path: 'telecom' }],
-      ['child key', (p) => { (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['key'] = bad; }, { path: 'telecom', column: bad }],
-      ['child element', (p) => { (elementsOf(p)['telecom'] as { elements: Record<string, unknown> }).elements['value'] = bad; }, { path: 'telecom.value', column: bad }],
-      ['orderBy', (p) => { (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['orderBy'] = [{ column: bad }]; }, { path: 'telecom', column: bad }],
-      ['search column', (p) => { (p['search'] as Record<string, unknown>)['family'] = { columns: [bad] }; }, { path: 'search.family', column: bad }],
-    ];
-    for (const [label, patch, expected] of places) {
-      const problems = problemsOf(variant(patch));
-      expect(problems, label).toHaveLength(1);
-      const [problem] = problems;
-      expect(problem?.resource, label).toBe('Patient');
-      expect(problem?.path?.startsWith(expected.path ?? ''), label).toBe(true);
-      if ('column' in expected && expected.column !== undefined) {
-        expect(problem?.column, label).toBe(expected.column);
+  it.each(hostile)(
+    'rejects %j as a table, id, column, filter column, child table and key',
+    (bad) => {
+      const places: [string, Patch, Partial<MappingProblem>][] = [
+        [
+          'table',
+          (p) => {
+            p['table'] = bad;
+          },
+          { path: 'table' },
+        ],
+        [
+          'id',
+          (p) => {
+            p['id'] = { column: bad, type: 'integer' };
+          },
+          { path: 'id.column', column: bad },
+        ],
+        [
+          'id shorthand',
+          (p) => {
+            p['id'] = bad;
+          },
+          { path: 'id', column: bad },
+        ],
+        [
+          'element',
+          (p) => {
+            elementsOf(p)['gender'] = { column: bad };
+          },
+          { path: 'gender', column: bad },
+        ],
+        [
+          'element shorthand',
+          (p) => {
+            elementsOf(p)['name[0].given[0]'] = bad;
+          },
+          { path: 'name[0].given[0]', column: bad },
+        ],
+        [
+          'where',
+          (p) => {
+            p['where'] = [{ column: bad, op: 'eq', value: 0 }];
+          },
+          { path: 'where[0].column', column: bad },
+        ],
+        [
+          'child table',
+          (p) => {
+            (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['table'] = bad;
+          },
+          { path: 'telecom' },
+        ],
+        [
+          'child key',
+          (p) => {
+            (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['key'] = bad;
+          },
+          { path: 'telecom', column: bad },
+        ],
+        [
+          'child element',
+          (p) => {
+            (elementsOf(p)['telecom'] as { elements: Record<string, unknown> }).elements['value'] =
+              bad;
+          },
+          { path: 'telecom.value', column: bad },
+        ],
+        [
+          'orderBy',
+          (p) => {
+            (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['orderBy'] = [
+              { column: bad },
+            ];
+          },
+          { path: 'telecom', column: bad },
+        ],
+        [
+          'search column',
+          (p) => {
+            (p['search'] as Record<string, unknown>)['family'] = { columns: [bad] };
+          },
+          { path: 'search.family', column: bad },
+        ],
+      ];
+      for (const [label, patch, expected] of places) {
+        const problems = problemsOf(variant(patch));
+        expect(problems, label).toHaveLength(1);
+        const [problem] = problems;
+        expect(problem?.resource, label).toBe('Patient');
+        expect(problem?.path?.startsWith(expected.path ?? ''), label).toBe(true);
+        if ('column' in expected && expected.column !== undefined) {
+          expect(problem?.column, label).toBe(expected.column);
+        }
+        expect(problem?.message, label).toContain('plain SQL identifier');
       }
-      expect(problem?.message, label).toContain('plain SQL identifier');
-    }
-  });
+    },
+  );
 
   it('rejects an identifier longer than 64 characters', () => {
-    const problems = problemsOf(variant((p) => { p['table'] = 'x'.repeat(65); }));
+    const problems = problemsOf(
+      variant((p) => {
+        p['table'] = 'x'.repeat(65);
+      }),
+    );
     expect(problems[0]?.path).toBe('table');
   });
 
   it('rejects a template placeholder that is not an identifier', () => {
     const problems = problemsOf(
-      variant((p) => { elementsOf(p)['name[0].text'] = { template: '{nom_pac} {1 OR 1=1}' }; }),
+      variant((p) => {
+        elementsOf(p)['name[0].text'] = { template: '{nom_pac} {1 OR 1=1}' };
+      }),
     );
     expect(problems).toEqual([
-      expect.objectContaining({ resource: 'Patient', path: 'name[0].text', message: expect.stringContaining('placeholder') }),
+      expect.objectContaining({
+        resource: 'Patient',
+        path: 'name[0].text',
+        message: expect.stringContaining('placeholder'),
+      }),
     ]);
   });
 });
 
 describe('no SQL text anywhere', () => {
   const attempts: [string, Patch][] = [
-    ['raw where', (p) => { p['where'] = [{ sql: 'voided = 0 OR 1=1' }]; }],
-    ['where with extra sql', (p) => { p['where'] = [{ column: 'voided', op: 'eq', value: 0, sql: 'OR 1=1' }]; }],
-    ['raw filter op', (p) => { p['where'] = [{ column: 'voided', op: 'raw', value: '1=1' }]; }],
-    ['like op', (p) => { p['where'] = [{ column: 'voided', op: 'like', value: '%' }]; }],
-    ['expression element', (p) => { elementsOf(p)['gender'] = { sql: "CASE WHEN sexo='M' THEN 'male' END" }; }],
-    ['subquery table', (p) => { p['table'] = '(SELECT * FROM pacientes)'; }],
-    ['query key on the resource', (p) => { p['query'] = 'SELECT * FROM pacientes'; }],
-    ['id expression', (p) => { p['id'] = { column: 'id_paciente', expression: 'id + 1' }; }],
-    ['search sql', (p) => { (p['search'] as Record<string, unknown>)['family'] = { sql: 'ap_pat_pac LIKE ?' }; }],
-    ['orderBy direction', (p) => { (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['orderBy'] = [{ column: 'orden', direction: 'desc; DROP TABLE x' }]; }],
-    ['value list for eq', (p) => { p['where'] = [{ column: 'voided', op: 'eq', value: [0, 1] }]; }],
-    ['value for isNull', (p) => { p['where'] = [{ column: 'voided', op: 'isNull', value: 'x' }]; }],
+    [
+      'raw where',
+      (p) => {
+        p['where'] = [{ sql: 'voided = 0 OR 1=1' }];
+      },
+    ],
+    [
+      'where with extra sql',
+      (p) => {
+        p['where'] = [{ column: 'voided', op: 'eq', value: 0, sql: 'OR 1=1' }];
+      },
+    ],
+    [
+      'raw filter op',
+      (p) => {
+        p['where'] = [{ column: 'voided', op: 'raw', value: '1=1' }];
+      },
+    ],
+    [
+      'like op',
+      (p) => {
+        p['where'] = [{ column: 'voided', op: 'like', value: '%' }];
+      },
+    ],
+    [
+      'expression element',
+      (p) => {
+        elementsOf(p)['gender'] = { sql: "CASE WHEN sexo='M' THEN 'male' END" };
+      },
+    ],
+    [
+      'subquery table',
+      (p) => {
+        p['table'] = '(SELECT * FROM pacientes)';
+      },
+    ],
+    [
+      'query key on the resource',
+      (p) => {
+        p['query'] = 'SELECT * FROM pacientes';
+      },
+    ],
+    [
+      'id expression',
+      (p) => {
+        p['id'] = { column: 'id_paciente', expression: 'id + 1' };
+      },
+    ],
+    [
+      'search sql',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['family'] = { sql: 'ap_pat_pac LIKE ?' };
+      },
+    ],
+    [
+      'orderBy direction',
+      (p) => {
+        (elementsOf(p)['telecom'] as { rows: Record<string, unknown> }).rows['orderBy'] = [
+          { column: 'orden', direction: 'desc; DROP TABLE x' },
+        ];
+      },
+    ],
+    [
+      'value list for eq',
+      (p) => {
+        p['where'] = [{ column: 'voided', op: 'eq', value: [0, 1] }];
+      },
+    ],
+    [
+      'value for isNull',
+      (p) => {
+        p['where'] = [{ column: 'voided', op: 'isNull', value: 'x' }];
+      },
+    ],
   ];
 
   it.each(attempts)('rejects %s', (_label, patch) => {
@@ -202,7 +361,11 @@ describe('no SQL text anywhere', () => {
   });
 
   it('names the unknown key', () => {
-    const problems = problemsOf(variant((p) => { p['query'] = 'SELECT 1'; }));
+    const problems = problemsOf(
+      variant((p) => {
+        p['query'] = 'SELECT 1';
+      }),
+    );
     expect(problems).toEqual([{ resource: 'Patient', message: 'unknown key(s) "query"' }]);
   });
 
@@ -213,7 +376,11 @@ describe('no SQL text anywhere', () => {
   });
 
   it('names a bad filter op with the column', () => {
-    const problems = problemsOf(variant((p) => { p['where'] = [{ column: 'voided', op: 'like', value: 0 }]; }));
+    const problems = problemsOf(
+      variant((p) => {
+        p['where'] = [{ column: 'voided', op: 'like', value: 0 }];
+      }),
+    );
     expect(problems).toEqual([
       {
         resource: 'Patient',
@@ -230,17 +397,34 @@ describe('transforms in the schema', () => {
     const problems = problemsOf(
       variant((p) => {
         elementsOf(p)['gender'] = { column: 'sexo_pac', transform: ['soundex'] };
-        elementsOf(p)['birthDate'] = { column: 'fec_nac_pac', transform: [{ fn: 'eval', code: 'x' }] };
+        elementsOf(p)['birthDate'] = {
+          column: 'fec_nac_pac',
+          transform: [{ fn: 'eval', code: 'x' }],
+        };
       }),
     );
     expect(problems).toEqual([
-      { resource: 'Patient', path: 'gender', column: 'sexo_pac', message: expect.stringContaining('unknown transform "soundex"') },
-      { resource: 'Patient', path: 'birthDate', column: 'fec_nac_pac', message: expect.stringContaining('unknown transform "eval"') },
+      {
+        resource: 'Patient',
+        path: 'gender',
+        column: 'sexo_pac',
+        message: expect.stringContaining('unknown transform "soundex"'),
+      },
+      {
+        resource: 'Patient',
+        path: 'birthDate',
+        column: 'fec_nac_pac',
+        message: expect.stringContaining('unknown transform "eval"'),
+      },
     ]);
   });
 
   it('asks for options when a transform needs them', () => {
-    const problems = problemsOf(variant((p) => { elementsOf(p)['gender'] = { column: 'sexo_pac', transform: ['valueMap'] }; }));
+    const problems = problemsOf(
+      variant((p) => {
+        elementsOf(p)['gender'] = { column: 'sexo_pac', transform: ['valueMap'] };
+      }),
+    );
     expect(problems[0]?.message).toContain('needs options');
   });
 
@@ -248,12 +432,26 @@ describe('transforms in the schema', () => {
     const problems = problemsOf(
       variant((p) => {
         elementsOf(p)['gender'] = { column: 'sexo_pac', transform: [{ fn: 'trim', side: 'left' }] };
-        elementsOf(p)['birthDate'] = { column: 'fec_nac_pac', transform: [{ fn: 'date', formats: ['YYYY-DD'] }] };
-        elementsOf(p)['deceasedDateTime'] = { column: 'fec_def', transform: [{ fn: 'dateTime', timezone: 'America/Santiago' }] };
-        elementsOf(p)['active'] = { column: 'usr_activo', transform: [{ fn: 'splitName', familyCount: 3 }] };
+        elementsOf(p)['birthDate'] = {
+          column: 'fec_nac_pac',
+          transform: [{ fn: 'date', formats: ['YYYY-DD'] }],
+        };
+        elementsOf(p)['deceasedDateTime'] = {
+          column: 'fec_def',
+          transform: [{ fn: 'dateTime', timezone: 'America/Santiago' }],
+        };
+        elementsOf(p)['active'] = {
+          column: 'usr_activo',
+          transform: [{ fn: 'splitName', familyCount: 3 }],
+        };
       }),
     );
-    expect(problems.map((p) => p.path)).toEqual(['gender', 'birthDate', 'active', 'deceasedDateTime']);
+    expect(problems.map((p) => p.path)).toEqual([
+      'gender',
+      'birthDate',
+      'active',
+      'deceasedDateTime',
+    ]);
     expect(problems[0]?.message).toContain('"side"');
     expect(problems[1]?.message).toContain('DD needs MM');
     expect(problems[2]?.message).toContain('expected one of 1|2');
@@ -291,39 +489,230 @@ describe('element sources', () => {
   });
 
   it('rejects malformed element paths', () => {
-    const problems = problemsOf(variant((p) => { elementsOf(p)['name[0]..family'] = 'x'; }));
+    const problems = problemsOf(
+      variant((p) => {
+        elementsOf(p)['name[0]..family'] = 'x';
+      }),
+    );
     expect(problems[0]).toMatchObject({ resource: 'Patient', path: 'name[0]..family' });
   });
 });
 
 describe('checks against the FHIR definitions', () => {
   const cases: [string, Patch, Partial<MappingProblem>, string][] = [
-    ['unknown element', (p) => { elementsOf(p)['name[0].surname'] = 'x'; }, { path: 'name[0].surname', column: 'x' }, 'no element "surname"'],
-    ['index on a single element', (p) => { elementsOf(p)['gender[0]'] = 'x'; }, { path: 'gender[0]' }, 'not an array'],
-    ['array without index in the middle', (p) => { elementsOf(p)['name.family'] = 'x'; }, { path: 'name.family' }, 'needs an index'],
-    ['complex leaf', (p) => { elementsOf(p)['maritalStatus'] = 'x'; }, { path: 'maritalStatus' }, 'complex type'],
-    ['HumanName without splitName', (p) => { elementsOf(p)['name[1]'] = 'x'; }, { path: 'name[1]' }, 'splitName'],
-    ['splitName into a string', (p) => { elementsOf(p)['name[0].family'] = { column: 'x', transform: ['splitName'] }; }, { path: 'name[0].family' }, 'HumanName'],
-    ['splitName not last', (p) => { elementsOf(p)['name[1]'] = { column: 'x', transform: ['splitName', 'trim'] }; }, { path: 'name[1]' }, 'last transform'],
-    ['boolean into a date', (p) => { elementsOf(p)['birthDate'] = { column: 'x', transform: ['boolean'] }; }, { path: 'birthDate', column: 'x' }, 'does not fit a date'],
-    ['number into a code', (p) => { elementsOf(p)['gender'] = { column: 'x', transform: ['number'] }; }, { path: 'gender' }, 'does not fit a code'],
-    ['constant of the wrong type', (p) => { elementsOf(p)['active'] = { constant: 'ZZSECRET' }; }, { path: 'active' }, 'constant does not fit'],
-    ['the id element', (p) => { elementsOf(p)['id'] = 'x'; }, { path: 'id' }, 'the gateway writes it'],
-    ['a choice by its [x] name', (p) => { elementsOf(p)['deceased'] = 'x'; }, { path: 'deceased' }, 'no element "deceased"'],
-    ['two variants of a choice', (p) => { elementsOf(p)['deceasedBoolean'] = 'x'; elementsOf(p)['deceasedDateTime'] = 'y'; }, { path: 'deceasedDateTime' }, 'only one variant'],
-    ['the same element twice', (p) => { elementsOf(p)['name[0].given'] = 'x'; }, { path: 'name[0].given[0]' }, 'mapped twice'],
-    ['rows on a single element', (p) => { elementsOf(p)['maritalStatus'] = { rows: { table: 'a', key: 'b' }, elements: { text: 'c' } }; }, { path: 'maritalStatus' }, 'array element'],
-    ['rows with an index', (p) => { elementsOf(p)['address[0]'] = { rows: { table: 'a', key: 'b' }, elements: { city: 'c' } }; }, { path: 'address[0]' }, 'without an index'],
-    ['rows over primitives', (p) => { elementsOf(p)['name[1].given'] = { rows: { table: 'a', key: 'b' }, elements: { id: 'c' } }; }, { path: 'name[1].given' }, 'complex type'],
-    ['unknown child element', (p) => { (elementsOf(p)['telecom'] as { elements: Record<string, unknown> }).elements['number'] = 'numero'; }, { path: 'telecom.number', column: 'numero' }, 'ContactPoint has no element "number"'],
-    ['unknown search code', (p) => { (p['search'] as Record<string, unknown>)['surname'] = { column: 'x' }; }, { path: 'search.surname' }, 'no search parameter "surname"'],
-    ['reference search', (p) => { (p['search'] as Record<string, unknown>)['organization'] = { column: 'x' }; }, { path: 'search.organization' }, 'search parameter type reference is not supported yet'],
-    ['system on a string search', (p) => { (p['search'] as Record<string, unknown>)['family'] = { column: 'x', system: 'y' }; }, { path: 'search.family' }, 'only to token'],
-    ['match on a token search', (p) => { (p['search'] as Record<string, unknown>)['gender'] = { column: 'x', match: 'word' }; }, { path: 'search.gender' }, 'only to string'],
-    ['column and columns', (p) => { (p['search'] as Record<string, unknown>)['family'] = { column: 'x', columns: ['y'] }; }, { path: 'search.family' }, 'exactly one of column or columns'],
-    ['no column', (p) => { (p['search'] as Record<string, unknown>)['family'] = {}; }, { path: 'search.family' }, 'exactly one of column or columns'],
-    ['rows that is not a rows element', (p) => { (p['search'] as Record<string, unknown>)['telecom'] = { rows: 'address', column: 'x' }; }, { path: 'search.telecom' }, 'rows element'],
-    ['_id with options', (p) => { (p['search'] as Record<string, unknown>)['_id'] = { column: 'x' }; }, { path: 'search._id' }, 'takes no options'],
+    [
+      'unknown element',
+      (p) => {
+        elementsOf(p)['name[0].surname'] = 'x';
+      },
+      { path: 'name[0].surname', column: 'x' },
+      'no element "surname"',
+    ],
+    [
+      'index on a single element',
+      (p) => {
+        elementsOf(p)['gender[0]'] = 'x';
+      },
+      { path: 'gender[0]' },
+      'not an array',
+    ],
+    [
+      'array without index in the middle',
+      (p) => {
+        elementsOf(p)['name.family'] = 'x';
+      },
+      { path: 'name.family' },
+      'needs an index',
+    ],
+    [
+      'complex leaf',
+      (p) => {
+        elementsOf(p)['maritalStatus'] = 'x';
+      },
+      { path: 'maritalStatus' },
+      'complex type',
+    ],
+    [
+      'HumanName without splitName',
+      (p) => {
+        elementsOf(p)['name[1]'] = 'x';
+      },
+      { path: 'name[1]' },
+      'splitName',
+    ],
+    [
+      'splitName into a string',
+      (p) => {
+        elementsOf(p)['name[0].family'] = { column: 'x', transform: ['splitName'] };
+      },
+      { path: 'name[0].family' },
+      'HumanName',
+    ],
+    [
+      'splitName not last',
+      (p) => {
+        elementsOf(p)['name[1]'] = { column: 'x', transform: ['splitName', 'trim'] };
+      },
+      { path: 'name[1]' },
+      'last transform',
+    ],
+    [
+      'boolean into a date',
+      (p) => {
+        elementsOf(p)['birthDate'] = { column: 'x', transform: ['boolean'] };
+      },
+      { path: 'birthDate', column: 'x' },
+      'does not fit a date',
+    ],
+    [
+      'number into a code',
+      (p) => {
+        elementsOf(p)['gender'] = { column: 'x', transform: ['number'] };
+      },
+      { path: 'gender' },
+      'does not fit a code',
+    ],
+    [
+      'constant of the wrong type',
+      (p) => {
+        elementsOf(p)['active'] = { constant: 'ZZSECRET' };
+      },
+      { path: 'active' },
+      'constant does not fit',
+    ],
+    [
+      'the id element',
+      (p) => {
+        elementsOf(p)['id'] = 'x';
+      },
+      { path: 'id' },
+      'the gateway writes it',
+    ],
+    [
+      'a choice by its [x] name',
+      (p) => {
+        elementsOf(p)['deceased'] = 'x';
+      },
+      { path: 'deceased' },
+      'no element "deceased"',
+    ],
+    [
+      'two variants of a choice',
+      (p) => {
+        elementsOf(p)['deceasedBoolean'] = 'x';
+        elementsOf(p)['deceasedDateTime'] = 'y';
+      },
+      { path: 'deceasedDateTime' },
+      'only one variant',
+    ],
+    [
+      'the same element twice',
+      (p) => {
+        elementsOf(p)['name[0].given'] = 'x';
+      },
+      { path: 'name[0].given[0]' },
+      'mapped twice',
+    ],
+    [
+      'rows on a single element',
+      (p) => {
+        elementsOf(p)['maritalStatus'] = {
+          rows: { table: 'a', key: 'b' },
+          elements: { text: 'c' },
+        };
+      },
+      { path: 'maritalStatus' },
+      'array element',
+    ],
+    [
+      'rows with an index',
+      (p) => {
+        elementsOf(p)['address[0]'] = { rows: { table: 'a', key: 'b' }, elements: { city: 'c' } };
+      },
+      { path: 'address[0]' },
+      'without an index',
+    ],
+    [
+      'rows over primitives',
+      (p) => {
+        elementsOf(p)['name[1].given'] = { rows: { table: 'a', key: 'b' }, elements: { id: 'c' } };
+      },
+      { path: 'name[1].given' },
+      'complex type',
+    ],
+    [
+      'unknown child element',
+      (p) => {
+        (elementsOf(p)['telecom'] as { elements: Record<string, unknown> }).elements['number'] =
+          'numero';
+      },
+      { path: 'telecom.number', column: 'numero' },
+      'ContactPoint has no element "number"',
+    ],
+    [
+      'unknown search code',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['surname'] = { column: 'x' };
+      },
+      { path: 'search.surname' },
+      'no search parameter "surname"',
+    ],
+    [
+      'reference search',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['organization'] = { column: 'x' };
+      },
+      { path: 'search.organization' },
+      'search parameter type reference is not supported yet',
+    ],
+    [
+      'system on a string search',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['family'] = { column: 'x', system: 'y' };
+      },
+      { path: 'search.family' },
+      'only to token',
+    ],
+    [
+      'match on a token search',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['gender'] = { column: 'x', match: 'word' };
+      },
+      { path: 'search.gender' },
+      'only to string',
+    ],
+    [
+      'column and columns',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['family'] = { column: 'x', columns: ['y'] };
+      },
+      { path: 'search.family' },
+      'exactly one of column or columns',
+    ],
+    [
+      'no column',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['family'] = {};
+      },
+      { path: 'search.family' },
+      'exactly one of column or columns',
+    ],
+    [
+      'rows that is not a rows element',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['telecom'] = { rows: 'address', column: 'x' };
+      },
+      { path: 'search.telecom' },
+      'rows element',
+    ],
+    [
+      '_id with options',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['_id'] = { column: 'x' };
+      },
+      { path: 'search._id' },
+      'takes no options',
+    ],
   ];
 
   it.each(cases)('rejects %s', (_label, patch, expected, message) => {
@@ -334,19 +723,35 @@ describe('checks against the FHIR definitions', () => {
 
   it('rejects mapping the parts of a name that splitName fills', () => {
     const problems = problemsOf(
-      variant((p) => { elementsOf(p)['name[0]'] = { column: 'x', transform: ['splitName'] }; }),
+      variant((p) => {
+        elementsOf(p)['name[0]'] = { column: 'x', transform: ['splitName'] };
+      }),
     );
-    expect(problems.map((p) => p.path)).toEqual(['name[0].family', 'name[0].given', 'name[0].text']);
+    expect(problems.map((p) => p.path)).toEqual([
+      'name[0].family',
+      'name[0].given',
+      'name[0].text',
+    ]);
     expect(problems[0]?.message).toBe('name[0] is filled by splitName, which also writes family');
   });
 
   it('never puts a constant or other data value into a message', () => {
-    const problems = problemsOf(variant((p) => { elementsOf(p)['active'] = { constant: 'ZZSECRET' }; }));
+    const problems = problemsOf(
+      variant((p) => {
+        elementsOf(p)['active'] = { constant: 'ZZSECRET' };
+      }),
+    );
     expect(JSON.stringify(problems)).not.toContain('ZZSECRET');
   });
 
   it('rejects resource types the definitions do not cover', () => {
-    const doc = { formatVersion: 1, resources: { Account: SPEC_EXAMPLE.resources.Patient, Pokemon: SPEC_EXAMPLE.resources.Patient } };
+    const doc = {
+      formatVersion: 1,
+      resources: {
+        Account: SPEC_EXAMPLE.resources.Patient,
+        Pokemon: SPEC_EXAMPLE.resources.Patient,
+      },
+    };
     expect(problemsOf(doc)).toEqual([
       { resource: 'Account', message: 'Account is not a resource type this gateway serves' },
       { resource: 'Pokemon', message: 'Pokemon is not a resource type this gateway serves' },
@@ -369,7 +774,11 @@ describe('checks against the FHIR definitions', () => {
     const problems = problemsOf(doc);
     expect(problems).toEqual([
       expect.objectContaining({ resource: 'Patient', path: 'table' }),
-      expect.objectContaining({ resource: 'Practitioner', path: 'name[0].nickname', column: 'apodo' }),
+      expect.objectContaining({
+        resource: 'Practitioner',
+        path: 'name[0].nickname',
+        column: 'apodo',
+      }),
       expect.objectContaining({ resource: 'Practitioner', path: 'search.shoe-size' }),
     ]);
   });

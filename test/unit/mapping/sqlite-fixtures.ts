@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import {
   type QueryExecutor,
   type Row,
@@ -57,9 +57,7 @@ export function seedHospitalA(db: Database.Database): void {
     CREATE TABLE pacientes_telefonos (
       id INTEGER PRIMARY KEY, id_paciente INTEGER, tipo TEXT, numero TEXT, borrado INTEGER NOT NULL DEFAULT 0);
   `);
-  const patient = db.prepare(
-    'INSERT INTO pacientes VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const patient = db.prepare('INSERT INTO pacientes VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   patient.run(1, '12345678-9', 'MARIA JOSE', 'GONZALEZ', 'PEREZ', '1980-05-17', 'F', 0);
   patient.run(2, ' 11111111-1 ', 'JUAN', 'PEREZ', 'SOTO', '0000-00-00', 'M', 0);
   patient.run(3, '22222222-2', 'ZZVOIDED', 'GHOST', null, '1990-01-01', 'M', 1);

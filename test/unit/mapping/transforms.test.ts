@@ -29,7 +29,11 @@ describe('trim, uppercase, lowercase', () => {
 });
 
 describe('valueMap', () => {
-  const gender = createValueMap({ fn: 'valueMap', map: { H: 'male', M: 'female' }, default: 'unknown' });
+  const gender = createValueMap({
+    fn: 'valueMap',
+    map: { H: 'male', M: 'female' },
+    default: 'unknown',
+  });
 
   it('maps, trims and falls back to the default for unknown codes', () => {
     expect(gender('H')).toBe('male');
@@ -109,13 +113,26 @@ describe('date', () => {
   });
 
   it('makes zero dates absent, never an error', () => {
-    for (const zero of ['0000-00-00', '00/00/0000', '0000-00-00 00:00:00', '00000000', '1980-00-10', '1980-05-00']) {
+    for (const zero of [
+      '0000-00-00',
+      '00/00/0000',
+      '0000-00-00 00:00:00',
+      '00000000',
+      '1980-00-10',
+      '1980-05-00',
+    ]) {
       expect(date(zero), zero).toBeUndefined();
     }
   });
 
   it('makes impossible dates absent', () => {
-    for (const impossible of ['2023-02-30', '31/02/1999', '2023-13-01', '2023-04-31', '1900-02-29']) {
+    for (const impossible of [
+      '2023-02-30',
+      '31/02/1999',
+      '2023-13-01',
+      '2023-04-31',
+      '1900-02-29',
+    ]) {
       expect(date(impossible), impossible).toBeUndefined();
     }
     expect(date('2000-02-29')).toBe('2000-02-29');
@@ -162,12 +179,20 @@ describe('dateTime', () => {
   it('writes a JS Date instant in the configured offset', () => {
     const instant = new Date(Date.UTC(2023, 3, 5, 6, 7, 8));
     expect(createDateTime({ fn: 'dateTime' })(instant)).toBe('2023-04-05T06:07:08Z');
-    expect(createDateTime({ fn: 'dateTime', timezone: '-03:00' })(instant)).toBe('2023-04-05T03:07:08-03:00');
+    expect(createDateTime({ fn: 'dateTime', timezone: '-03:00' })(instant)).toBe(
+      '2023-04-05T03:07:08-03:00',
+    );
   });
 
   it('makes zero and impossible datetimes absent', () => {
     const dt = createDateTime({ fn: 'dateTime' });
-    for (const bad of ['0000-00-00 00:00:00', '2023-02-30 10:00:00', '2023-04-05 24:00:00', '2023-04-05 10:60:00', 'now']) {
+    for (const bad of [
+      '0000-00-00 00:00:00',
+      '2023-02-30 10:00:00',
+      '2023-04-05 24:00:00',
+      '2023-04-05 10:60:00',
+      'now',
+    ]) {
       expect(dt(bad), bad).toBeUndefined();
     }
   });
@@ -254,9 +279,13 @@ describe('templates', () => {
       throw new Error(template.problem);
     }
     expect(template.columns).toEqual(['nom_pac', 'ap_pat_pac', 'ap_mat_pac']);
-    expect(template.render({ nom_pac: 'ANA', ap_pat_pac: null, ap_mat_pac: '  LOPEZ ' })).toBe('ANA LOPEZ');
+    expect(template.render({ nom_pac: 'ANA', ap_pat_pac: null, ap_mat_pac: '  LOPEZ ' })).toBe(
+      'ANA LOPEZ',
+    );
     expect(template.render({ nom_pac: ' ', ap_pat_pac: null })).toBeUndefined();
-    expect(template.render({ nom_pac: 1, ap_pat_pac: 2n, ap_mat_pac: Buffer.from('x') })).toBe('1 2 x');
+    expect(template.render({ nom_pac: 1, ap_pat_pac: 2n, ap_mat_pac: Buffer.from('x') })).toBe(
+      '1 2 x',
+    );
   });
 
   it('is absent when every placeholder is blank, even with literal text', () => {
