@@ -48,9 +48,10 @@ export interface CompiledMapping {
   resource(type: string): CompiledResource | undefined;
 }
 
+/** The outcome of {@link compileMapping}: a mapping, or every problem found. */
 export type CompileResult =
-  | { readonly ok: true; readonly mapping: CompiledMapping }
-  | { readonly ok: false; readonly problems: readonly MappingProblem[] };
+  | { ok: true; mapping: CompiledMapping }
+  | { ok: false; problems: MappingProblem[] };
 
 /**
  * Validates and compiles a tenant mapping document (format version 1). Never throws for a bad
