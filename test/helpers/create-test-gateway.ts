@@ -38,6 +38,10 @@ export interface TestGatewayOptions {
   readonly configTtlMs?: number;
   readonly resourceTypes?: readonly string[];
   readonly maxCount?: number;
+  /** Where databases are created. @default createTestDatabase on the vitest-provided server */
+  readonly createDatabase?: (prefix: string) => Promise<TestDatabase>;
+  /** Log level of the captured logger. @default 'debug' */
+  readonly logLevel?: string;
 }
 
 export interface StatementRecord {
@@ -103,16 +107,17 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
       done();
     },
   });
-  const log = createLogger({ level: 'debug' }, sink);
+  const log = createLogger({ level: options.logLevel ?? 'debug' }, sink);
+  const createDatabase = options.createDatabase ?? ((prefix: string) => createTestDatabase(prefix));
   const keyring = parseKeyring({ primaryKey: randomBytes(32).toString('base64') });
 
-  const registryDb = await createTestDatabase('reg');
+  const registryDb = await createDatabase('reg');
   const registry = createTenantRegistry(parseDatabaseUrl(registryDb.url));
   await registry.applySchema();
 
   const tenantDbs = new Map<string, TestDatabase>();
   for (const tenant of options.tenants) {
-    const db = await createTestDatabase('ten');
+    const db = await createDatabase('ten');
     tenantDbs.set(tenant.clientId, db);
     for (const ddl of tenant.ddl) {
       await db.exec(ddl);

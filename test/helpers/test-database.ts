@@ -50,14 +50,17 @@ export function mysqlServer(): MysqlServer {
 }
 
 /**
- * Creates `<prefix>_<8 hex>` (utf8mb4) on the test server. Unique names isolate test files that
+ * Creates `<prefix>_<8 hex>` (utf8mb4) on the test server (or on `server`, for the benchmark,
+ * which runs outside vitest). Unique names isolate test files that
  * run in parallel against the same server.
  */
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
+export async function createTestDatabase(
+  prefix = 't',
+  server: MysqlServer = mysqlServer(),
+): Promise<TestDatabase> {
   if (!PREFIX.test(prefix)) {
     throw new Error(`createTestDatabase: prefix must match ${PREFIX}`);
   }
-  const server = mysqlServer();
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   await withAdminConnection(server, (admin) =>
     admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
