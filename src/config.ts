@@ -62,7 +62,9 @@ const EnvSchema = z.object({
 
   FHIRGATE_RESOURCE_TYPES: z
     .string()
-    .default('Patient')
+    .default(
+      'Patient,Practitioner,Organization,Location,Encounter,Observation,Condition,AllergyIntolerance,MedicationRequest,Procedure,Immunization,DiagnosticReport',
+    )
     .transform((v) =>
       v
         .split(',')
@@ -83,6 +85,11 @@ const EnvSchema = z.object({
   FHIRGATE_POOL_VALIDATE_AFTER_MS: ms(0).default(30_000),
   FHIRGATE_DB_CONNECT_TIMEOUT_MS: ms(100).default(3000),
   FHIRGATE_DB_QUERY_TIMEOUT_MS: ms(100).default(5000),
+  FHIRGATE_DB_STATEMENT_LIMIT_MS: ms(100).default(4000),
+  FHIRGATE_TENANT_CONCURRENCY: positiveInt().max(1000).default(10),
+  FHIRGATE_TENANT_QUEUE: positiveInt(0).max(10_000).default(20),
+  FHIRGATE_BREAKER_THRESHOLD: positiveInt().max(1000).default(5),
+  FHIRGATE_BREAKER_HALF_OPEN_MS: ms(100).default(10_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -134,6 +141,14 @@ export interface Config {
     readonly validateAfterIdleMs: number;
     readonly connectTimeoutMs: number;
     readonly queryTimeoutMs: number;
+    readonly statementTimeLimitMs: number;
+  };
+  readonly resilience: {
+    readonly concurrency: number;
+    readonly queue: number;
+    readonly failureThreshold: number;
+    readonly halfOpenAfterMs: number;
+    readonly timeoutMs: number;
   };
 }
 
@@ -160,6 +175,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e.FHIRGATE_ENCRYPTION_KEY === undefined) {
       problems.push('  FHIRGATE_ENCRYPTION_KEY: required when FHIRGATE_REGISTRY_URL is set');
     }
+  }
+  if (e.FHIRGATE_DB_STATEMENT_LIMIT_MS >= e.FHIRGATE_DB_QUERY_TIMEOUT_MS) {
+    problems.push(
+      '  FHIRGATE_DB_STATEMENT_LIMIT_MS: must be below FHIRGATE_DB_QUERY_TIMEOUT_MS, so the server stops first',
+    );
   }
   if (e.FHIRGATE_DEFAULT_COUNT > e.FHIRGATE_MAX_COUNT) {
     problems.push('  FHIRGATE_DEFAULT_COUNT: must not exceed FHIRGATE_MAX_COUNT');
@@ -210,6 +230,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       validateAfterIdleMs: e.FHIRGATE_POOL_VALIDATE_AFTER_MS,
       connectTimeoutMs: e.FHIRGATE_DB_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: e.FHIRGATE_DB_QUERY_TIMEOUT_MS,
+      statementTimeLimitMs: e.FHIRGATE_DB_STATEMENT_LIMIT_MS,
+    }),
+    resilience: Object.freeze({
+      concurrency: e.FHIRGATE_TENANT_CONCURRENCY,
+      queue: e.FHIRGATE_TENANT_QUEUE,
+      failureThreshold: e.FHIRGATE_BREAKER_THRESHOLD,
+      halfOpenAfterMs: e.FHIRGATE_BREAKER_HALF_OPEN_MS,
+      timeoutMs: e.FHIRGATE_DB_QUERY_TIMEOUT_MS,
     }),
   });
 }

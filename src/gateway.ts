@@ -5,6 +5,8 @@ import { useAuthentication } from './auth/use-authentication.js';
 import type { AccessTokenVerifier } from './auth/verify-access-token.js';
 import type { GatewayContext } from './context.js';
 import { createRequestLoaders } from './graphql/loaders.js';
+import { useOperationOutcome } from './graphql/use-operation-outcome.js';
+import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
 import { createTenantScope, type StatementListener } from './tenancy/tenant-scope.js';
@@ -24,6 +26,8 @@ export interface GatewayDeps {
   readonly verifier: AccessTokenVerifier;
   readonly resolver: ConfigResolver;
   readonly pools: TenantPoolManager;
+  /** One resilience policy per tenant (bulkhead, breaker, timeout). */
+  readonly policies: TenantPolicies;
   /** Serve GraphiQL at the GraphQL endpoint for browsers. @default true */
   readonly graphiql: boolean;
   /** Extra GET routes (the demo's JWKS). */
@@ -96,7 +100,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     landingPage: false,
     multipart: false,
     batching: false,
-    plugins: [useRoutes(deps.routes ?? []), auth.plugin],
+    // useOperationOutcome works on the final result, so it sees masked errors too.
+    plugins: [useRoutes(deps.routes ?? []), auth.plugin, useOperationOutcome()],
     context: ({ request }): GatewayContext => {
       const state = auth.authenticated(request);
       if (state === undefined) {
@@ -106,6 +111,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const tenant = createTenantScope({
         runtime: state.runtime,
         pools: deps.pools,
+        policies: deps.policies,
         log: state.log,
         onStatement: deps.onStatement,
       });

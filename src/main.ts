@@ -9,6 +9,7 @@ import { loadDefinitions } from './fhir/definitions.js';
 import { createGateway, GRAPHQL_ENDPOINT, type Route } from './gateway.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createLogger } from './logger.js';
+import { createTenantPolicies } from './tenancy/breakers.js';
 import { createConfigResolver } from './tenancy/config-resolver.js';
 import { KeyConfigError, parseKeyring } from './tenancy/crypto.js';
 import { parseDatabaseUrl } from './tenancy/database-url.js';
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     },
   });
   const pools = createPoolManager(config.tenancy, log);
+  const policies = createTenantPolicies(config.resilience, log);
   const resolver = createConfigResolver(
     { registry, keyring, defs, log },
     { ttlMs: config.tenancy.configTtlMs },
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
     verifier,
     resolver,
     pools,
+    policies,
     graphiql: config.graphql.graphiql,
     routes,
   });

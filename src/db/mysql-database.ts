@@ -31,6 +31,12 @@ export interface MysqlDatabaseOptions {
   readonly connectionIdleMs: number;
   /** A connection idle longer than this is pinged before it is used. @default 30000 */
   readonly validateAfterIdleMs: number;
+  /**
+   * Server-side limit per statement, set once per connection: MariaDB's `max_statement_time`,
+   * MySQL's `max_execution_time`. Below the client timeout, so the server stops work the client
+   * has given up on. @default 4000
+   */
+  readonly statementTimeLimitMs?: number;
   /** The process-wide connection cap; absent for the registry's own pool. */
   readonly budget?: ConnectionBudget;
 }
@@ -44,6 +50,8 @@ interface PooledConnection {
 interface Waiter {
   resolve(c: PooledConnection): void;
   reject(err: unknown): void;
+  /** The statement gave up waiting; a connection meant for it goes back to the pool. */
+  cancelled: boolean;
 }
 
 /** A MySQL/MariaDB pool with the bounds mysql2's own pool lacks; see {@link MysqlDatabaseOptions}. */
@@ -137,10 +145,39 @@ export function createMysqlDatabase(
         if (err) {
           conn.destroy();
           reject(err);
-        } else {
-          resolve(pc);
+          return;
         }
+        limitStatementTime(conn).then(
+          () => resolve(pc),
+          (limitErr: unknown) => {
+            conn.destroy();
+            reject(limitErr);
+          },
+        );
       });
+    });
+  }
+
+  /** Sets the server-side statement limit with whichever variable this server knows. */
+  function limitStatementTime(conn: Connection): Promise<void> {
+    const limitMs = options.statementTimeLimitMs;
+    if (limitMs === undefined) {
+      return Promise.resolve();
+    }
+    const set = (sql: string, value: number) =>
+      new Promise<void>((resolve, reject) => {
+        // The handshake's timer is gone by now: a server that answers the greeting and then
+        // nothing else must not hold this connection forever.
+        conn.query({ sql, timeout: options.connectTimeoutMs }, [value], (err) =>
+          err ? reject(err) : resolve(),
+        );
+      });
+    // MariaDB counts seconds (fractions allowed); MySQL counts milliseconds and only for SELECT.
+    return set('SET SESSION max_statement_time = ?', limitMs / 1000).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 'ER_UNKNOWN_SYSTEM_VARIABLE') {
+        return set('SET SESSION max_execution_time = ?', limitMs);
+      }
+      throw err;
     });
   }
 
@@ -162,7 +199,11 @@ export function createMysqlDatabase(
     try {
       const pc = await connect();
       inUse++;
-      waiter.resolve(pc);
+      if (waiter.cancelled) {
+        release(pc);
+      } else {
+        waiter.resolve(pc);
+      }
     } catch (err) {
       open--;
       options.budget?.release();
@@ -180,7 +221,7 @@ export function createMysqlDatabase(
     });
   }
 
-  async function acquire(): Promise<PooledConnection> {
+  async function acquire(signal?: AbortSignal): Promise<PooledConnection> {
     for (;;) {
       const pc = idle.pop();
       if (pc === undefined) {
@@ -194,7 +235,34 @@ export function createMysqlDatabase(
       destroy(pc);
     }
     return new Promise<PooledConnection>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
+      const onAbort = () => {
+        waiter.cancelled = true;
+        const i = waiters.indexOf(waiter);
+        if (i >= 0) {
+          waiters.splice(i, 1);
+        }
+        reject(
+          new DatabaseError('DB_TIMEOUT', 'statement cancelled while waiting for a connection', {
+            infrastructure: true,
+          }),
+        );
+      };
+      const waiter: Waiter = {
+        cancelled: false,
+        resolve: (pc) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(pc);
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (open < options.connectionLimit) {
         void openFor(waiter);
       } else if (waiters.length < options.queueLimit) {
@@ -282,7 +350,16 @@ export function createMysqlDatabase(
       lastActive = Date.now();
       let pc: PooledConnection | undefined;
       try {
-        pc = await acquire();
+        pc = await acquire(queryOptions?.signal);
+        if (queryOptions?.signal?.aborted) {
+          // The caller gave up while this statement queued: the connection itself is fine.
+          const unused = pc;
+          pc = undefined;
+          release(unused);
+          throw new DatabaseError('DB_TIMEOUT', 'statement cancelled before it started', {
+            infrastructure: true,
+          });
+        }
         return await run(pc, statement, queryOptions?.signal);
       } catch (err) {
         const dbErr = toDatabaseError(err);

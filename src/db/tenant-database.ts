@@ -90,15 +90,23 @@ const INFRA_CODES = new Set([
   'SQLITE_BUSY',
 ]);
 
+const MARIADB_STATEMENT_TIMEOUT = 1969;
+
 /** Turns a driver error into a {@link DatabaseError}, keeping only its code. */
 export function toDatabaseError(err: unknown): DatabaseError {
   if (err instanceof DatabaseError) {
     return err;
   }
+  const errno = (err as { errno?: unknown } | null)?.errno;
+  // mysql2 knows MySQL's error names only; MariaDB's statement timeout (1969) arrives unnamed.
   const driverCode =
-    typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
-      ? (err as { code: string }).code
-      : undefined;
+    errno === MARIADB_STATEMENT_TIMEOUT
+      ? 'ER_STATEMENT_TIMEOUT'
+      : typeof err === 'object' &&
+          err !== null &&
+          typeof (err as { code?: unknown }).code === 'string'
+        ? (err as { code: string }).code
+        : undefined;
   if (driverCode === 'PROTOCOL_SEQUENCE_TIMEOUT') {
     return new DatabaseError('DB_TIMEOUT', 'statement timed out', {
       driverCode,

@@ -27,6 +27,8 @@ export interface PoolManagerOptions {
   readonly connectTimeoutMs: number;
   /** @default 5000 */
   readonly queryTimeoutMs: number;
+  /** Server-side statement limit (MariaDB `max_statement_time`, MySQL `max_execution_time`). @default 4000 */
+  readonly statementTimeLimitMs?: number;
   /** How often the idle sweep runs. @default min(poolIdleEvictMs, connectionIdleMs) / 4, at most 15 s */
   readonly sweepIntervalMs?: number;
 }
@@ -114,6 +116,9 @@ export function createPoolManager(options: PoolManagerOptions, log: Logger): Ten
       queueLimit: options.queueLimit,
       connectTimeoutMs: options.connectTimeoutMs,
       queryTimeoutMs: options.queryTimeoutMs,
+      ...(options.statementTimeLimitMs === undefined
+        ? {}
+        : { statementTimeLimitMs: options.statementTimeLimitMs }),
       connectionIdleMs: options.connectionIdleMs,
       validateAfterIdleMs: options.validateAfterIdleMs,
       budget,

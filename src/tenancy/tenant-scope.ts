@@ -1,7 +1,14 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  IsolatedCircuitError,
+  TaskCancelledError,
+} from 'cockatiel';
 import type { Logger } from 'pino';
 import { dialectFor, type QueryExecutor, type Row, type SqlStatement } from '../db/dialect.js';
 import { DatabaseError, type TenantDatabase, toDatabaseError } from '../db/tenant-database.js';
 import { type ErrorCode, gatewayError } from '../errors.js';
+import type { TenantPolicies } from './breakers.js';
 import type { TenantRuntime } from './config-resolver.js';
 import type { TenantPoolManager } from './pool-manager.js';
 
@@ -37,13 +44,43 @@ const CLIENT_ERRORS: Record<DatabaseError['code'], { code: ErrorCode; message: s
   },
 };
 
+/**
+ * Turns a failure below the resolvers into the client's error: a fixed message and a stable code.
+ * The driver's own error is logged with its code only.
+ */
+function translateFailure(err: unknown, tenantHash: string, log: Logger): Error {
+  if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
+    log.debug({ tenant: tenantHash }, 'tenant breaker open: statement refused');
+    return gatewayError('TENANT_UNAVAILABLE', 'The tenant database is unavailable.');
+  }
+  if (err instanceof BulkheadRejectedError) {
+    log.warn({ tenant: tenantHash }, 'tenant bulkhead full: statement refused');
+    return gatewayError('TENANT_BUSY', 'The tenant database is busy; retry shortly.', {
+      http: { status: 503, headers: { 'retry-after': '1' } },
+    });
+  }
+  if (err instanceof TaskCancelledError) {
+    log.warn({ tenant: tenantHash }, 'tenant statement timed out');
+    return gatewayError('UPSTREAM_TIMEOUT', 'The tenant database did not answer in time.');
+  }
+  const dbErr = err instanceof DatabaseError ? err : toDatabaseError(err);
+  log.warn(
+    { tenant: tenantHash, err: dbErr, driverCode: dbErr.driverCode },
+    'tenant statement failed',
+  );
+  const { code, message } = CLIENT_ERRORS[dbErr.code];
+  return gatewayError(code, message);
+}
+
 export function createTenantScope(deps: {
   readonly runtime: TenantRuntime;
   readonly pools: TenantPoolManager;
+  readonly policies: TenantPolicies;
   readonly log: Logger;
   readonly onStatement?: StatementListener | undefined;
 }): TenantScope {
-  const { runtime, pools, log, onStatement } = deps;
+  const { runtime, pools, policies, log, onStatement } = deps;
+  const policy = policies.policyFor(runtime.clientId, runtime.tenantHash);
   let db: TenantDatabase | undefined;
   let statementCount = 0;
 
@@ -59,17 +96,13 @@ export function createTenantScope(deps: {
       const started = performance.now();
       let ok = false;
       try {
-        const rows = await database().query(statement);
+        // Bulkhead, breaker and timeout of this tenant only; the signal fires on timeout and
+        // the pool destroys the connection instead of returning it.
+        const rows = await policy.execute(({ signal }) => database().query(statement, { signal }));
         ok = true;
         return rows;
       } catch (err) {
-        const dbErr = err instanceof DatabaseError ? err : toDatabaseError(err);
-        log.warn(
-          { tenant: runtime.tenantHash, err: dbErr, driverCode: dbErr.driverCode },
-          'tenant statement failed',
-        );
-        const { code, message } = CLIENT_ERRORS[dbErr.code];
-        throw gatewayError(code, message);
+        throw translateFailure(err, runtime.tenantHash, log);
       } finally {
         onStatement?.({
           tenantHash: runtime.tenantHash,

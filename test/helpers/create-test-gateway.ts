@@ -7,6 +7,11 @@ import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { createGateway } from '../../src/gateway.js';
 import { buildGatewaySchema } from '../../src/graphql/schema.js';
 import { createLogger } from '../../src/logger.js';
+import {
+  createTenantPolicies,
+  type TenantPolicies,
+  type TenantPolicyOptions,
+} from '../../src/tenancy/breakers.js';
 import { type ConfigResolver, createConfigResolver } from '../../src/tenancy/config-resolver.js';
 import { type Keyring, parseKeyring, sealSecret } from '../../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
@@ -34,6 +39,8 @@ export interface TestGatewayOptions {
   readonly tenants: readonly TenantFixture[];
   /** Overrides of the pool manager's settings. */
   readonly pools?: Partial<PoolManagerOptions>;
+  /** Overrides of the per-tenant resilience policy. */
+  readonly resilience?: Partial<TenantPolicyOptions>;
   /** Config cache TTL. @default 300000 */
   readonly configTtlMs?: number;
   readonly resourceTypes?: readonly string[];
@@ -68,6 +75,7 @@ export interface TestGateway {
   readonly registryDb: TestDatabase;
   readonly tenantDbs: ReadonlyMap<string, TestDatabase>;
   readonly pools: TenantPoolManager;
+  readonly policies: TenantPolicies;
   readonly resolver: ConfigResolver;
   /** Every statement sent to any tenant database, in order. */
   readonly statements: StatementRecord[];
@@ -151,7 +159,19 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
       validateAfterIdleMs: 30_000,
       connectTimeoutMs: 3000,
       queryTimeoutMs: 5000,
+      statementTimeLimitMs: 4000,
       ...options.pools,
+    },
+    log,
+  );
+  const policies = createTenantPolicies(
+    {
+      concurrency: 10,
+      queue: 20,
+      failureThreshold: 5,
+      halfOpenAfterMs: 10_000,
+      timeoutMs: 5000,
+      ...options.resilience,
     },
     log,
   );
@@ -176,6 +196,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     verifier,
     resolver,
     pools,
+    policies,
     graphiql: true,
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
   });
@@ -191,6 +212,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     registryDb,
     tenantDbs,
     pools,
+    policies,
     resolver,
     statements,
     logLines,

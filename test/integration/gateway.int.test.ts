@@ -15,6 +15,7 @@ beforeAll(async () => {
     tenants: [a, b],
     resourceTypes: ['Patient', 'Practitioner'],
     pools: { queueLimit: 100 },
+    resilience: { queue: 100 },
   });
 });
 

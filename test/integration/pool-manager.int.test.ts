@@ -168,6 +168,40 @@ describe('TenantPoolManager against MariaDB', () => {
     }
   });
 
+  it('the server stops a statement at the session time limit and the connection stays usable', async () => {
+    const pools = createPoolManager({ ...BASE, statementTimeLimitMs: 200 }, log);
+    try {
+      const tenantDb = pools.acquire('tenant-l', target, fingerprint);
+      const started = performance.now();
+      await expect(
+        tenantDb.query({ sql: 'SELECT SLEEP(3) AS s', params: [] }),
+      ).rejects.toMatchObject({ code: 'DB_TIMEOUT', driverCode: 'ER_STATEMENT_TIMEOUT' });
+      expect(performance.now() - started).toBeLessThan(1500);
+      await expect(tenantDb.query(SELECT_ONE)).resolves.toEqual([{ one: 1 }]);
+      expect(tenantDb.stats().open).toBe(1);
+    } finally {
+      await pools.close();
+    }
+  });
+
+  it('a connection killed mid-statement fails that statement and is replaced', async () => {
+    const pools = createPoolManager(BASE, log);
+    try {
+      const tenantDb = pools.acquire('tenant-k', target, fingerprint);
+      const [row] = await tenantDb.query({ sql: 'SELECT CONNECTION_ID() AS id', params: [] });
+      const slow = tenantDb.query({ sql: 'SELECT SLEEP(2) AS s', params: [] });
+      await new Promise((r) => setTimeout(r, 100));
+      const admin = await db.connection();
+      await admin.query(`KILL CONNECTION ${Number(row?.['id'])}`);
+      await admin.end();
+      await expect(slow).rejects.toMatchObject({ code: 'DB_UNAVAILABLE' });
+      expect(tenantDb.stats().open).toBe(0);
+      await expect(tenantDb.query(SELECT_ONE)).resolves.toEqual([{ one: 1 }]);
+    } finally {
+      await pools.close();
+    }
+  });
+
   it('fails fast with DB_UNAVAILABLE for a refused port and keeps no connection', async () => {
     const pools = createPoolManager(BASE, log);
     try {
