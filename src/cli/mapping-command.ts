@@ -1,0 +1,318 @@
+/**
+ * `fhirgate mapping check <file> --database-url <url>`: compiles a mapping document and holds it
+ * against the tenant's live schema, the same check activation runs, without storing anything.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { createMysqlDatabase } from '../db/mysql-database.js';
+import { createSqliteDatabase } from '../db/sqlite-database.js';
+import { DatabaseError, type TenantDatabase } from '../db/tenant-database.js';
+import { type FhirDefinitions, loadDefinitions } from '../fhir/definitions.js';
+import { checkMapping } from '../mapping/check-mapping.js';
+import type { MappingProblem } from '../mapping/mapping-problem.js';
+import {
+  type DatabaseTarget,
+  DatabaseUrlError,
+  describeDatabaseTarget,
+  parseDatabaseUrl,
+} from '../tenancy/database-url.js';
+import type { CliCommand, CliIo } from './main.js';
+
+export const MAPPING_USAGE = `Usage:
+  fhirgate mapping check <file> --database-url <url>
+  fhirgate mapping check <file> --database-url-file <path>
+
+Checks a tenant mapping document (JSON, format version 1) against the tenant's live database
+without activating it: the document must compile, every table, view and column it reads must
+exist, and column types must suit the FHIR elements, ids and search parameters they feed. Only
+the catalogue is read (information_schema, or sqlite_master and PRAGMA table_xinfo), never a row.
+
+Options:
+  --database-url <url>         mysql://user:password@host:port/database (or mariadb://),
+                               sqlite:/path/to/file.db; a user with SELECT is enough
+  --database-url-file <path>   read the URL from this file instead, so the password stays out
+                               of the shell history and the process list
+  -h, --help                   print this help
+
+Output: one line per problem, "<resource> <path> <column>: <message>", then a summary. The URL
+and its password are never printed.
+
+Exit codes: 0 the mapping passes, 1 it has problems, 2 bad usage, an unreadable or invalid file,
+or a database that cannot be reached.
+`;
+
+/** What `mapping check` may be given instead of the defaults; tests use it. */
+export interface MappingCheckDeps {
+  /** @default loadDefinitions() */
+  readonly defs?: FhirDefinitions;
+}
+
+/** A failure that ends the command with exit code 2 and one line on stderr. */
+class CliFailure extends Error {
+  override readonly name = 'CliFailure';
+}
+
+const SAFE_WORD = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
+
+/** Runs `fhirgate mapping <subcommand> ...`; resolves to the exit code. */
+export async function runMappingCommand(
+  args: readonly string[],
+  io: CliIo,
+  deps: MappingCheckDeps = {},
+): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'check') {
+    return runMappingCheck(rest, io, deps);
+  }
+  if (sub === 'help' || sub === '--help' || sub === '-h') {
+    io.out(MAPPING_USAGE);
+    return 0;
+  }
+  const what =
+    sub === undefined
+      ? 'a subcommand is required'
+      : SAFE_WORD.test(sub)
+        ? `unknown subcommand "${sub}"`
+        : 'unknown subcommand';
+  io.err(`fhirgate mapping: ${what}.\n\n${MAPPING_USAGE}`);
+  return 2;
+}
+
+export const MAPPING_COMMAND: CliCommand = {
+  name: 'mapping',
+  summary: 'check a tenant mapping document against its live database',
+  usage: MAPPING_USAGE,
+  run: (args, io) => runMappingCommand(args, io),
+};
+
+interface CheckArgs {
+  readonly file: string;
+  readonly url:
+    | { readonly kind: 'inline'; readonly value: string }
+    | { kind: 'file'; path: string };
+}
+
+/**
+ * Parses the arguments of `mapping check` without ever quoting one back, except option names
+ * that look like option names: a URL pasted in the wrong place must not reach the terminal log.
+ */
+function parseCheckArgs(args: readonly string[]): CheckArgs | 'help' {
+  const { tokens } = parseArgs({
+    args: [...args],
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+    options: {
+      'database-url': { type: 'string' },
+      'database-url-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const positionals: string[] = [];
+  let inline: string | undefined;
+  let urlFile: string | undefined;
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind !== 'option') {
+      continue;
+    }
+    switch (token.name) {
+      case 'help':
+        if (token.value !== undefined) {
+          throw new CliFailure('--help takes no value.');
+        }
+        return 'help';
+      case 'database-url':
+      case 'database-url-file':
+        if (token.value === undefined || token.value === '') {
+          throw new CliFailure(`--${token.name} needs a value.`);
+        }
+        if (inline !== undefined || urlFile !== undefined) {
+          throw new CliFailure(
+            'give the database URL once, with --database-url or --database-url-file.',
+          );
+        }
+        if (token.name === 'database-url') {
+          inline = token.value;
+        } else {
+          urlFile = token.value;
+        }
+        break;
+      default:
+        throw new CliFailure(
+          SAFE_WORD.test(token.name) ? `unknown option "${token.rawName}".` : 'unknown option.',
+        );
+    }
+  }
+  if (positionals.length !== 1) {
+    throw new CliFailure(
+      positionals.length === 0
+        ? 'the mapping file is required.'
+        : 'expected exactly one mapping file (is an option name missing before a value?).',
+    );
+  }
+  const file = positionals[0] as string;
+  if (inline !== undefined) {
+    return { file, url: { kind: 'inline', value: inline } };
+  }
+  if (urlFile !== undefined) {
+    return { file, url: { kind: 'file', path: urlFile } };
+  }
+  throw new CliFailure('--database-url (or --database-url-file) is required.');
+}
+
+/** `code` of a Node fs error, for a message that names the failure without guessing. */
+function errnoOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'unknown error';
+}
+
+async function readDocument(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    // The path is not echoed: a URL pasted in its place must not reach the terminal log.
+    throw new CliFailure(`cannot read the mapping file (${errnoOf(err)}).`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // V8's message quotes a slice of the file; report only where the error is.
+    const position = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+    let where = '';
+    if (position !== null) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split('\n').length;
+      const column = before.length - before.lastIndexOf('\n');
+      where = ` (line ${line}, column ${column})`;
+    }
+    throw new CliFailure(`the mapping file is not valid JSON${where}.`);
+  }
+}
+
+async function readUrl(url: CheckArgs['url']): Promise<DatabaseTarget> {
+  let text: string;
+  if (url.kind === 'inline') {
+    text = url.value;
+  } else {
+    try {
+      text = (await readFile(url.path, 'utf8')).trim();
+    } catch (err) {
+      throw new CliFailure(`cannot read the database URL file (${errnoOf(err)}).`);
+    }
+  }
+  try {
+    return parseDatabaseUrl(text);
+  } catch (err) {
+    if (err instanceof DatabaseUrlError) {
+      // Its message is fixed text per reason and holds no part of the URL.
+      throw new CliFailure(err.message);
+    }
+    throw err;
+  }
+}
+
+/** A CLI check needs one connection and patience for a slow catalogue, nothing more. */
+function openDatabase(target: DatabaseTarget): TenantDatabase {
+  if (target.kind === 'sqlite') {
+    return createSqliteDatabase(target.path, { readonly: true });
+  }
+  return createMysqlDatabase(target, {
+    connectionLimit: 1,
+    queueLimit: 10,
+    connectTimeoutMs: 5000,
+    queryTimeoutMs: 30_000,
+    connectionIdleMs: 60_000,
+    validateAfterIdleMs: 30_000,
+  });
+}
+
+const DRIVER_REASONS: Readonly<Record<string, string>> = {
+  ER_ACCESS_DENIED_ERROR: 'access denied (check the user and password)',
+  ER_DBACCESS_DENIED_ERROR: 'access to the database denied',
+  ER_BAD_DB_ERROR: 'the database does not exist',
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  SQLITE_CANTOPEN: 'cannot open the SQLite file',
+  SQLITE_NOTADB: 'the file is not a SQLite database',
+};
+
+/** A one-line reason for a database failure; our messages are fixed text, safe to print. */
+function databaseFailure(err: DatabaseError, target: DatabaseTarget, doing: string): CliFailure {
+  const reason =
+    (err.driverCode === undefined ? undefined : DRIVER_REASONS[err.driverCode]) ??
+    `${err.message}${err.driverCode === undefined ? '' : ` (${err.driverCode})`}`;
+  return new CliFailure(`${doing} ${describeDatabaseTarget(target)}: ${reason}.`);
+}
+
+/** `<resource> <path> <column>: <message>`, leaving out the parts a problem does not have. */
+export function formatProblem(problem: MappingProblem): string {
+  const where = [problem.resource, problem.path, problem.column].filter(
+    (part): part is string => part !== undefined && part !== '',
+  );
+  return where.length === 0 ? problem.message : `${where.join(' ')}: ${problem.message}`;
+}
+
+async function runMappingCheck(
+  args: readonly string[],
+  io: CliIo,
+  deps: MappingCheckDeps,
+): Promise<number> {
+  let database: TenantDatabase | undefined;
+  try {
+    const parsed = parseCheckArgs(args);
+    if (parsed === 'help') {
+      io.out(MAPPING_USAGE);
+      return 0;
+    }
+    const document = await readDocument(parsed.file);
+    const target = await readUrl(parsed.url);
+    try {
+      database = openDatabase(target);
+      // Reach the database first, so an unreachable one is exit 2 whatever the document holds.
+      await database.query({ sql: 'SELECT 1 AS ok', params: [] });
+    } catch (err) {
+      if (err instanceof DatabaseError) {
+        throw databaseFailure(err, target, 'cannot connect to');
+      }
+      throw err;
+    }
+    let result: Awaited<ReturnType<typeof checkMapping>>;
+    try {
+      result = await checkMapping(document, { defs: deps.defs ?? loadDefinitions(), database });
+    } catch (err) {
+      if (err instanceof DatabaseError) {
+        throw databaseFailure(err, target, 'cannot read the catalogue of');
+      }
+      throw err;
+    }
+    for (const problem of result.problems) {
+      io.out(`${formatProblem(problem)}\n`);
+    }
+    const against = describeDatabaseTarget(target);
+    if (result.ok) {
+      io.out(`OK: ${parsed.file} passes against ${against}.\n`);
+      return 0;
+    }
+    const n = result.problems.length;
+    io.out(
+      `${n} problem${n === 1 ? '' : 's'} in ${parsed.file} against ${against}; it would not be activated.\n`,
+    );
+    return 1;
+  } catch (err) {
+    if (err instanceof CliFailure) {
+      io.err(`fhirgate mapping check: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await database?.close();
+  }
+}
