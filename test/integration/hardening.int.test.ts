@@ -1,0 +1,132 @@
+import { getIntrospectionQuery } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hospitalA } from '../fixtures/tenants.js';
+import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+
+/** SECURITY-TESTS section C against the real HTTP gateway. */
+let gw: TestGateway;
+let token: string;
+
+beforeAll(async () => {
+  gw = await createTestGateway({ tenants: [hospitalA()] });
+  token = await gw.tokenFor('hospital-a');
+});
+
+afterAll(async () => {
+  await gw?.close();
+});
+
+/** `{ PatientList { extension { … { url } } } }` with `levels` fields in a chain. */
+function nested(levels: number): string {
+  let inner = 'url';
+  for (let i = 0; i < levels - 2; i++) {
+    inner = `extension { ${inner} }`;
+  }
+  return `{ PatientList { ${inner} } }`;
+}
+
+async function rejectedBeforeExecution(query: string) {
+  const from = gw.statements.length;
+  const res = await gw.post(query, { token });
+  expect(res.json.data ?? null).toBeNull();
+  expect(res.json.errors?.length).toBeGreaterThan(0);
+  expect(gw.statements.length).toBe(from);
+  return res;
+}
+
+describe('GraphQL hardening', () => {
+  it('allows depth 8 and rejects depth 9 without naming the limit', async () => {
+    const ok = await gw.post(nested(8), { token });
+    expect(ok.json.errors).toBeUndefined();
+    const res = await rejectedBeforeExecution(nested(9));
+    expect(res.text).not.toMatch(/depth limit of \d/);
+  });
+
+  it('allows a real nested FHIR query', async () => {
+    const res = await gw.post(
+      '{ PatientList(_count: 2) { id identifier { system value } name { family given text } telecom { system value use } } }',
+      { token },
+    );
+    expect(res.json.errors).toBeUndefined();
+  });
+
+  it('allows 15 aliases and rejects 16', async () => {
+    const aliases = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `a${i}: Patient(id: "${i + 1}") { id }`).join(' ')} }`;
+    expect((await gw.post(aliases(15), { token })).json.errors).toBeUndefined();
+    await rejectedBeforeExecution(aliases(16));
+  });
+
+  it('rejects 51 directives and 1001 tokens', async () => {
+    const directives = Array.from({ length: 51 }, () => '@include(if: true)').join(' ');
+    await rejectedBeforeExecution(`{ Patient(id: "1") { id ${directives} } }`);
+    const fields = Array.from({ length: 1000 }, () => 'id').join(' ');
+    await rejectedBeforeExecution(`{ Patient(id: "1") { ${fields} } }`);
+  });
+
+  it('gives no field suggestions', async () => {
+    const res = await rejectedBeforeExecution('{ PatientList { nmae { family } } }');
+    expect(res.text).not.toContain('Did you mean');
+    const coercion = await gw.post('query($c: Int) { PatientList(_count: $c) { id } }', {
+      token,
+      variables: { c: 'twenty' },
+    });
+    expect(coercion.text).not.toContain('Did you mean');
+  });
+
+  it('keeps the standard introspection query (GraphiQL) working for authenticated callers', async () => {
+    const res = await gw.post(getIntrospectionQuery(), { token });
+    expect(res.json.errors).toBeUndefined();
+    expect(JSON.stringify(res.json.data).length).toBeGreaterThan(10_000);
+  });
+
+  it('refuses batches, non-JSON bodies, bodies without a length, and bodies over 64 KiB', async () => {
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(gw.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        body,
+      });
+    const batch = await post(
+      JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+      {
+        'content-type': 'application/json',
+      },
+    );
+    expect(batch.status).toBe(400);
+    for (const type of [
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const res = await post('query=%7B__typename%7D', { 'content-type': type });
+      expect(res.status, type).toBe(415);
+    }
+    const big = await post(
+      JSON.stringify({ query: `{ __typename } #${'x'.repeat(1024 * 1024)}` }),
+      {
+        'content-type': 'application/json',
+      },
+    );
+    expect(big.status).toBe(413);
+    const chunked = await fetch(gw.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"query":"{ __typename }"}'));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+  });
+
+  it('masks unexpected errors even in development mode and keeps codes on expected ones', async () => {
+    const res = await gw.post('{ Patient(id: "1", _id: "2") { id } }', { token });
+    expect(res.json.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(res.text).not.toContain('originalError');
+    expect(res.text).not.toContain('stack');
+  });
+});
