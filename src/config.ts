@@ -90,6 +90,10 @@ const EnvSchema = z.object({
   FHIRGATE_TENANT_QUEUE: positiveInt(0).max(10_000).default(20),
   FHIRGATE_BREAKER_THRESHOLD: positiveInt().max(1000).default(5),
   FHIRGATE_BREAKER_HALF_OPEN_MS: ms(100).default(10_000),
+  FHIRGATE_RATE_USER_PER_S: z.coerce.number().min(0).default(50),
+  FHIRGATE_RATE_USER_BURST: positiveInt().default(100),
+  FHIRGATE_RATE_TENANT_PER_S: z.coerce.number().min(0).default(500),
+  FHIRGATE_RATE_TENANT_BURST: positiveInt().default(1000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -142,6 +146,12 @@ export interface Config {
     readonly connectTimeoutMs: number;
     readonly queryTimeoutMs: number;
     readonly statementTimeLimitMs: number;
+  };
+  readonly rateLimits: {
+    /** Per user (`iss` + `sub`); `perSecond` 0 turns it off. */
+    readonly user: { readonly perSecond: number; readonly burst: number };
+    /** Per tenant (client id); `perSecond` 0 turns it off. */
+    readonly tenant: { readonly perSecond: number; readonly burst: number };
   };
   readonly resilience: {
     readonly concurrency: number;
@@ -231,6 +241,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectTimeoutMs: e.FHIRGATE_DB_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: e.FHIRGATE_DB_QUERY_TIMEOUT_MS,
       statementTimeLimitMs: e.FHIRGATE_DB_STATEMENT_LIMIT_MS,
+    }),
+    rateLimits: Object.freeze({
+      user: Object.freeze({
+        perSecond: e.FHIRGATE_RATE_USER_PER_S,
+        burst: e.FHIRGATE_RATE_USER_BURST,
+      }),
+      tenant: Object.freeze({
+        perSecond: e.FHIRGATE_RATE_TENANT_PER_S,
+        burst: e.FHIRGATE_RATE_TENANT_BURST,
+      }),
     }),
     resilience: Object.freeze({
       concurrency: e.FHIRGATE_TENANT_CONCURRENCY,

@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     pools,
     policies,
     graphiql: config.graphql.graphiql,
+    rateLimits: config.rateLimits,
     routes,
   });
 

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { type ErrorCode, httpStatusOf } from '../errors.js';
+import { tenantHash } from '../logger.js';
+import { createRateLimiter, type RateLimit } from '../security/rate-limiter.js';
 import type { ConfigResolver, TenantRuntime } from '../tenancy/config-resolver.js';
 import { isAuthError } from './auth-error.js';
 import { FHIR_ROLES, type Principal } from './principal.js';
@@ -23,6 +25,8 @@ export interface AuthenticationOptions {
   readonly graphqlEndpoint: string;
   /** Serve GraphiQL's HTML page (it holds no data; every operation it sends needs a token). */
   readonly graphiql: boolean;
+  /** Requests per user (`iss` + `sub`) and per tenant, checked after the token verifies. */
+  readonly rateLimits?: { readonly user: RateLimit; readonly tenant: RateLimit };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -50,6 +54,8 @@ export function useAuthentication(options: AuthenticationOptions): {
 } {
   const states = new WeakMap<Request, AuthenticatedRequest>();
   const { verifier, resolver, log } = options;
+  const perUser = createRateLimiter(options.rateLimits?.user ?? { perSecond: 0, burst: 0 });
+  const perTenant = createRateLimiter(options.rateLimits?.tenant ?? { perSecond: 0, burst: 0 });
 
   /** A JSON error response in the GraphQL shape, ending the request before Yoga parses it. */
   function reject(
@@ -129,6 +135,19 @@ export function useAuthentication(options: AuthenticationOptions): {
           return;
         }
         throw err;
+      }
+      // Before the registry and any tenant database: a flood costs a token check and no more.
+      const byUser = perUser.take(`${principal.issuer}\u0000${principal.subject}`);
+      // A request refused for its user does not spend its tenant's budget.
+      const limited = byUser.ok ? perTenant.take(principal.clientId) : byUser;
+      if (!limited.ok) {
+        log.warn({ requestId, tenant: tenantHash(principal.clientId) }, 'request rate limited');
+        endResponse(
+          reject('RATE_LIMITED', 'Too many requests; retry later.', requestId, {
+            'retry-after': String(limited.retryAfterSec),
+          }),
+        );
+        return;
       }
       if (!FHIR_ROLES.some((role) => principal.roles.has(role))) {
         endResponse(reject('FORBIDDEN', MESSAGES.FORBIDDEN ?? '', requestId));

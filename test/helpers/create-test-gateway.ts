@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createAccessTokenVerifier } from '../../src/auth/verify-access-token.js';
+import type { Config } from '../../src/config.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { createGateway } from '../../src/gateway.js';
 import { buildGatewaySchema } from '../../src/graphql/schema.js';
@@ -47,6 +48,8 @@ export interface TestGatewayOptions {
   readonly maxCount?: number;
   /** Where databases are created. @default createTestDatabase on the vitest-provided server */
   readonly createDatabase?: (prefix: string) => Promise<TestDatabase>;
+  /** Per-user and per-tenant rate limits. @default unlimited */
+  readonly rateLimits?: Config['rateLimits'];
   /** Log level of the captured logger. @default 'debug' */
   readonly logLevel?: string;
 }
@@ -198,6 +201,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     pools,
     policies,
     graphiql: true,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
   });
   const server: Server = createServer(gateway);

@@ -130,3 +130,38 @@ describe('GraphQL hardening', () => {
     expect(res.text).not.toContain('stack');
   });
 });
+
+describe('rate limits', () => {
+  let limited: TestGateway;
+  beforeAll(async () => {
+    limited = await createTestGateway({
+      tenants: [hospitalA()],
+      rateLimits: { user: { perSecond: 1, burst: 3 }, tenant: { perSecond: 1, burst: 5 } },
+    });
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  it('answers 429 with Retry-After per user, then per tenant, before any tenant statement', async () => {
+    const alice = await limited.tokenFor('hospital-a', ['fhir-read'], { sub: 'alice' });
+    const bob = await limited.tokenFor('hospital-a', ['fhir-read'], { sub: 'bob' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await limited.post('{ Patient(id: "1") { id } }', { token: alice })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const from = limited.statements.length;
+    const refused = await limited.post('{ Patient(id: "1") { id } }', { token: alice });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.json.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+    expect(limited.statements.length).toBe(from);
+    // Bob has his own bucket, but the tenant's (burst 5) is nearly spent by now.
+    const bobStatuses = [];
+    for (let i = 0; i < 3; i++) {
+      bobStatuses.push((await limited.post('{ Patient(id: "1") { id } }', { token: bob })).status);
+    }
+    expect(bobStatuses).toEqual([200, 200, 429]);
+  });
+});

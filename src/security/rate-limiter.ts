@@ -1,0 +1,51 @@
+import { LRUCache } from 'lru-cache';
+
+export interface RateLimit {
+  /** Sustained requests per second; 0 turns the limit off. */
+  readonly perSecond: number;
+  /** Requests allowed in a burst above the sustained rate. */
+  readonly burst: number;
+}
+
+/** A token bucket per key: `take` answers whether one more request fits, and when to retry. */
+export interface RateLimiter {
+  take(
+    key: string,
+    now?: number,
+  ): { readonly ok: true } | { readonly ok: false; readonly retryAfterSec: number };
+}
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+/**
+ * Token buckets kept in an LRU (at most `maxKeys`), so an attacker cycling keys cannot grow
+ * memory. An evicted bucket restarts full, which only ever errs toward letting a request through.
+ */
+export function createRateLimiter(limit: RateLimit, maxKeys = 100_000): RateLimiter {
+  const buckets = new LRUCache<string, Bucket>({ max: maxKeys });
+  return {
+    take(key, now = Date.now()) {
+      if (limit.perSecond <= 0) {
+        return { ok: true };
+      }
+      const bucket = buckets.get(key) ?? { tokens: limit.burst, updatedAt: now };
+      bucket.tokens = Math.min(
+        limit.burst,
+        bucket.tokens + ((now - bucket.updatedAt) / 1000) * limit.perSecond,
+      );
+      bucket.updatedAt = now;
+      buckets.set(key, bucket);
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return { ok: true };
+      }
+      return {
+        ok: false,
+        retryAfterSec: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond)),
+      };
+    },
+  };
+}
