@@ -1,21 +1,38 @@
 import type { Dialect } from '../db/dialect.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
+import type { ColumnUse, FieldColumnUse } from './column-use.js';
 import {
   type ChildPlan,
   type CompiledResource,
   createCompiledResource,
+  RESERVED_COLUMN_PREFIX,
 } from './compiled-resource.js';
+import {
+  compileFanOutIdSearch,
+  compileFanOutKeySearch,
+  compileSkip,
+  constantCodings,
+  createFanOutIds,
+  type FanOutItemPlan,
+  type FanOutPlan,
+  fanOutKeyProblems,
+} from './fan-out.js';
 import { resolvePath } from './fhir-path.js';
+import { compileItemArray, withItemArrays } from './item-arrays.js';
 import { type MappingProblem, toMappingProblems } from './mapping-problem.js';
 import {
   type ChildElementSource,
+  type DelimitedSource,
+  type FanOutItem,
+  type JsonSource,
   MappingDocumentSchema,
   type ResourceMapping,
   ResourceMappingSchema,
   ResourceTypeSchema,
   type RowsSource,
 } from './mapping-schema.js';
-import { compileFields, createItemsAppender } from './row-to-resource.js';
+import type { IdType } from './resource-id.js';
+import { type CompiledFields, compileFields, createItemsAppender } from './row-to-resource.js';
 import {
   type ChildTableSql,
   type CompiledSearchParam,
@@ -63,8 +80,9 @@ export function compileMapping(document: unknown, options: CompileOptions): Comp
   const problems: MappingProblem[] = [];
   if (parsed.success) {
     const resources = new Map<string, CompiledResource>();
+    const idTypes = idTypesOf(Object.entries(parsed.data.resources));
     for (const [type, mapping] of Object.entries(parsed.data.resources)) {
-      const compiled = compileResource(type, mapping, options, problems);
+      const compiled = compileResource(type, mapping, { ...options, idTypes }, problems);
       if (compiled !== undefined) {
         resources.set(type, compiled);
       }
@@ -86,25 +104,54 @@ export function compileMapping(document: unknown, options: CompileOptions): Comp
       ? (document as Record<string, unknown>)['resources']
       : undefined;
   if (rawResources !== null && typeof rawResources === 'object' && !Array.isArray(rawResources)) {
-    for (const [type, raw] of Object.entries(rawResources)) {
+    const valid = Object.entries(rawResources).flatMap(([type, raw]) => {
       const resource = ResourceMappingSchema.safeParse(raw);
-      if (ResourceTypeSchema.safeParse(type).success && resource.success) {
-        compileResource(type, resource.data, options, problems);
-      }
+      return ResourceTypeSchema.safeParse(type).success && resource.success
+        ? [[type, resource.data] as const]
+        : [];
+    });
+    const idTypes = idTypesOf(valid);
+    for (const [type, mapping] of valid) {
+      compileResource(type, mapping, { ...options, idTypes }, problems);
     }
   }
   return { ok: false, problems };
 }
 
-function isRowsSource(source: ResourceMapping['elements'][string]): source is RowsSource {
+/** The normalised id column of a resource mapping. */
+function idOf(mapping: ResourceMapping): { column: string; type: IdType } {
+  return typeof mapping.id === 'string'
+    ? { column: mapping.id, type: 'string' }
+    : { column: mapping.id.column, type: mapping.id.type ?? 'string' };
+}
+
+/** Resource type -> id type, so references to a mapped type check ids as its reads do. */
+function idTypesOf(
+  resources: readonly (readonly [string, ResourceMapping])[],
+): ReadonlyMap<string, IdType> {
+  return new Map(resources.map(([type, mapping]) => [type, idOf(mapping).type]));
+}
+
+type AnySource = ResourceMapping['elements'][string];
+
+function isRowsSource(source: AnySource): source is RowsSource {
   return typeof source === 'object' && 'rows' in source;
+}
+
+function isItemArraySource(source: AnySource): source is DelimitedSource | JsonSource {
+  return typeof source === 'object' && ('delimited' in source || 'json' in source);
+}
+
+/** Leaf elements: everything but `rows`, `delimited` and `json`. */
+function isLeafEntry(entry: [string, AnySource]): entry is [string, ChildElementSource] {
+  return !isRowsSource(entry[1]) && !isItemArraySource(entry[1]);
 }
 
 /** Compiles one resource type; returns `undefined` after adding problems. */
 function compileResource(
   resourceType: string,
   mapping: ResourceMapping,
-  { defs, dialect }: CompileOptions,
+  { defs, dialect, idTypes }: CompileOptions & { idTypes: ReadonlyMap<string, IdType> },
   problems: MappingProblem[],
 ): CompiledResource | undefined {
   const before = problems.length;
@@ -116,27 +163,39 @@ function compileResource(
     return undefined;
   }
   const q = (id: string) => dialect.quoteId(id);
-  const id =
-    typeof mapping.id === 'string'
-      ? { column: mapping.id, type: 'string' as const }
-      : { column: mapping.id.column, type: mapping.id.type ?? 'string' };
+  const id = idOf(mapping);
 
   const entries = Object.entries(mapping.elements);
-  const leafEntries = entries.filter(
-    (entry): entry is [string, ChildElementSource] => !isRowsSource(entry[1]),
+  const itemArrays = entries.flatMap(([path, source]) => {
+    const compiled = isItemArraySource(source)
+      ? compileItemArray(defs, resourceType, path, source, report)
+      : undefined;
+    return compiled === undefined ? [] : [compiled];
+  });
+  const fields = withItemArrays(
+    compileFields(defs, resourceType, entries.filter(isLeafEntry), '', report),
+    itemArrays,
   );
-  const fields = compileFields(defs, resourceType, leafEntries, '', report);
 
   const children: ChildPlan[] = [];
   const childTables = new Map<string, ChildTableSql>();
-  const tables = new Map<string, Set<string>>();
-  const use = (table: string, columns: readonly string[]) => {
-    const set = tables.get(table) ?? new Set<string>();
-    for (const c of columns) {
-      set.add(c);
+  const columnUses: ColumnUse[] = [];
+  const use = (table: string, uses: readonly FieldColumnUse[]) => {
+    for (const u of uses) {
+      columnUses.push({ table, resource: resourceType, ...u });
     }
-    tables.set(table, set);
   };
+  const plain = (path: string, columns: readonly string[]): FieldColumnUse[] =>
+    columns.map((column) => ({ column, path, transforms: [] }));
+  use(mapping.table, [{ column: id.column, path: 'id', fhirType: 'id', transforms: [] }]);
+  use(
+    mapping.table,
+    plain(
+      'where',
+      (mapping.where ?? []).map((f) => f.column),
+    ),
+  );
+  use(mapping.table, fields.uses);
 
   for (const [path, source] of entries) {
     if (!isRowsSource(source)) {
@@ -170,10 +229,25 @@ function compileResource(
     });
     childTables.set(path, { table, key, filters });
     use(table, [
-      ...columns,
-      ...(where ?? []).map((f) => f.column),
-      ...(orderBy ?? []).map((o) => o.column),
+      ...plain('key', [key]),
+      ...childFields.uses,
+      ...plain(
+        'where',
+        (where ?? []).map((f) => f.column),
+      ),
+      ...plain(
+        'orderBy',
+        (orderBy ?? []).map((o) => o.column),
+      ),
     ]);
+  }
+
+  const fanOut =
+    mapping.fanOut === undefined
+      ? undefined
+      : compileFanOutItems(defs, resourceType, mapping.fanOut, fields, dialect, report);
+  for (const item of fanOut?.items ?? []) {
+    use(mapping.table, item.uses);
   }
 
   const context: SearchContext = {
@@ -182,8 +256,17 @@ function compileResource(
     idColumn: id.column,
     idType: id.type,
     childTables,
+    elementReferences: fields.references,
+    idTypeOf: (type) => idTypes.get(type) ?? 'string',
   };
-  const searchParams = new Map<string, CompiledSearchParam>([['_id', compileIdSearch(context)]]);
+  const searchParams = new Map<string, CompiledSearchParam>([
+    [
+      '_id',
+      fanOut === undefined
+        ? compileIdSearch(context)
+        : compileFanOutIdSearch(fanOut, id.column, id.type, dialect),
+    ],
+  ]);
   for (const [code, param] of Object.entries(mapping.search ?? {})) {
     const path = `search.${code}`;
     if (code === '_id') {
@@ -192,6 +275,23 @@ function compileResource(
           path,
           message: '_id always searches the id column and takes no options; write {}',
         });
+      }
+      continue;
+    }
+    if (param.fanOutKey === true) {
+      const def = defs.searchParam(resourceType, code);
+      const problem =
+        fanOut === undefined
+          ? 'fanOutKey applies only to a resource mapping with fanOut'
+          : def?.type !== 'token'
+            ? `fanOutKey applies only to token parameters; ${code} is ${def === undefined ? 'not a parameter of this resource' : `a ${def.type} parameter`}`
+            : Object.keys(param).length > 1
+              ? 'fanOutKey takes no other options: the items are the values'
+              : undefined;
+      if (problem !== undefined || fanOut === undefined) {
+        report({ path, message: problem ?? 'fanOutKey needs fanOut' });
+      } else {
+        searchParams.set(code, compileFanOutKeySearch(code, fanOut.items));
       }
       continue;
     }
@@ -204,33 +304,107 @@ function compileResource(
     );
     if (compiled !== undefined) {
       searchParams.set(code, compiled);
+      const columns = plain(
+        `search:${code}`,
+        param.columns ?? (param.column === undefined ? [] : [param.column]),
+      );
       if (param.rows === undefined) {
-        use(mapping.table, param.columns ?? (param.column === undefined ? [] : [param.column]));
+        use(mapping.table, columns);
       } else {
         const child = childTables.get(param.rows);
         if (child !== undefined) {
-          use(child.table, param.columns ?? (param.column === undefined ? [] : [param.column]));
+          use(child.table, columns);
         }
       }
     }
   }
 
+  const reserved = columnUses.find((u) => u.column.startsWith(RESERVED_COLUMN_PREFIX));
+  if (reserved !== undefined) {
+    report({
+      column: reserved.column,
+      message: `column names starting with ${RESERVED_COLUMN_PREFIX} are reserved for the gateway's own statements`,
+    });
+  }
   if (problems.length > before) {
     return undefined;
   }
   const filters = compileFilters(mapping.where, 't', dialect);
-  const mainColumns = [...new Set([id.column, ...fields.columns])];
-  use(mapping.table, [...mainColumns, ...(mapping.where ?? []).map((f) => f.column)]);
+  const mainColumns = [
+    ...new Set([
+      id.column,
+      ...fields.columns,
+      ...(fanOut?.items ?? []).flatMap((item) => [
+        ...item.fields.columns,
+        ...(item.skipColumn === undefined ? [] : [item.skipColumn]),
+      ]),
+    ]),
+  ];
   return createCompiledResource({
     resourceType,
     dialect,
     idColumn: id.column,
     idType: id.type,
-    selectMain: `SELECT ${mainColumns.map((c) => `t.${q(c)}`).join(', ')} FROM ${q(mapping.table)} AS t`,
+    table: mapping.table,
+    columns: mainColumns,
     filters,
     fields,
     children,
     searchParams,
-    tables,
+    columnUses,
+    fanOut,
   });
+}
+
+/** A fan-out plan with what the compiler still needs from each item. */
+interface CompiledFanOut extends FanOutPlan {
+  readonly items: readonly (FanOutItemPlan & {
+    readonly skipColumn: string | undefined;
+    readonly uses: readonly FieldColumnUse[];
+  })[];
+}
+
+/** Compiles a resource mapping's `fanOut` list over its shared `fields`. */
+function compileFanOutItems(
+  defs: FhirDefinitions,
+  resourceType: string,
+  list: readonly FanOutItem[],
+  shared: CompiledFields,
+  dialect: Dialect,
+  report: (p: { path?: string; column?: string; message: string }) => void,
+): CompiledFanOut {
+  const keys = list.map((item) => item.key);
+  for (const message of fanOutKeyProblems(keys)) {
+    report({ path: 'fanOut', message });
+  }
+  const items = list.map((item, i) => {
+    const prefix = `fanOut[${i}].`;
+    const fields = compileFields(
+      defs,
+      resourceType,
+      Object.entries(item.elements),
+      prefix,
+      report,
+      shared,
+    );
+    if (item.skipWhen !== undefined && item.skipColumn === undefined) {
+      report({ path: `${prefix}skipWhen`, message: 'skipWhen needs skipColumn' });
+    }
+    const uses: FieldColumnUse[] = fields.uses.map((u) => ({
+      ...u,
+      path: u.path.startsWith(prefix) ? u.path.slice(prefix.length) : u.path,
+    }));
+    if (item.skipColumn !== undefined) {
+      uses.push({ column: item.skipColumn, path: `fanOut:${item.key}`, transforms: [] });
+    }
+    return {
+      key: item.key,
+      fields,
+      skipColumn: item.skipColumn,
+      uses,
+      codings: constantCodings([...shared.constants, ...fields.constants]),
+      ...compileSkip(item, dialect),
+    };
+  });
+  return { items, ...createFanOutIds(keys) };
 }

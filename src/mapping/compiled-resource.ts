@@ -1,5 +1,7 @@
 import type { Dialect, QueryExecutor, Row, SqlValue } from '../db/dialect.js';
 import type { FhirJson } from '../graphql/builder.js';
+import type { ColumnUse } from './column-use.js';
+import type { FanOutPlan } from './fan-out.js';
 import { MappingQueryError } from './mapping-query-error.js';
 import { FHIR_ID_PATTERN, type IdType, rowKey, toIdParam, toKeyParam } from './resource-id.js';
 import {
@@ -7,6 +9,7 @@ import {
   createItem,
   finishResource,
   type JsonNode,
+  toReferenceId,
 } from './row-to-resource.js';
 import type { CompiledSearchParam, SearchQuery } from './search.js';
 import { MATCH_NOTHING, placeholders, type SqlFragment } from './sql-fragment.js';
@@ -14,44 +17,110 @@ import { MATCH_NOTHING, placeholders, type SqlFragment } from './sql-fragment.js
 /**
  * One resource type of a compiled mapping: its statements, compiled once, and the code that runs
  * them and turns rows into FHIR JSON. A request costs one statement for the main table plus one
- * per child table, whatever the number of ids.
+ * per child table, whatever the number of ids (or, for `searchByReference`, of targets).
  */
+
+/** One sort key: a mapped search parameter code (or `_id`) and its direction. */
+export interface SortSpec {
+  readonly code: string;
+  readonly descending: boolean;
+}
 
 /** The page of a search. */
 export interface SearchPage {
-  /** Rows to return; 0 returns nothing without a statement. At most {@link MAX_SEARCH_COUNT}. */
+  /** Resources to return; 0 returns nothing without a statement. At most {@link MAX_SEARCH_COUNT}. */
   readonly count: number;
-  /** Rows to skip. */
+  /** Resources to skip (for a fan-out resource, items, not rows). */
   readonly offset: number;
+  /**
+   * Sort keys, most significant first. Each code must be `_id` or a mapped string, token, date
+   * or reference parameter of the main table; results sort by its first column. The id always
+   * breaks ties, so pages are stable. @default by id, ascending
+   */
+  readonly sort?: readonly SortSpec[];
+}
+
+/** The reverse-reference batch of {@link CompiledResource.searchByReference}. */
+export interface ReverseReferenceRequest {
+  /** A reference search parameter of this resource (a key of `referenceParams`). */
+  readonly code: string;
+  /** Plain logical ids of the parameter's target type (`123`, not `Patient/123`). */
+  readonly targetIds: readonly string[];
+  /** More conditions every result must meet, as in `search`. */
+  readonly query: SearchQuery;
+  /** The most resources returned per target, 0 to {@link MAX_SEARCH_COUNT}. */
+  readonly countPerTarget: number;
+  /** The order inside each target's list, as in {@link SearchPage.sort}. @default by id */
+  readonly sort?: readonly SortSpec[];
 }
 
 /** The largest page a search may ask for; the GraphQL layer normally caps lower. */
 export const MAX_SEARCH_COUNT = 1000;
 /** The most entries one search may have. */
 export const MAX_SEARCH_PARAMS = 20;
+/** The most sort keys one search may have. */
+export const MAX_SORT_KEYS = 5;
 /**
  * The most keys bound in one `IN (...)`. Larger batches are split, which is the one case where a
  * load costs more than one statement per table; DataLoader batches stay well below it.
  */
 export const MAX_KEYS_PER_STATEMENT = 1000;
 
+/**
+ * Column aliases of the gateway's own statements. Mapped columns may not start with
+ * {@link RESERVED_COLUMN_PREFIX}, so they can never collide.
+ */
+export const RESERVED_COLUMN_PREFIX = '_fhirgate';
+const ROW_NUMBER_ALIAS = '_fhirgate_rn';
+const COUNT_ALIAS = '_fhirgate_n';
+/** The fan-out item index of a row in the `UNION ALL` of fan-out statements. */
+const ITEM_ALIAS = '_fhirgate_item';
+
 /** A compiled resource type; see `compileMapping`. */
 export interface CompiledResource {
   readonly resourceType: string;
   /** The search parameter codes this tenant maps, `_id` included. */
   readonly searchParams: ReadonlySet<string>;
-  /** Table -> the columns the mapping reads from it, for checking a mapping against a live database. */
+  /**
+   * The mapped reference search parameters: code -> the resource types its values point at.
+   * These are the codes {@link searchByReference} accepts.
+   */
+  readonly referenceParams: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Table -> the columns the mapping reads from it: {@link columnUses} grouped by table, for a
+   * quick existence check.
+   */
   readonly tables: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Every column the mapping reads (id, filters, elements, child keys and order, search
+   * parameters), with the element it feeds, its FHIR type and its transforms, for the check that
+   * holds a mapping against the tenant's live schema.
+   */
+  readonly columnUses: readonly ColumnUse[];
   /**
    * Resources by id, in the order of `ids`; `null` for an id with no row. Ids that cannot exist
    * (not a FHIR id, or not an integer for an integer id column) are `null` without any SQL.
    */
   loadByIds(exec: QueryExecutor, ids: readonly string[]): Promise<(FhirJson | null)[]>;
   /**
-   * One page of resources matching `query`, ordered by id. Throws {@link MappingQueryError} for
-   * an unmapped parameter or a value that cannot be parsed.
+   * One page of resources matching `query`, ordered by `page.sort` then id. Throws
+   * {@link MappingQueryError} for an unmapped parameter or sort key, or a value that cannot be
+   * parsed.
    */
   search(exec: QueryExecutor, query: SearchQuery, page: SearchPage): Promise<FhirJson[]>;
+  /** How many resources match `query`: one `SELECT COUNT(*)`, none when nothing can match. */
+  count(exec: QueryExecutor, query: SearchQuery): Promise<number>;
+  /**
+   * The reverse-reference batch: for each target id, the first `countPerTarget` resources whose
+   * reference parameter `code` points at it and that match `query`, in `sort` order. One
+   * statement for all targets (`ROW_NUMBER() OVER (PARTITION BY ...)`) plus one per child
+   * table. Every requested id is a key of the result, with an empty list when nothing points at
+   * it (or when it cannot be an id of the target type).
+   */
+  searchByReference(
+    exec: QueryExecutor,
+    request: ReverseReferenceRequest,
+  ): Promise<Map<string, FhirJson[]>>;
 }
 
 /** A child table mapping, compiled. */
@@ -70,15 +139,18 @@ export interface ChildPlan {
 export interface ResourcePlan {
   readonly resourceType: string;
   readonly dialect: Dialect;
+  readonly table: string;
   readonly idColumn: string;
   readonly idType: IdType;
-  /** `SELECT <columns> FROM table AS t`. */
-  readonly selectMain: string;
+  /** The main-table columns the elements read, id first, deduplicated. */
+  readonly columns: readonly string[];
   readonly filters: SqlFragment | undefined;
   readonly fields: CompiledFields;
   readonly children: readonly ChildPlan[];
   readonly searchParams: ReadonlyMap<string, CompiledSearchParam>;
-  readonly tables: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly columnUses: readonly ColumnUse[];
+  /** Set when one row fans out into several resources. */
+  readonly fanOut?: FanOutPlan | undefined;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -89,16 +161,75 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function badPage(message: string): MappingQueryError {
+/** Groups column uses by table. */
+function tablesOf(uses: readonly ColumnUse[]): ReadonlyMap<string, ReadonlySet<string>> {
+  const tables = new Map<string, Set<string>>();
+  for (const { table, column } of uses) {
+    const columns = tables.get(table) ?? new Set<string>();
+    columns.add(column);
+    tables.set(table, columns);
+  }
+  return tables;
+}
+
+function badInput(message: string): MappingQueryError {
   return new MappingQueryError('BAD_USER_INPUT', message);
+}
+
+/** Names a caller-given code only when it is well-formed, so nothing odd is echoed. */
+function named(code: unknown, what: string): string {
+  return typeof code === 'string' && /^[_a-z][a-z0-9-]{0,63}$/.test(code)
+    ? `${what} "${code}" is`
+    : `This ${what.toLowerCase()} is`;
+}
+
+function assertCount(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SEARCH_COUNT) {
+    throw badInput(`${name} must be an integer from 0 to ${MAX_SEARCH_COUNT}.`);
+  }
+}
+
+/**
+ * What a query selects: row conditions, and for a fan-out resource the items that can match, each
+ * with conditions of its own (`_id=12-8302-2` is row 12 in the height item only).
+ */
+interface Selection {
+  readonly conditions: readonly SqlFragment[];
+  readonly items: ReadonlyMap<number, readonly SqlFragment[]>;
+}
+
+/** One row of a result and, for fan-out, the item it stands for. */
+interface ResultRow {
+  readonly row: Row;
+  readonly item: number | undefined;
+}
+
+/** One resolved sort key: an unquoted main-table column and its direction. */
+interface OrderTerm {
+  readonly column: string;
+  readonly descending: boolean;
 }
 
 /** Builds the runtime object of one resource type from its compiled plan. */
 export function createCompiledResource(plan: ResourcePlan): CompiledResource {
-  const { dialect } = plan;
-  const idSql = `t.${dialect.quoteId(plan.idColumn)}`;
-  const byIdsPrefix = `${plan.selectMain} WHERE ${plan.filters === undefined ? '' : `${plan.filters.sql} AND `}${idSql} IN (`;
+  const { dialect, fanOut } = plan;
+  const q = (id: string) => dialect.quoteId(id);
+  const columnList = (alias: string, columns: readonly string[]) =>
+    columns.map((c) => `${alias}.${q(c)}`).join(', ');
+  const fromMain = `FROM ${q(plan.table)} AS t`;
+  const selectMain = `SELECT ${columnList('t', plan.columns)} ${fromMain}`;
+  const idSql = `t.${q(plan.idColumn)}`;
+  const byIdsPrefix = `${selectMain} WHERE ${plan.filters === undefined ? '' : `${plan.filters.sql} AND `}${idSql} IN (`;
   const filterParams = plan.filters?.params ?? [];
+  const item = q(ITEM_ALIAS);
+  const allItems = (fanOut?.items ?? []).map((_, i) => i);
+
+  const referenceParams = new Map<string, readonly string[]>();
+  for (const [code, param] of plan.searchParams) {
+    if (param.reference !== undefined) {
+      referenceParams.set(code, Object.freeze([param.reference.type]));
+    }
+  }
 
   const assertDialect = (exec: QueryExecutor) => {
     if (exec.dialect.name !== dialect.name) {
@@ -107,6 +238,123 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       );
     }
   };
+
+  /**
+   * The query's conditions, or `undefined` when it can match nothing (then no statement runs).
+   * Throws for an unmapped parameter or an unreadable value.
+   */
+  const selectionOf = (query: SearchQuery): Selection | undefined => {
+    if (!Array.isArray(query) || query.length > MAX_SEARCH_PARAMS) {
+      throw badInput(`A search may have at most ${MAX_SEARCH_PARAMS} parameters.`);
+    }
+    const conditions: SqlFragment[] = [];
+    const items = new Map<number, SqlFragment[]>(allItems.map((i) => [i, []]));
+    let nothing = false;
+    for (const entry of query) {
+      const param = plan.searchParams.get(entry.code);
+      if (param === undefined) {
+        throw new MappingQueryError(
+          'SEARCH_PARAM_NOT_SUPPORTED',
+          `${named(entry.code, 'Search parameter')} not supported for ${plan.resourceType}.`,
+          entry.code,
+        );
+      }
+      // Every entry is parsed, even after one that matches nothing, so bad input always fails.
+      if (param.toItems !== undefined) {
+        const selected = param.toItems(entry);
+        if (selected !== undefined) {
+          for (const [i, extra] of items) {
+            const condition = selected.get(i);
+            if (!selected.has(i)) {
+              items.delete(i);
+            } else if (condition !== undefined) {
+              extra.push(condition);
+            }
+          }
+        }
+        continue;
+      }
+      const condition = param.toSql(entry);
+      if (condition === MATCH_NOTHING) {
+        nothing = true;
+      } else if (condition !== undefined) {
+        conditions.push(condition);
+      }
+    }
+    if (nothing || (fanOut !== undefined && items.size === 0)) {
+      return undefined;
+    }
+    return { conditions, items };
+  };
+
+  /** The sort keys as columns, id last (unless `_id` is among them). */
+  const orderOf = (sort: readonly SortSpec[] | undefined): OrderTerm[] => {
+    if (sort !== undefined && (!Array.isArray(sort) || sort.length > MAX_SORT_KEYS)) {
+      throw badInput(`A search may have at most ${MAX_SORT_KEYS} sort keys.`);
+    }
+    const terms: OrderTerm[] = [];
+    for (const spec of sort ?? []) {
+      const column = plan.searchParams.get(spec.code)?.sortColumn;
+      if (column === undefined) {
+        throw new MappingQueryError(
+          'SEARCH_PARAM_NOT_SUPPORTED',
+          `${named(spec.code, 'Sort parameter')} not supported for ${plan.resourceType}.`,
+          typeof spec.code === 'string' ? spec.code : undefined,
+        );
+      }
+      terms.push({ column, descending: spec.descending === true });
+    }
+    if (!terms.some((t) => t.column === plan.idColumn)) {
+      terms.push({ column: plan.idColumn, descending: false });
+    }
+    return terms;
+  };
+
+  const orderSql = (alias: string, terms: readonly OrderTerm[]) =>
+    terms.map((t) => `${alias}.${q(t.column)}${t.descending ? ' DESC' : ''}`).join(', ');
+
+  /** ` WHERE <filters> AND (<c1>) AND ...`, or `''`. */
+  const whereOf = (conditions: readonly SqlFragment[]): SqlFragment => {
+    const parts = [
+      ...(plan.filters === undefined ? [] : [plan.filters.sql]),
+      ...conditions.map((c) => `(${c.sql})`),
+    ];
+    return {
+      sql: parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`,
+      params: [...filterParams, ...conditions.flatMap((c) => c.params)],
+    };
+  };
+
+  /**
+   * Fan-out: one `SELECT` per selected item, tagged with the item index, over `extra` row
+   * conditions, its own conditions and its presence rule. `tail` closes each branch (an
+   * `ORDER BY ... LIMIT` that bounds it).
+   */
+  const branchesOf = (
+    selection: Selection,
+    columns: readonly string[],
+    extra: readonly SqlFragment[],
+    tail = '',
+  ): SqlFragment[] =>
+    [...selection.items].map(([i, own]) => {
+      const present = fanOut?.items[i]?.present;
+      const where = whereOf([
+        ...selection.conditions,
+        ...extra,
+        ...own,
+        ...(present === undefined ? [] : [present]),
+      ]);
+      return {
+        sql: `SELECT ${columnList('t', columns)}, ${i} AS ${item} ${fromMain}${where.sql}${tail}`,
+        params: where.params,
+      };
+    });
+
+  /** `SELECT * FROM (b0) AS b0 UNION ALL SELECT * FROM (b1) AS b1 ...`. */
+  const unionOf = (branches: readonly SqlFragment[]): SqlFragment => ({
+    sql: branches.map((b, i) => `SELECT * FROM (${b.sql}) AS b${i}`).join(' UNION ALL '),
+    params: branches.flatMap((b) => b.params),
+  });
 
   /** Child rows of every child plan, grouped by parent key; one statement per plan. */
   const loadChildren = async (
@@ -138,61 +386,105 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       }),
     );
 
-  /** Rows -> resources (keyed by id), loading child rows only when there is a parent. */
+  /**
+   * Result rows -> resources, aligned with `results` (`undefined` where a row cannot give one: a
+   * missing or non-FHIR id, or a fan-out item the row does not have). Child rows are loaded once
+   * per parent row, and not at all when there is none.
+   */
   const build = async (
     exec: QueryExecutor,
-    rows: readonly Row[],
-  ): Promise<Map<string, FhirJson>> => {
-    const out = new Map<string, FhirJson>();
-    if (rows.length === 0) {
-      return out;
+    results: readonly ResultRow[],
+  ): Promise<(FhirJson | undefined)[]> => {
+    if (results.length === 0) {
+      return [];
     }
     const parentValues = [
-      ...new Set(rows.map((r) => toKeyParam(r[plan.idColumn])).filter((v) => v !== undefined)),
+      ...new Set(
+        results.map((r) => toKeyParam(r.row[plan.idColumn])).filter((v) => v !== undefined),
+      ),
     ];
     const childGroups = plan.children.length === 0 ? [] : await loadChildren(exec, parentValues);
-    for (const row of rows) {
+    return results.map(({ row, item: index }) => {
       const key = rowKey(row[plan.idColumn]);
-      if (key === undefined || out.has(key)) {
-        continue;
+      if (key === undefined) {
+        return undefined;
+      }
+      const fanOutItem = index === undefined ? undefined : fanOut?.items[index];
+      if (fanOut !== undefined && (fanOutItem === undefined || !fanOutItem.isPresent(row))) {
+        return undefined;
+      }
+      const id = fanOut === undefined || index === undefined ? key : fanOut.formatId(key, index);
+      if (!FHIR_ID_PATTERN.test(id)) {
+        // It could never be read back by id.
+        return undefined;
       }
       const root: JsonNode = {};
       plan.fields.apply(root, row);
+      fanOutItem?.fields.apply(root, row);
       plan.children.forEach((child, i) => {
         const childRows = childGroups[i]?.get(key) ?? [];
         child.append(
           root,
           childRows.map((childRow) => {
-            const item = createItem();
-            child.fields.apply(item, childRow);
-            return item;
+            const childItem = createItem();
+            child.fields.apply(childItem, childRow);
+            return childItem;
           }),
         );
       });
-      out.set(key, finishResource(plan.resourceType, key, root));
+      return finishResource(plan.resourceType, id, root);
+    });
+  };
+
+  /** The item index of a fan-out result row; `undefined` for a resource without fan-out. */
+  const itemOf = (row: Row): number | undefined => {
+    if (fanOut === undefined) {
+      return undefined;
     }
-    return out;
+    const value = row[ITEM_ALIAS];
+    return typeof value === 'number' || typeof value === 'bigint' ? Number(value) : -1;
+  };
+
+  /** The resources that exist, each id once (an id column need not be unique in a view). */
+  const present = (resources: readonly (FhirJson | undefined)[]): FhirJson[] => {
+    const seen = new Set<unknown>();
+    return resources.filter((r): r is FhirJson => {
+      if (r === undefined || seen.has(r['id'])) {
+        return false;
+      }
+      seen.add(r['id']);
+      return true;
+    });
   };
 
   return {
     resourceType: plan.resourceType,
     searchParams: new Set(plan.searchParams.keys()),
-    tables: plan.tables,
+    referenceParams,
+    tables: tablesOf(plan.columnUses),
+    columnUses: Object.freeze([...plan.columnUses]),
 
     async loadByIds(exec, ids) {
       assertDialect(exec);
-      const wanted = new Map<string, SqlValue>();
+      // The row each id names (for fan-out, the part before the item key).
+      const wanted = new Map<string, { row: string; item: number | undefined }>();
+      const rowParams = new Map<string, SqlValue>();
       for (const id of ids) {
-        const param = typeof id === 'string' ? toIdParam(id, plan.idType) : undefined;
-        if (param !== undefined && !wanted.has(id)) {
-          wanted.set(id, param);
+        if (typeof id !== 'string' || wanted.has(id) || !FHIR_ID_PATTERN.test(id)) {
+          continue;
+        }
+        const parsed = fanOut === undefined ? { row: id, item: undefined } : fanOut.parseId(id);
+        const param = parsed === undefined ? undefined : toIdParam(parsed.row, plan.idType);
+        if (parsed !== undefined && param !== undefined) {
+          wanted.set(id, parsed);
+          rowParams.set(parsed.row, param);
         }
       }
       if (wanted.size === 0) {
         return ids.map(() => null);
       }
       const found = new Map<string, Row>();
-      for (const part of chunks([...wanted.values()], MAX_KEYS_PER_STATEMENT)) {
+      for (const part of chunks([...rowParams.values()], MAX_KEYS_PER_STATEMENT)) {
         const rows = await exec.query({
           sql: `${byIdsPrefix}${placeholders(part.length)})`,
           params: [...filterParams, ...part],
@@ -200,59 +492,158 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         for (const row of rows) {
           // Exact text equality: '01' or '1abc' never answer for row 1.
           const key = rowKey(row[plan.idColumn]);
-          if (key !== undefined && wanted.has(key) && !found.has(key)) {
+          if (key !== undefined && rowParams.has(key) && !found.has(key)) {
             found.set(key, row);
           }
         }
       }
-      const resources = await build(exec, [...found.values()]);
-      return ids.map((id) => resources.get(id) ?? null);
+      const requests = [...wanted].flatMap(([id, { row, item }]) => {
+        const hit = found.get(row);
+        return hit === undefined ? [] : [{ id, row: hit, item }];
+      });
+      const resources = await build(exec, requests);
+      const byId = new Map<string, FhirJson>();
+      requests.forEach(({ id }, i) => {
+        const resource = resources[i];
+        if (resource !== undefined) {
+          byId.set(id, resource);
+        }
+      });
+      return ids.map((id) => byId.get(id) ?? null);
     },
 
     async search(exec, query, page) {
       assertDialect(exec);
-      if (!Number.isSafeInteger(page.count) || page.count < 0 || page.count > MAX_SEARCH_COUNT) {
-        throw badPage(`_count must be an integer from 0 to ${MAX_SEARCH_COUNT}.`);
-      }
+      assertCount('_count', page.count);
       if (!Number.isSafeInteger(page.offset) || page.offset < 0) {
-        throw badPage('_offset must be a non-negative integer.');
+        throw badInput('_offset must be a non-negative integer.');
       }
-      if (query.length > MAX_SEARCH_PARAMS) {
-        throw badPage(`A search may have at most ${MAX_SEARCH_PARAMS} parameters.`);
-      }
-      const conditions: SqlFragment[] = [];
-      for (const entry of query) {
-        const param = plan.searchParams.get(entry.code);
-        if (param === undefined) {
-          const named = /^[_a-z][a-z0-9-]{0,63}$/.test(entry.code)
-            ? `Search parameter "${entry.code}" is`
-            : 'This search parameter is';
-          throw new MappingQueryError(
-            'SEARCH_PARAM_NOT_SUPPORTED',
-            `${named} not supported for ${plan.resourceType}.`,
-            entry.code,
-          );
-        }
-        const condition = param.toSql(entry);
-        if (condition !== undefined) {
-          conditions.push(condition);
-        }
-      }
-      if (page.count === 0 || conditions.includes(MATCH_NOTHING)) {
+      const order = orderOf(page.sort);
+      const selection = selectionOf(query);
+      if (page.count === 0 || selection === undefined) {
         return [];
       }
-      const where = [
-        ...(plan.filters === undefined ? [] : [plan.filters.sql]),
-        ...conditions.map((c) => `(${c.sql})`),
-      ];
-      const rows = await exec.query({
-        sql: `${plan.selectMain}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY ${idSql}${dialect.limitOffset(page.count, page.offset)}`,
-        params: [...filterParams, ...conditions.flatMap((c) => c.params)],
+      let statement: SqlFragment;
+      if (fanOut === undefined) {
+        const where = whereOf(selection.conditions);
+        statement = {
+          sql: `${selectMain}${where.sql} ORDER BY ${orderSql('t', order)}${dialect.limitOffset(page.count, page.offset)}`,
+          params: where.params,
+        };
+      } else {
+        // Each branch is cut at offset + count in the same order, so the outer page is exact
+        // while every branch can stop early on an index.
+        const columns = [...new Set([...plan.columns, ...order.map((o) => o.column)])];
+        const tail = ` ORDER BY ${orderSql('t', order)}${dialect.limitOffset(page.offset + page.count, 0)}`;
+        const union = unionOf(branchesOf(selection, columns, [], tail));
+        statement = {
+          sql: `SELECT * FROM (${union.sql}) AS f ORDER BY ${orderSql('f', order)}, f.${item}${dialect.limitOffset(page.count, page.offset)}`,
+          params: union.params,
+        };
+      }
+      const rows = await exec.query(statement);
+      return present(
+        await build(
+          exec,
+          rows.map((row) => ({ row, item: itemOf(row) })),
+        ),
+      );
+    },
+
+    async count(exec, query) {
+      assertDialect(exec);
+      const selection = selectionOf(query);
+      if (selection === undefined) {
+        return 0;
+      }
+      let statement: SqlFragment;
+      if (fanOut === undefined) {
+        const where = whereOf(selection.conditions);
+        statement = {
+          sql: `SELECT COUNT(*) AS ${q(COUNT_ALIAS)} ${fromMain}${where.sql}`,
+          params: where.params,
+        };
+      } else {
+        const union = unionOf(branchesOf(selection, [plan.idColumn], []));
+        statement = {
+          sql: `SELECT COUNT(*) AS ${q(COUNT_ALIAS)} FROM (${union.sql}) AS f`,
+          params: union.params,
+        };
+      }
+      const [row] = await exec.query(statement);
+      return Number(row?.[COUNT_ALIAS] ?? 0);
+    },
+
+    async searchByReference(exec, request) {
+      assertDialect(exec);
+      const param = plan.searchParams.get(request.code);
+      const target = param?.reference;
+      if (target === undefined) {
+        throw new MappingQueryError(
+          'SEARCH_PARAM_NOT_SUPPORTED',
+          `${named(request.code, 'Reference parameter')} not supported for ${plan.resourceType}.`,
+          typeof request.code === 'string' ? request.code : undefined,
+        );
+      }
+      assertCount('countPerTarget', request.countPerTarget);
+      const order = orderOf(request.sort);
+      const selection = selectionOf(request.query);
+      const out = new Map<string, FhirJson[]>();
+      const wanted = new Map<string, SqlValue>();
+      for (const id of request.targetIds) {
+        out.set(id, []);
+        const value = typeof id === 'string' ? toIdParam(id, target.idType) : undefined;
+        if (value !== undefined) {
+          wanted.set(id, value);
+        }
+      }
+      if (wanted.size === 0 || request.countPerTarget === 0 || selection === undefined) {
+        return out;
+      }
+      const ref = q(target.column);
+      const rn = q(ROW_NUMBER_ALIAS);
+      const columns = [...new Set([...plan.columns, target.column, ...order.map((o) => o.column)])];
+      const found: Row[] = [];
+      for (const part of chunks([...wanted.values()], MAX_KEYS_PER_STATEMENT)) {
+        const among: SqlFragment = {
+          sql: `t.${ref} IN (${placeholders(part.length)})`,
+          params: part,
+        };
+        let inner: SqlFragment;
+        if (fanOut === undefined) {
+          const where = whereOf([...selection.conditions, among]);
+          inner = {
+            sql: `SELECT ${columnList('t', columns)}, ROW_NUMBER() OVER (PARTITION BY t.${ref} ORDER BY ${orderSql('t', order)}) AS ${rn} ${fromMain}${where.sql}`,
+            params: where.params,
+          };
+        } else {
+          const union = unionOf(branchesOf(selection, columns, [among]));
+          inner = {
+            sql: `SELECT f.*, ROW_NUMBER() OVER (PARTITION BY f.${ref} ORDER BY ${orderSql('f', order)}, f.${item}) AS ${rn} FROM (${union.sql}) AS f`,
+            params: union.params,
+          };
+        }
+        const rows = await exec.query({
+          sql: `SELECT * FROM (${inner.sql}) AS r WHERE r.${rn} <= ? ORDER BY r.${ref}, r.${rn}`,
+          params: [...inner.params, request.countPerTarget],
+        });
+        found.push(...rows);
+      }
+      const resources = await build(
+        exec,
+        found.map((row) => ({ row, item: itemOf(row) })),
+      );
+      const seen = new Set<unknown>();
+      found.forEach((row, i) => {
+        // Grouped by the id the reference element shows, so results match what clients see.
+        const list = out.get(toReferenceId(row[target.column]) ?? '');
+        const resource = resources[i];
+        if (list !== undefined && resource !== undefined && !seen.has(resource['id'])) {
+          seen.add(resource['id']);
+          list.push(resource);
+        }
       });
-      // A row whose id is not a FHIR id could never be read back by id; leave it out.
-      const usable = rows.filter((r) => FHIR_ID_PATTERN.test(rowKey(r[plan.idColumn]) ?? ''));
-      const resources = await build(exec, usable);
-      return [...resources.values()];
+      return out;
     },
   };
 }

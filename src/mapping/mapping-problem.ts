@@ -64,6 +64,15 @@ function locate(path: readonly PathKey[]): {
     }
     return { resource, fhirPath, rest, mappingPath: fhirPath };
   }
+  if (
+    inResource[0] === 'fanOut' &&
+    typeof inResource[1] === 'number' &&
+    inResource[2] === 'elements' &&
+    inResource.length >= 4
+  ) {
+    const fhirPath = `fanOut[${inResource[1]}].${String(inResource[3])}`;
+    return { resource, fhirPath, rest: inResource.slice(4), mappingPath: fhirPath };
+  }
   if (inResource[0] === 'search' && inResource.length >= 2) {
     return {
       resource,
@@ -141,6 +150,11 @@ function chooseBranch(errors: readonly (readonly Issue[])[]): readonly Issue[] |
   return fitting.reduce((best, branch) => (branch.length < best.length ? branch : best));
 }
 
+/** The keys that say where an element's value comes from; an element has exactly one. */
+const SOURCE_KEYS = ['column', 'constant', 'template', 'reference', 'rows', 'delimited', 'json'];
+const SOURCE_LIST = 'column, constant, template, reference, rows, delimited or json';
+const ONE_SOURCE = `an element has exactly one of ${SOURCE_LIST}`;
+
 /** A fixed message for a value that fits no branch of a union, by where it stands. */
 function unionFallback(document: unknown, path: readonly PathKey[], generic: string): string {
   const value = valueAt(document, path);
@@ -165,24 +179,28 @@ function unionFallback(document: unknown, path: readonly PathKey[], generic: str
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const keys = Object.keys(value);
-    const sources = ['column', 'constant', 'template', 'rows'].filter((k) => keys.includes(k));
-    const known = new Set(['column', 'constant', 'template', 'rows', 'transform', 'elements']);
+    const sources = SOURCE_KEYS.filter((k) => keys.includes(k));
+    const known = new Set([...SOURCE_KEYS, 'transform', 'elements']);
     const unknown = keys.filter((k) => !known.has(k));
     if (unknown.length > 0) {
-      return `unknown key(s) ${unknown.map((k) => `"${echo(k)}"`).join(', ')}; an element has exactly one of column, constant, template or rows`;
+      return `unknown key(s) ${unknown.map((k) => `"${echo(k)}"`).join(', ')}; ${ONE_SOURCE}`;
     }
     if (sources.length !== 1) {
-      return 'an element has exactly one of column, constant, template or rows';
+      return ONE_SOURCE;
     }
     if (sources[0] === 'constant' && keys.includes('transform')) {
       return 'a constant takes no transform';
     }
-    if (sources[0] === 'rows' && parentKey === 'elements' && path.length > 4) {
-      return 'rows cannot be nested inside rows';
+    const nested = sources[0] === 'rows' || sources[0] === 'delimited' || sources[0] === 'json';
+    if (nested && path.length > 4) {
+      if (path[2] === 'fanOut') {
+        return 'a fan-out item takes column, constant, template or reference; put rows, delimited and json in the shared elements';
+      }
+      return `${sources[0]} cannot be nested inside rows, delimited or json`;
     }
     return `an element with ${sources[0]} cannot also have ${keys.filter((k) => k !== sources[0]).join(', ')}`;
   }
-  return 'an element is a column name or an object with exactly one of column, constant, template or rows';
+  return `an element is a column name or an object with exactly one of ${SOURCE_LIST}`;
 }
 
 /** Rewrites zod's generic texts into ones that say what the mapping should contain. */

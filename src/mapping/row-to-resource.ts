@@ -2,8 +2,10 @@ import type { Row } from '../db/dialect.js';
 import type { PrimitiveTypeDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import type { FhirJson } from '../graphql/builder.js';
+import type { FieldColumnUse } from './column-use.js';
 import { type ResolvedPath, resolvePath } from './fhir-path.js';
 import type { ChildElementSource } from './mapping-schema.js';
+import { FHIR_ID_PATTERN, rowKey } from './resource-id.js';
 import { parseTemplate } from './template.js';
 import { toBooleanDefault } from './transforms/boolean.js';
 import {
@@ -53,6 +55,14 @@ export type ProblemReporter = (problem: { path: string; column?: string; message
 export interface CompiledFields {
   /** Columns the fields read, deduplicated, in first-use order. */
   readonly columns: readonly string[];
+  /** Every column read, with the element it feeds, in mapping order. */
+  readonly uses: readonly FieldColumnUse[];
+  /** Columns written as references -> the resource type they refer to (first mapping wins). */
+  readonly references: ReadonlyMap<string, string>;
+  /** Constants by normalized path (`code.coding[0].code`), for fan-out code search. */
+  readonly constants: readonly (readonly [string, string | number | boolean])[];
+  /** The compiled leaves, to check another set of fields against these (fan-out items). */
+  readonly leaves: readonly CompiledLeaf[];
   /** Writes every field of `row` into `target`. */
   apply(target: JsonNode, row: Row): void;
 }
@@ -69,6 +79,12 @@ type LeafSource =
       readonly kind: 'template';
       readonly template: string;
       readonly transforms: readonly TransformObject[];
+    }
+  | {
+      readonly kind: 'reference';
+      readonly type: string;
+      readonly column: string;
+      readonly display: string | undefined;
     };
 
 function normalizeSource(source: ChildElementSource): LeafSource {
@@ -77,6 +93,14 @@ function normalizeSource(source: ChildElementSource): LeafSource {
   }
   if ('constant' in source) {
     return { kind: 'constant', value: source.constant };
+  }
+  if ('reference' in source) {
+    return {
+      kind: 'reference',
+      type: source.reference.type,
+      column: source.reference.column,
+      display: source.reference.display,
+    };
   }
   if ('template' in source) {
     return {
@@ -122,6 +146,8 @@ function outputFits(output: TransformOutput, primitive: PrimitiveTypeDef): boole
         primitive.name === 'dateTime' || primitive.name === 'instant' || primitive.name === 'string'
       );
     case 'HumanName':
+    case 'CodeableConcept':
+    case 'list':
       return false;
   }
 }
@@ -238,6 +264,20 @@ function createLeafSetter(
   };
 }
 
+/** Writes a whole primitive array (from `split`) at a path whose last step is the array. */
+function createArraySetter(path: ResolvedPath): (root: JsonNode, value: unknown) => void {
+  const last = path.steps[path.steps.length - 1];
+  if (last === undefined) {
+    throw new Error('createArraySetter: empty path');
+  }
+  return (root, value) => {
+    const container = containerOf(root, path, true);
+    if (Array.isArray(value) && value.length > 0) {
+      container[last.name] = value;
+    }
+  };
+}
+
 /** Appends child-row items to the array at a `rows` path, after any fixed items. */
 export function createItemsAppender(
   path: ResolvedPath,
@@ -261,13 +301,103 @@ export function createItem(): JsonNode {
 
 /** The HumanName-ish types a splitName may feed. */
 const NAME_TYPE = 'HumanName';
+/** The type `codes` feeds. */
+const CONCEPT_TYPE = 'CodeableConcept';
+/** Transform outputs that are whole element values, so nothing may follow them in a chain. */
+const WHOLE_VALUE_OUTPUTS: ReadonlySet<TransformOutput> = new Set([
+  'HumanName',
+  'CodeableConcept',
+  'list',
+]);
 
-interface CompiledLeaf {
+/** One compiled element of a row type; internal to the mapping compiler. */
+export interface CompiledLeaf {
   readonly columns: readonly string[];
+  readonly uses: readonly FieldColumnUse[];
   readonly normalized: string;
-  readonly choice?: { readonly parent: string; readonly base: string; readonly name: string };
-  readonly splitsName: boolean;
+  /** Every choice element on the path (`valueQuantity` in `valueQuantity.value`). */
+  readonly choices: readonly {
+    readonly parent: string;
+    readonly base: string;
+    readonly name: string;
+  }[];
+  /**
+   * The parts of the object at the path that this leaf writes as a whole (`family`, `given`,
+   * `text` for splitName; `reference`, `display` for a reference), which no other leaf may map.
+   */
+  readonly fills: readonly string[];
+  /** What fills the parts, for the conflict message. */
+  readonly filledBy?: string;
+  /** The element type written for a Reference source; `undefined` otherwise. */
+  readonly referenceTo?: string;
+  /** The value of a constant source. */
+  readonly constant?: string | number | boolean;
   apply(target: JsonNode, row: Row): void;
+}
+
+/** The logical id in a foreign-key cell: its text, trimmed, when it is a valid FHIR id. */
+export function toReferenceId(value: unknown): string | undefined {
+  const text = (typeof value === 'string' ? value : rowKey(value))?.trim();
+  return text !== undefined && FHIR_ID_PATTERN.test(text) ? text : undefined;
+}
+
+function compileReferenceLeaf(
+  resolved: ResolvedPath,
+  source: Extract<LeafSource, { kind: 'reference' }>,
+  displayPath: string,
+  base: Pick<CompiledLeaf, 'normalized' | 'choices'>,
+  fail: (message: string) => undefined,
+  displayCoercion: TransformFn,
+): CompiledLeaf | undefined {
+  if (resolved.leafType !== 'Reference') {
+    return fail(
+      `a reference source feeds a Reference element; ${displayPath} is a ${resolved.leafType}`,
+    );
+  }
+  const targets = resolved.steps[resolved.steps.length - 1]?.element.targets ?? [];
+  if (targets.length > 0 && !targets.includes(source.type)) {
+    return fail(
+      `${displayPath} cannot refer to ${source.type}; allowed targets: ${targets.join(', ')}`,
+    );
+  }
+  const set = createLeafSetter(resolved, true);
+  const prefix = `${source.type}/`;
+  const { column, display } = source;
+  const uses: FieldColumnUse[] = [
+    { column, path: `${displayPath}.reference`, fhirType: 'id', transforms: [] },
+  ];
+  if (display !== undefined) {
+    uses.push({
+      column: display,
+      path: `${displayPath}.display`,
+      fhirType: 'string',
+      transforms: [],
+    });
+  }
+  return {
+    ...base,
+    columns: display === undefined ? [column] : [column, display],
+    uses,
+    fills: ['reference', 'display'],
+    filledBy: 'a reference',
+    referenceTo: source.type,
+    apply(target, row) {
+      const id = toReferenceId(row[column]);
+      if (id === undefined) {
+        // No id, no reference: a display alone would point nowhere.
+        set(target, undefined);
+        return;
+      }
+      const text = display === undefined ? undefined : row[display];
+      const shown = text === null || text === undefined ? undefined : displayCoercion(text);
+      set(
+        target,
+        shown === undefined
+          ? { reference: `${prefix}${id}` }
+          : { reference: `${prefix}${id}`, display: shown },
+      );
+    },
+  };
 }
 
 function compileLeaf(
@@ -279,7 +409,8 @@ function compileLeaf(
   report: ProblemReporter,
 ): CompiledLeaf | undefined {
   const source = normalizeSource(raw);
-  const column = source.kind === 'column' ? source.column : undefined;
+  const column =
+    source.kind === 'column' || source.kind === 'reference' ? source.column : undefined;
   const fail = (message: string): undefined => {
     report({ path: displayPath, ...(column === undefined ? {} : { column }), message });
     return undefined;
@@ -289,23 +420,66 @@ function compileLeaf(
     return fail(resolved.problem);
   }
   const lastStep = resolved.steps[resolved.steps.length - 1];
-  const choiceOf = lastStep?.element.choiceOf;
-  const parentPath = resolved.normalized.split('.').slice(0, -1).join('.');
-  const choice =
-    choiceOf === undefined || lastStep === undefined
-      ? undefined
-      : { parent: parentPath, base: choiceOf, name: lastStep.name };
+  const normalizedSteps = resolved.normalized.split('.');
+  const choices = resolved.steps.flatMap((step, i) =>
+    step.element.choiceOf === undefined
+      ? []
+      : [
+          {
+            parent: normalizedSteps.slice(0, i).join('.'),
+            base: step.element.choiceOf,
+            name: step.name,
+          },
+        ],
+  );
 
-  const transforms = source.kind === 'constant' ? [] : source.transforms;
-  const splitIndex = transforms.findIndex((t) => t.fn === 'splitName');
-  if (splitIndex >= 0 && splitIndex !== transforms.length - 1) {
-    return fail('splitName must be the last transform');
+  if (source.kind === 'reference') {
+    const stringType = defs.type('string');
+    if (stringType === undefined || stringType.kind !== 'primitive') {
+      throw new Error('compileLeaf: the definitions have no string primitive');
+    }
+    return compileReferenceLeaf(
+      resolved,
+      source,
+      displayPath,
+      { normalized: resolved.normalized, choices },
+      fail,
+      createLeafCoercion(stringType, undefined),
+    );
   }
+  const transforms = source.kind === 'constant' ? [] : source.transforms;
   const lastTransform = transforms[transforms.length - 1];
   const chainOutput = lastTransform === undefined ? undefined : TRANSFORM_OUTPUT[lastTransform.fn];
+  const wholeValue = transforms.findIndex((t) => WHOLE_VALUE_OUTPUTS.has(TRANSFORM_OUTPUT[t.fn]));
+  if (wholeValue >= 0 && wholeValue !== transforms.length - 1) {
+    return fail(`${transforms[wholeValue]?.fn ?? ''} must be the last transform`);
+  }
 
   let coerce: TransformFn;
-  if (resolved.leafIsPrimitive) {
+  let writesArray = false;
+  let fills: Pick<CompiledLeaf, 'fills' | 'filledBy'> = { fills: [] };
+  let normalized = resolved.normalized;
+  if (chainOutput === 'list') {
+    const primitive = defs.type(resolved.leafType);
+    const written = relativePath.split('.').pop() ?? '';
+    if (
+      primitive?.kind !== 'primitive' ||
+      lastStep?.element.array !== true ||
+      written.includes('[')
+    ) {
+      return fail(
+        'split fills a whole array of a primitive type, written without an index (given, line)',
+      );
+    }
+    const item = createLeafCoercion(primitive, undefined);
+    coerce = (value) => {
+      const items = Array.isArray(value) ? value.map(item).filter((v) => v !== undefined) : [];
+      return items.length === 0 ? undefined : items;
+    };
+    writesArray = true;
+    normalized = normalized.replace(/\[0\]$/, '');
+    fills = { fills: [''], filledBy: 'split' };
+  } else if (resolved.leafIsPrimitive) {
     const primitive = defs.type(resolved.leafType);
     if (primitive === undefined || primitive.kind !== 'primitive') {
       return fail(`elements of type ${resolved.leafType} cannot be mapped`);
@@ -319,9 +493,17 @@ function compileLeaf(
     coerce = createLeafCoercion(primitive, chainOutput);
   } else if (resolved.leafType === NAME_TYPE && chainOutput === 'HumanName') {
     coerce = (value) => value;
+    fills = { fills: ['family', 'given', 'text'], filledBy: 'splitName' };
   } else if (resolved.leafType === NAME_TYPE) {
     return fail(
       'a HumanName element is filled by splitName, or map its parts (family, given[0], text) instead',
+    );
+  } else if (resolved.leafType === CONCEPT_TYPE && chainOutput === 'CodeableConcept') {
+    coerce = (value) => value;
+    fills = { fills: ['coding'], filledBy: 'codes' };
+  } else if (chainOutput === 'HumanName' || chainOutput === 'CodeableConcept') {
+    return fail(
+      `transform ${lastTransform?.fn ?? ''} produces a ${chainOutput}, which does not fit a ${resolved.leafType} element`,
     );
   } else {
     return fail(
@@ -329,10 +511,17 @@ function compileLeaf(
     );
   }
 
+  const fhirType =
+    chainOutput === 'HumanName' || chainOutput === 'CodeableConcept'
+      ? chainOutput
+      : resolved.leafType;
+  const transformNames = transforms.map((t) => t.fn);
+  const usesOf = (columns: readonly string[]): FieldColumnUse[] =>
+    columns.map((c) => ({ column: c, path: displayPath, fhirType, transforms: transformNames }));
   const base = {
-    normalized: resolved.normalized,
-    splitsName: chainOutput === 'HumanName',
-    ...(choice === undefined ? {} : { choice }),
+    normalized,
+    ...fills,
+    choices,
   };
 
   if (source.kind === 'constant') {
@@ -342,11 +531,17 @@ function compileLeaf(
     }
     const constant = new ConstantValue(value as string | number | boolean);
     const set = createLeafSetter(resolved, false);
-    return { ...base, columns: [], apply: (target) => set(target, constant) };
+    return {
+      ...base,
+      columns: [],
+      uses: [],
+      constant: constant.value,
+      apply: (target) => set(target, constant),
+    };
   }
 
   const chain = createTransformChain(transforms);
-  const set = createLeafSetter(resolved, true);
+  const set = writesArray ? createArraySetter(resolved) : createLeafSetter(resolved, true);
   const finish = (value: unknown) => {
     if (value === null || value === undefined) {
       return undefined;
@@ -363,16 +558,24 @@ function compileLeaf(
     return {
       ...base,
       columns: template.columns,
+      uses: usesOf(template.columns),
       apply: (target, row) => set(target, finish(template.render(row))),
     };
   }
   const name = source.column;
-  return { ...base, columns: [name], apply: (target, row) => set(target, finish(row[name])) };
+  return {
+    ...base,
+    columns: [name],
+    uses: usesOf([name]),
+    apply: (target, row) => set(target, finish(row[name])),
+  };
 }
 
 /**
  * Compiles the elements of one row type. `rootType` is the resource type or a child item's type;
- * `pathPrefix` is prepended to paths in problems (`telecom.` for a child item).
+ * `pathPrefix` is prepended to paths in problems (`telecom.` for a child item). With `shared`,
+ * the fields are written on top of those (a fan-out item over the shared elements), and the two
+ * sets are checked against each other.
  */
 export function compileFields(
   defs: FhirDefinitions,
@@ -380,6 +583,7 @@ export function compileFields(
   entries: readonly (readonly [string, ChildElementSource])[],
   pathPrefix: string,
   report: ProblemReporter,
+  shared?: CompiledFields,
 ): CompiledFields {
   const leaves: CompiledLeaf[] = [];
   for (const [path, source] of entries) {
@@ -388,10 +592,23 @@ export function compileFields(
       leaves.push(leaf);
     }
   }
-  checkConflicts(leaves, pathPrefix, report);
+  checkConflicts(leaves, pathPrefix, report, shared?.leaves);
   const columns = [...new Set(leaves.flatMap((l) => l.columns))];
+  const references = new Map<string, string>();
+  for (const leaf of leaves) {
+    const column = leaf.columns[0];
+    if (leaf.referenceTo !== undefined && column !== undefined && !references.has(column)) {
+      references.set(column, leaf.referenceTo);
+    }
+  }
   return {
     columns,
+    uses: leaves.flatMap((l) => l.uses),
+    references,
+    constants: leaves.flatMap((l) =>
+      l.constant === undefined ? [] : [[l.normalized, l.constant] as const],
+    ),
+    leaves,
     apply(target, row) {
       for (const leaf of leaves) {
         leaf.apply(target, row);
@@ -405,40 +622,57 @@ function checkConflicts(
   leaves: readonly CompiledLeaf[],
   pathPrefix: string,
   report: ProblemReporter,
+  shared: readonly CompiledLeaf[] = [],
 ): void {
-  const seen = new Set<string>();
+  const seen = new Set<string>(shared.map((l) => l.normalized));
   const choices = new Map<string, string>();
+  for (const choice of shared.flatMap((l) => l.choices)) {
+    choices.set(`${choice.parent}|${choice.base}`, choice.name);
+  }
   for (const leaf of leaves) {
     const path = `${pathPrefix}${leaf.normalized}`;
     if (seen.has(leaf.normalized)) {
       report({
         path,
-        message: 'this element is mapped twice (given and given[0] are the same element)',
+        message:
+          shared.some((l) => l.normalized === leaf.normalized) &&
+          !leaves.some((l) => l !== leaf && l.normalized === leaf.normalized)
+            ? 'this element is also mapped in the shared elements'
+            : 'this element is mapped twice (given and given[0] are the same element)',
       });
     }
     seen.add(leaf.normalized);
-    if (leaf.choice !== undefined) {
-      const key = `${leaf.choice.parent}|${leaf.choice.base}`;
+    for (const choice of leaf.choices) {
+      const key = `${choice.parent}|${choice.base}`;
       const other = choices.get(key);
-      if (other !== undefined && other !== leaf.choice.name) {
+      if (other !== undefined && other !== choice.name) {
         report({
           path,
-          message: `only one variant of ${leaf.choice.base}[x] can be mapped (also mapped: ${other})`,
+          message: `only one variant of ${choice.base}[x] can be mapped (also mapped: ${other})`,
         });
       }
-      choices.set(key, leaf.choice.name);
+      choices.set(key, choice.name);
     }
   }
-  for (const leaf of leaves) {
-    if (!leaf.splitsName) {
-      continue;
-    }
-    for (const part of ['family', 'given', 'text']) {
-      const prefix = `${leaf.normalized}.${part}`;
-      if (leaves.some((l) => l.normalized === prefix || l.normalized.startsWith(`${prefix}[`))) {
+  const all = [...shared, ...leaves];
+  for (const leaf of all) {
+    for (const part of leaf.fills) {
+      // '' is the element itself: split writes every item of its array.
+      const prefix = part === '' ? leaf.normalized : `${leaf.normalized}.${part}`;
+      const clash = (l: CompiledLeaf) =>
+        l !== leaf &&
+        (l.normalized === prefix ||
+          l.normalized.startsWith(`${prefix}[`) ||
+          l.normalized.startsWith(`${prefix}.`));
+      // With shared leaves, only clashes that involve this set's leaves are this set's problem.
+      const candidates = leaves.includes(leaf) ? all : leaves;
+      if (candidates.some(clash)) {
         report({
           path: `${pathPrefix}${prefix}`,
-          message: `${leaf.normalized} is filled by splitName, which also writes ${part}`,
+          message:
+            part === ''
+              ? `${leaf.normalized} is filled by ${leaf.filledBy ?? 'a transform'}, which writes every item`
+              : `${leaf.normalized} is filled by ${leaf.filledBy ?? 'a transform'}, which also writes ${part}`,
         });
       }
     }

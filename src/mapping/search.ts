@@ -8,8 +8,8 @@ import { joinFragments, MATCH_NOTHING, placeholders, type SqlFragment } from './
 /**
  * FHIR search parameters -> SQL conditions. Each mapped parameter is compiled once into a
  * function from one query entry to a condition; the text comes from quoted identifiers and fixed
- * keywords, every value is a bound `?`. Supported types in format version 1: string, token, date
- * and `_id`.
+ * keywords, every value is a bound `?`. Supported types in format version 1: string, token, date,
+ * reference and `_id` (fan-out `_id` and `fanOutKey` parameters are in fan-out.ts).
  */
 
 /** The FHIR modifiers the engine understands. */
@@ -31,16 +31,41 @@ export const MAX_SEARCH_VALUES = 50;
 export const MAX_SEARCH_VALUE_LENGTH = 256;
 
 /** The search parameter types format version 1 supports. */
-export type SupportedSearchType = 'string' | 'token' | 'date';
+export type SupportedSearchType = 'string' | 'token' | 'date' | 'reference';
+
+/** A reference parameter: the main-table column holding ids of one target type. */
+export interface ReferenceTarget {
+  /** The column, unquoted. */
+  readonly column: string;
+  /** The resource type the ids belong to. */
+  readonly type: string;
+  /** How the ids are checked and bound: the target's own id type when the tenant maps it. */
+  readonly idType: IdType;
+}
+
+/**
+ * Fan-out resources only: the items (by index) an entry can match, each with an extra condition
+ * on its rows, or `undefined` for none. Items not in the map cannot match.
+ */
+export type ItemSelection = Map<number, SqlFragment | undefined>;
 
 /** A compiled parameter. */
 export interface CompiledSearchParam {
   readonly code: string;
+  /** The main-table column results can be sorted by (unquoted); absent when not sortable. */
+  readonly sortColumn?: string;
+  /** Set for reference parameters. */
+  readonly reference?: ReferenceTarget;
   /**
    * The condition for one query entry, or `undefined` when every value is empty (FHIR servers
    * ignore empty parameters). Throws {@link MappingQueryError} for values it cannot parse.
    */
   toSql(query: SearchParamQuery): SqlFragment | undefined;
+  /**
+   * Set for parameters of a fan-out resource that select items rather than rows (`_id`,
+   * `fanOutKey`); `toSql` then gives nothing. `undefined` when every value is empty.
+   */
+  toItems?(query: SearchParamQuery): ItemSelection | undefined;
 }
 
 /** A child table as the search sees it: name, foreign key and its filters on alias `c`. */
@@ -58,6 +83,10 @@ export interface SearchContext {
   readonly idType: IdType;
   /** `rows` elements of the resource by their FHIR path. */
   readonly childTables: ReadonlyMap<string, ChildTableSql>;
+  /** Main-table columns written as reference elements -> their target type. */
+  readonly elementReferences: ReadonlyMap<string, string>;
+  /** The id type of a resource type the document maps; `string` for any other. */
+  idTypeOf(resourceType: string): IdType;
 }
 
 /** How a compile problem of a search parameter is reported. */
@@ -73,7 +102,7 @@ function badInput(code: string, what: string): MappingQueryError {
 }
 
 /** Checks the size of an entry and drops empty values. */
-function usableValues(query: SearchParamQuery): string[] {
+export function usableValues(query: SearchParamQuery): string[] {
   if (query.values.length > MAX_SEARCH_VALUES) {
     throw badInput(query.code, 'has too many values');
   }
@@ -97,6 +126,7 @@ export function compileIdSearch(context: SearchContext): CompiledSearchParam {
   const column = `t.${context.dialect.quoteId(context.idColumn)}`;
   return {
     code: '_id',
+    sortColumn: context.idColumn,
     toSql(query) {
       if (query.modifier !== undefined) {
         throw badInput(query.code, `does not support the :${query.modifier} modifier`);
@@ -268,8 +298,17 @@ export function compileSearchParam(
     return undefined;
   }
   const type = def.type;
-  if (type !== 'string' && type !== 'token' && type !== 'date') {
+  if (type !== 'string' && type !== 'token' && type !== 'date' && type !== 'reference') {
     report({ message: `search parameter type ${type} is not supported yet` });
+    return undefined;
+  }
+  if (type === 'reference') {
+    return compileReferenceParam(code, mapping, def, context, report);
+  }
+  if (mapping.type !== undefined) {
+    report({
+      message: `type applies only to reference parameters; ${code} is a ${type} parameter`,
+    });
     return undefined;
   }
   const columnNames =
@@ -332,8 +371,10 @@ export function compileSearchParam(
   const allowed: readonly SearchModifier[] =
     type === 'string' ? ['exact', 'contains', 'missing'] : ['missing'];
 
+  const first = columnNames[0];
   return {
     code,
+    ...(child === undefined && first !== undefined ? { sortColumn: first } : {}),
     toSql(query) {
       if (query.modifier !== undefined && !allowed.includes(query.modifier)) {
         throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
@@ -429,5 +470,95 @@ function valueCompiler(
         ? { sql: `${column} = ?`, params }
         : { sql: `${column} IN (${placeholders(params.length)})`, params },
     );
+  };
+}
+
+/**
+ * The id a reference search value points at, or `undefined` when it cannot point at `type`:
+ * `Patient/123` and `123` give `123`; `Group/123`, `Patient/` and absolute URLs give nothing.
+ */
+export function parseReferenceValue(value: string, type: string): string | undefined {
+  const text = value.trim();
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    return text;
+  }
+  const id = text.slice(slash + 1);
+  return text.slice(0, slash) === type && !id.includes('/') ? id : undefined;
+}
+
+/** A `reference` parameter: one main-table column holding ids of one target type. */
+function compileReferenceParam(
+  code: string,
+  mapping: SearchParamMapping,
+  def: SearchParamDef,
+  context: SearchContext,
+  report: SearchProblemReporter,
+): CompiledSearchParam | undefined {
+  const { column } = mapping;
+  const at = column === undefined ? {} : { column };
+  let ok = true;
+  if (column === undefined || mapping.columns !== undefined || mapping.rows !== undefined) {
+    report({
+      ...at,
+      message: 'a reference parameter reads exactly one column of the main table: write column',
+    });
+    ok = false;
+  }
+  if (mapping.match !== undefined || mapping.system !== undefined || mapping.map !== undefined) {
+    report({ ...at, message: `match, system and map do not apply to reference parameters` });
+    ok = false;
+  }
+  const targets = def.targets ?? [];
+  const inferred = column === undefined ? undefined : context.elementReferences.get(column);
+  const type = mapping.type ?? (targets.length === 1 ? targets[0] : inferred);
+  if (type === undefined) {
+    report({
+      ...at,
+      message: `${code} can refer to ${targets.join(', ')}; say which type the column holds with "type"`,
+    });
+    ok = false;
+  } else if (targets.length > 0 && !targets.includes(type)) {
+    report({
+      ...at,
+      message: `${code} cannot refer to ${type}; allowed targets: ${targets.join(', ')}`,
+    });
+    ok = false;
+  }
+  if (!ok || column === undefined || type === undefined) {
+    return undefined;
+  }
+  const reference: ReferenceTarget = { column, type, idType: context.idTypeOf(type) };
+  const quoted = `t.${context.dialect.quoteId(column)}`;
+  const target: Target = { columns: [quoted], wrap: (inner) => inner };
+  const present: SqlFragment = { sql: `${quoted} IS NOT NULL`, params: [] };
+  return {
+    code,
+    sortColumn: column,
+    reference,
+    toSql(query) {
+      if (query.modifier !== undefined && query.modifier !== 'missing') {
+        throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
+      }
+      const values = usableValues(query);
+      if (values.length === 0) {
+        return undefined;
+      }
+      if (query.modifier === 'missing') {
+        return missingCondition(query, values, target, present);
+      }
+      const params = new Set<SqlValue>();
+      for (const value of values) {
+        const id = parseReferenceValue(value, type);
+        const param = id === undefined ? undefined : toIdParam(id, reference.idType);
+        if (param !== undefined) {
+          params.add(param);
+        }
+      }
+      if (params.size === 0) {
+        return MATCH_NOTHING;
+      }
+      return { sql: `${quoted} IN (${placeholders(params.size)})`, params: [...params] };
+    },
   };
 }

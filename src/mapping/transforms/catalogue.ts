@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BooleanOptionsSchema, createBoolean } from './boolean.js';
+import { CodesOptionsSchema, createCodes } from './codes.js';
 import { createDate, createDateTime, DateOptionsSchema, DateTimeOptionsSchema } from './date.js';
 import {
   createLowercase,
@@ -8,9 +9,12 @@ import {
   UppercaseOptionsSchema,
 } from './letter-case.js';
 import { createNumber, NumberOptionsSchema } from './number.js';
+import { createScale, ScaleOptionsSchema } from './scale.js';
+import { createSplit, SplitOptionsSchema } from './split.js';
 import { createSplitName, SplitNameOptionsSchema } from './split-name.js';
 import type { TransformFn, TransformOutput } from './transform-types.js';
 import { createTrim, TrimOptionsSchema } from './trim.js';
+import { createUnit, UnitOptionsSchema } from './unit.js';
 import { createValueMap, ValueMapOptionsSchema } from './value-map.js';
 
 /**
@@ -29,6 +33,10 @@ export const TransformObjectSchema = z.discriminatedUnion('fn', [
   SplitNameOptionsSchema,
   UppercaseOptionsSchema,
   LowercaseOptionsSchema,
+  CodesOptionsSchema,
+  UnitOptionsSchema,
+  ScaleOptionsSchema,
+  SplitOptionsSchema,
 ]);
 
 export type TransformObject = z.infer<typeof TransformObjectSchema>;
@@ -37,8 +45,8 @@ export type TransformObject = z.infer<typeof TransformObjectSchema>;
 export type TransformName = TransformObject['fn'];
 
 /**
- * Transforms whose options are all optional, so a bare name (`"trim"`) is enough. `valueMap` is
- * missing on purpose: it is useless without a map.
+ * Transforms whose options are all optional, so a bare name (`"trim"`) is enough. `valueMap`,
+ * `codes`, `unit` and `scale` are missing on purpose: they are useless without their options.
  */
 export const BARE_TRANSFORM_NAMES = [
   'trim',
@@ -49,6 +57,7 @@ export const BARE_TRANSFORM_NAMES = [
   'splitName',
   'uppercase',
   'lowercase',
+  'split',
 ] as const satisfies readonly TransformName[];
 
 export type BareTransformName = (typeof BARE_TRANSFORM_NAMES)[number];
@@ -74,6 +83,10 @@ export const TRANSFORM_OUTPUT: Readonly<Record<TransformName, TransformOutput>> 
   splitName: 'HumanName',
   uppercase: 'text',
   lowercase: 'text',
+  codes: 'CodeableConcept',
+  unit: 'number',
+  scale: 'number',
+  split: 'list',
 };
 
 /** Expands a bare name into its options object. */
@@ -102,6 +115,14 @@ export function createTransform(spec: TransformObject): TransformFn {
       return createUppercase(spec);
     case 'lowercase':
       return createLowercase(spec);
+    case 'codes':
+      return createCodes(spec);
+    case 'unit':
+      return createUnit(spec);
+    case 'scale':
+      return createScale(spec);
+    case 'split':
+      return createSplit(spec);
   }
 }
 

@@ -31,6 +31,22 @@ export function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/** The places {@link roundNumber} keeps when no `decimals` are given. */
+export const DEFAULT_DECIMALS = 10;
+
+/**
+ * Rounds to `decimals` places, by default 10: more than any clinical measurement has, and enough
+ * to remove binary noise such as `0.30000000000000004` or `5.7e-14` for 32 degF in Cel.
+ */
+export function roundNumber(value: number, decimals = DEFAULT_DECIMALS): number | undefined {
+  if (!Number.isFinite(value)) {
+    return undefined;
+  }
+  const rounded = Number(value.toFixed(decimals));
+  // -0 is not a FHIR decimal anyone wants to read.
+  return rounded === 0 ? 0 : rounded;
+}
+
 export function createNumber(_options: NumberOptions): TransformFn {
   return toNumber;
 }

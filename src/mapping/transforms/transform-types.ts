@@ -20,5 +20,16 @@ export type TransformFn = (value: unknown) => unknown;
  * - `date`: a FHIR date; fits `date`, `dateTime` and string elements.
  * - `dateTime`: a FHIR dateTime; fits `dateTime`, `instant` and string elements.
  * - `HumanName`: a `{ family, given, text }` object; fits only a HumanName element.
+ * - `CodeableConcept`: a `{ coding }` object; fits only a CodeableConcept element.
+ * - `list`: an array of strings; fits only a primitive array written without an index (`given`),
+ *   each item coerced to the element's type.
  */
-export type TransformOutput = 'text' | 'boolean' | 'number' | 'date' | 'dateTime' | 'HumanName';
+export type TransformOutput =
+  | 'text'
+  | 'boolean'
+  | 'number'
+  | 'date'
+  | 'dateTime'
+  | 'HumanName'
+  | 'CodeableConcept'
+  | 'list';

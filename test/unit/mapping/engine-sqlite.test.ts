@@ -493,6 +493,38 @@ describe('search: combining, _id and paging', () => {
   });
 });
 
+describe('search: sort and count', () => {
+  it('sorts by the first column of a multi-column parameter, then id', async () => {
+    const found = await a.search(exec, [], {
+      count: 20,
+      offset: 0,
+      sort: [{ code: 'family', descending: false }],
+    });
+    // NULL sorts first in both SQLite and MySQL; 'DXARCY' < 'D_ARCY' in binary order.
+    expect(found.map((r) => r['id'])).toEqual(['7', '6', '5', '4', '1', '10', '2']);
+    expect(exec.statements[0]?.sql).toMatch(/ ORDER BY t\."ap_pat_pac", t\."id_paciente" LIMIT/);
+  });
+
+  it('refuses to sort by a parameter of a child table', async () => {
+    const error = await a
+      .search(exec, [], { count: 5, offset: 0, sort: [{ code: 'phone', descending: false }] })
+      .catch((err: unknown) => err);
+    expect(error).toMatchObject({
+      code: 'SEARCH_PARAM_NOT_SUPPORTED',
+      message: 'Sort parameter "phone" is not supported for Patient.',
+    });
+    expect(exec.statements).toHaveLength(0);
+  });
+
+  it('counts with the same conditions as search, child EXISTS included', async () => {
+    expect(await a.count(exec, [])).toBe(7);
+    expect(await a.count(exec, [{ code: 'phone', values: ['+56911111111'] }])).toBe(1);
+    expect(exec.statements[1]?.sql).toBe(
+      'SELECT COUNT(*) AS "_fhirgate_n" FROM "pacientes" AS t WHERE t."voided" = ? AND (EXISTS (SELECT 1 FROM "pacientes_telefonos" AS c WHERE c."id_paciente" = t."id_paciente" AND c."borrado" = ? AND (c."numero" = ?)))',
+    );
+  });
+});
+
 describe('search: hostile input (SECURITY-TESTS 54, 56)', () => {
   const hostile = [
     "x' OR '1'='1",

@@ -472,7 +472,9 @@ describe('element sources', () => {
     expect(problems.map((p) => p.path)).toEqual(['name[0].use', 'gender', 'active']);
     expect(problems[0]?.message).toContain('"transform"');
     expect(problems[1]?.message).toContain('"colum"');
-    expect(problems[2]?.message).toContain('exactly one of column, constant, template or rows');
+    expect(problems[2]?.message).toContain(
+      'exactly one of column, constant, template, reference, rows, delimited or json',
+    );
   });
 
   it('does not nest rows inside rows', () => {
@@ -486,6 +488,7 @@ describe('element sources', () => {
     );
     expect(problems).toHaveLength(1);
     expect(problems[0]?.path).toBe('telecom.period');
+    expect(problems[0]?.message).toBe('rows cannot be nested inside rows, delimited or json');
   });
 
   it('rejects malformed element paths', () => {
@@ -658,12 +661,36 @@ describe('checks against the FHIR definitions', () => {
       'no search parameter "surname"',
     ],
     [
-      'reference search',
+      'reference search with several targets and no type',
       (p) => {
-        (p['search'] as Record<string, unknown>)['organization'] = { column: 'x' };
+        (p['search'] as Record<string, unknown>)['general-practitioner'] = { column: 'x' };
+      },
+      { path: 'search.general-practitioner', column: 'x' },
+      'say which type the column holds with "type"',
+    ],
+    [
+      'reference search to a type that is not a target',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['organization'] = { column: 'x', type: 'Group' };
+      },
+      { path: 'search.organization', column: 'x' },
+      'organization cannot refer to Group; allowed targets: Organization',
+    ],
+    [
+      'reference search over several columns',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['organization'] = { columns: ['x', 'y'] };
       },
       { path: 'search.organization' },
-      'search parameter type reference is not supported yet',
+      'exactly one column of the main table',
+    ],
+    [
+      'type on a string search',
+      (p) => {
+        (p['search'] as Record<string, unknown>)['family'] = { column: 'x', type: 'Patient' };
+      },
+      { path: 'search.family' },
+      'type applies only to reference parameters',
     ],
     [
       'system on a string search',

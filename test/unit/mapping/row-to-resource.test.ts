@@ -228,4 +228,139 @@ describe('row to FHIR JSON', () => {
     );
     expect(out['contact']).toEqual([{ name: { family: 'ROJAS' }, telecom: [{ value: '123' }] }]);
   });
+
+  it('splits a delimited column into a primitive array', async () => {
+    const out = await build(
+      {
+        'name[0].family': 'ap',
+        'name[0].given': { column: 'nombres', transform: [{ fn: 'split', separator: ' ' }] },
+        'address[0].line': { column: 'dir', transform: ['split'] },
+        'address[0].city': 'comuna',
+      },
+      {
+        ap: 'SOTO',
+        nombres: ' MARIA  JOSE ',
+        dir: 'Av. Siempre Viva 742, Depto 5, ',
+        comuna: null,
+      },
+    );
+    expect(out['name']).toEqual([{ family: 'SOTO', given: ['MARIA', 'JOSE'] }]);
+    expect(out['address']).toEqual([{ line: ['Av. Siempre Viva 742', 'Depto 5'] }]);
+    const empty = await build(
+      { 'address[0].line': { column: 'dir', transform: ['split'] } },
+      {
+        dir: ' , ',
+      },
+    );
+    expect(empty).toEqual({ resourceType: 'Patient', id: 'p1' });
+  });
+
+  it('writes prefixed codes into a CodeableConcept, next to its text', async () => {
+    const out = await build(
+      {
+        maritalStatus: {
+          column: 'ec',
+          transform: [
+            'uppercase',
+            {
+              fn: 'codes',
+              systems: { V3: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus' },
+            },
+          ],
+        },
+        'maritalStatus.text': 'ec_texto',
+      },
+      { ec: 'v3:m', ec_texto: 'Casada' },
+    );
+    expect(out['maritalStatus']).toEqual({
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code: 'M' }],
+      text: 'Casada',
+    });
+  });
+
+  it('converts units into numeric elements', async () => {
+    const result = compileMapping(
+      {
+        formatVersion: 1,
+        resources: {
+          Observation: {
+            table: 'o',
+            id: 'id',
+            elements: {
+              status: { constant: 'final' },
+              'code.text': { constant: 'Peso' },
+              'valueQuantity.value': {
+                column: 'peso_lb',
+                transform: [{ fn: 'unit', from: '[lb_av]', to: 'kg', decimals: 1 }],
+              },
+              'valueQuantity.code': { constant: 'kg' },
+            },
+          },
+        },
+      },
+      { defs: loadDefinitions(), dialect: SQLITE_DIALECT },
+    );
+    if (!result.ok) {
+      throw new Error(JSON.stringify(result.problems));
+    }
+    const [out] = await result.mapping
+      .resource('Observation')!
+      .loadByIds(stubExecutor({ o: [{ id: 'o1', peso_lb: '154.3' }] }), ['o1']);
+    expect(out?.['valueQuantity']).toEqual({ value: 70, code: 'kg' });
+    assertValidR4(out!);
+  });
+});
+
+describe('whole-value transforms: compile problems', () => {
+  const problems = (elements: Record<string, unknown>) => {
+    const result = compileMapping(
+      { formatVersion: 1, resources: { Patient: { table: 'p', id: 'id', elements } } },
+      { defs: loadDefinitions(), dialect: SQLITE_DIALECT },
+    );
+    return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it('needs split on a primitive array without an index, as the last transform', () => {
+    expect(problems({ 'name[0].given[0]': { column: 'n', transform: ['split'] } })).toEqual([
+      'name[0].given[0]: split fills a whole array of a primitive type, written without an index (given, line)',
+    ]);
+    expect(problems({ gender: { column: 'g', transform: ['split'] } })).toHaveLength(1);
+    expect(problems({ 'name[0].given': { column: 'n', transform: ['split', 'trim'] } })).toEqual([
+      'name[0].given: split must be the last transform',
+    ]);
+    expect(
+      problems({
+        'name[0].given': { column: 'n', transform: ['split'] },
+        'name[0].given[1]': 'm',
+      }),
+    ).toEqual(['name[0].given: name[0].given is filled by split, which writes every item']);
+  });
+
+  it('needs codes on a CodeableConcept, without its coding mapped elsewhere', () => {
+    const codes = { fn: 'codes', default: 'http://snomed.info/sct' };
+    expect(problems({ gender: { column: 'g', transform: [codes] } })).toEqual([
+      'gender: transform codes produces CodeableConcept, which does not fit a code element',
+    ]);
+    expect(problems({ 'name[0]': { column: 'g', transform: [codes] } })).toEqual([
+      'name[0]: a HumanName element is filled by splitName, or map its parts (family, given[0], text) instead',
+    ]);
+    expect(problems({ 'address[0]': { column: 'g', transform: [codes] } })).toEqual([
+      'address[0]: transform codes produces a CodeableConcept, which does not fit a Address element',
+    ]);
+    expect(
+      problems({
+        maritalStatus: { column: 'm', transform: [codes] },
+        'maritalStatus.coding[0].code': 'c',
+      }),
+    ).toEqual(['maritalStatus.coding: maritalStatus is filled by codes, which also writes coding']);
+    expect(problems({ maritalStatus: { column: 'm', transform: [codes, 'trim'] } })).toEqual([
+      'maritalStatus: codes must be the last transform',
+    ]);
+  });
+
+  it('keeps numbers out of dates', () => {
+    expect(
+      problems({ birthDate: { column: 'b', transform: [{ fn: 'scale', factor: 2 }] } }),
+    ).toEqual(['birthDate: transform scale produces number, which does not fit a date element']);
+  });
 });

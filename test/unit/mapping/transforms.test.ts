@@ -6,11 +6,15 @@ import {
   TransformSpecSchema,
   toTransformObject,
 } from '../../../src/mapping/transforms/catalogue.js';
+import { CodesOptionsSchema, createCodes } from '../../../src/mapping/transforms/codes.js';
 import { createDate, createDateTime } from '../../../src/mapping/transforms/date.js';
 import { createLowercase, createUppercase } from '../../../src/mapping/transforms/letter-case.js';
-import { createNumber } from '../../../src/mapping/transforms/number.js';
+import { createNumber, roundNumber } from '../../../src/mapping/transforms/number.js';
+import { createScale, ScaleOptionsSchema } from '../../../src/mapping/transforms/scale.js';
+import { createSplit } from '../../../src/mapping/transforms/split.js';
 import { createSplitName } from '../../../src/mapping/transforms/split-name.js';
 import { createTrim } from '../../../src/mapping/transforms/trim.js';
+import { createUnit, UnitOptionsSchema } from '../../../src/mapping/transforms/unit.js';
 import { createValueMap } from '../../../src/mapping/transforms/value-map.js';
 
 describe('trim, uppercase, lowercase', () => {
@@ -213,6 +217,122 @@ describe('number', () => {
     for (const bad of ['1,5', '1.000,00', 'abc', '', '0x10', 'Infinity', Number.NaN]) {
       expect(number(bad), String(bad)).toBeUndefined();
     }
+  });
+});
+
+describe('codes', () => {
+  const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
+  const SNOMED = 'http://snomed.info/sct';
+  const codes = createCodes({ fn: 'codes', systems: { ICD10, SNOMED } });
+
+  it('splits prefixed codes into codings, in cell order', () => {
+    expect(codes('ICD10:E11.9;SNOMED:44054006')).toEqual({
+      coding: [
+        { system: ICD10, code: 'E11.9' },
+        { system: SNOMED, code: '44054006' },
+      ],
+    });
+  });
+
+  it('trims, ignores prefix case, drops duplicates, empty parts and unknown prefixes', () => {
+    expect(codes(' icd10 : E11.9 ;; CIE9:250.00; ICD10:E11.9 ;SNOMED:;X')).toEqual({
+      coding: [{ system: ICD10, code: 'E11.9' }],
+    });
+    expect(codes('CIE9:250.00')).toBeUndefined();
+    expect(codes('   ')).toBeUndefined();
+    expect(codes('ICD10:E11  9')).toBeUndefined();
+  });
+
+  it('gives unprefixed codes the default system, if any', () => {
+    expect(codes('E11.9')).toBeUndefined();
+    const withDefault = createCodes({
+      fn: 'codes',
+      systems: { SNOMED },
+      default: ICD10,
+      separator: '|',
+    });
+    expect(withDefault('E11.9|SNOMED:44054006|I10')).toEqual({
+      coding: [
+        { system: ICD10, code: 'E11.9' },
+        { system: SNOMED, code: '44054006' },
+        { system: ICD10, code: 'I10' },
+      ],
+    });
+    expect(createCodes({ fn: 'codes', default: ICD10 })(Buffer.from('I10'))).toEqual({
+      coding: [{ system: ICD10, code: 'I10' }],
+    });
+  });
+
+  it('reads at most 50 codes from a cell', () => {
+    const many = Array.from({ length: 80 }, (_, i) => `ICD10:C${i}`).join(';');
+    expect((codes(many) as { coding: unknown[] }).coding).toHaveLength(50);
+  });
+
+  it('needs systems or a default, and checks their shape', () => {
+    expect(CodesOptionsSchema.safeParse({ fn: 'codes' }).success).toBe(false);
+    expect(CodesOptionsSchema.safeParse({ fn: 'codes', systems: {} }).success).toBe(false);
+    expect(CodesOptionsSchema.safeParse({ fn: 'codes', systems: { 'a b': 'x' } }).success).toBe(
+      false,
+    );
+    expect(CodesOptionsSchema.safeParse({ fn: 'codes', default: 'not a url' }).success).toBe(false);
+  });
+});
+
+describe('unit and scale', () => {
+  it('converts pounds, inches and Fahrenheit', () => {
+    expect(createUnit({ fn: 'unit', from: '[lb_av]', to: 'kg' })(154)).toBe(69.85322498);
+    expect(createUnit({ fn: 'unit', from: '[lb_av]', to: 'kg', decimals: 1 })('154.0')).toBe(69.9);
+    expect(createUnit({ fn: 'unit', from: 'kg', to: '[lb_av]', decimals: 2 })(70)).toBe(154.32);
+    expect(createUnit({ fn: 'unit', from: '[in_i]', to: 'cm' })(70)).toBe(177.8);
+    expect(createUnit({ fn: 'unit', from: 'cm', to: '[in_i]', decimals: 1 })(180)).toBe(70.9);
+    expect(createUnit({ fn: 'unit', from: '[degF]', to: 'Cel', decimals: 1 })(98.6)).toBe(37);
+    expect(createUnit({ fn: 'unit', from: 'Cel', to: '[degF]' })(37)).toBe(98.6);
+    expect(createUnit({ fn: 'unit', from: '[degF]', to: 'Cel' })(32)).toBe(0);
+    expect(createUnit({ fn: 'unit', from: 'g', to: 'kg' })(3500)).toBe(3.5);
+  });
+
+  it('leaves non-numbers absent', () => {
+    const toKg = createUnit({ fn: 'unit', from: '[lb_av]', to: 'kg' });
+    for (const bad of ['1,5', 'abc', '', Number.NaN, {}]) {
+      expect(toKg(bad), String(bad)).toBeUndefined();
+    }
+  });
+
+  it('refuses conversions across dimensions and unknown units', () => {
+    expect(UnitOptionsSchema.safeParse({ fn: 'unit', from: 'kg', to: 'cm' }).success).toBe(false);
+    expect(UnitOptionsSchema.safeParse({ fn: 'unit', from: 'mg/dL', to: 'mmol/L' }).success).toBe(
+      false,
+    );
+    expect(UnitOptionsSchema.safeParse({ fn: 'unit', from: 'Cel', to: 'K' }).success).toBe(true);
+  });
+
+  it('scales with a factor, an offset and rounding', () => {
+    expect(createScale({ fn: 'scale', factor: 2.54 })(10)).toBe(25.4);
+    expect(createScale({ fn: 'scale', factor: 0.0555, decimals: 1 })('99')).toBe(5.5);
+    expect(createScale({ fn: 'scale', factor: 0.1, offset: -1 })(375)).toBe(36.5);
+    expect(createScale({ fn: 'scale', factor: 2 })('x')).toBeUndefined();
+    expect(ScaleOptionsSchema.safeParse({ fn: 'scale', factor: 0 }).success).toBe(false);
+    expect(ScaleOptionsSchema.safeParse({ fn: 'scale' }).success).toBe(false);
+  });
+
+  it('rounds away binary noise, and never writes -0', () => {
+    expect(0.1 + 0.2).not.toBe(0.3);
+    expect(roundNumber(0.1 + 0.2)).toBe(0.3);
+    expect(Object.is(roundNumber(-0.0001, 2), 0)).toBe(true);
+    expect(roundNumber(Number.POSITIVE_INFINITY)).toBeUndefined();
+  });
+});
+
+describe('split', () => {
+  it('splits, trims and drops empty items', () => {
+    expect(createSplit({ fn: 'split' })(' MARIA , JOSE,, ')).toEqual(['MARIA', 'JOSE']);
+    expect(createSplit({ fn: 'split', separator: ' ' })('MARIA  JOSE')).toEqual(['MARIA', 'JOSE']);
+    expect(createSplit({ fn: 'split', separator: ';' })(' ; ')).toBeUndefined();
+    expect(createSplit({ fn: 'split' })(42)).toEqual(['42']);
+  });
+
+  it('reads at most 100 items', () => {
+    expect(createSplit({ fn: 'split' })('a,'.repeat(500))).toHaveLength(100);
   });
 });
 
