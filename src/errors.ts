@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'GRAPHQL_PARSE_FAILED'
   | 'GRAPHQL_VALIDATION_FAILED'
   | 'METHOD_NOT_ALLOWED'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -39,6 +40,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   TENANT_BUSY: 503,
   UPSTREAM_TIMEOUT: 503,
   REGISTRY_UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
   METHOD_NOT_ALLOWED: 405,
 };
 
@@ -125,6 +127,7 @@ const ISSUE_TYPE: Record<ErrorCode, FhirIssueType> = {
   GRAPHQL_PARSE_FAILED: 'structure',
   GRAPHQL_VALIDATION_FAILED: 'invalid',
   METHOD_NOT_ALLOWED: 'not-supported',
+  RATE_LIMITED: 'throttled',
   INTERNAL_SERVER_ERROR: 'exception',
 };
 

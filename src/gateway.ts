@@ -3,9 +3,12 @@ import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance } fro
 import type { Logger } from 'pino';
 import { useAuthentication } from './auth/use-authentication.js';
 import type { AccessTokenVerifier } from './auth/verify-access-token.js';
+import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createRequestLoaders } from './graphql/loaders.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
+import { useQueryLimits } from './security/use-query-limits.js';
+import { useRequestLimits } from './security/use-request-limits.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
@@ -30,6 +33,8 @@ export interface GatewayDeps {
   readonly policies: TenantPolicies;
   /** Serve GraphiQL at the GraphQL endpoint for browsers. @default true */
   readonly graphiql: boolean;
+  /** Per-user and per-tenant request rates; absent means unlimited (tests). */
+  readonly rateLimits?: Config['rateLimits'];
   /** Extra GET routes (the demo's JWKS). */
   readonly routes?: readonly Route[];
   /** Sees every tenant statement: tests count them, metrics time them. */
@@ -89,6 +94,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     log: deps.log,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     graphiql: deps.graphiql,
+    ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
   });
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema: deps.schema,
@@ -101,7 +107,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     multipart: false,
     batching: false,
     // useOperationOutcome works on the final result, so it sees masked errors too.
-    plugins: [useRoutes(deps.routes ?? []), auth.plugin, useOperationOutcome()],
+    plugins: [
+      useRoutes(deps.routes ?? []),
+      useRequestLimits({ graphqlEndpoint: GRAPHQL_ENDPOINT }),
+      auth.plugin,
+      ...useQueryLimits(),
+      useOperationOutcome(),
+    ],
     context: ({ request }): GatewayContext => {
       const state = auth.authenticated(request);
       if (state === undefined) {

@@ -10,6 +10,9 @@ export type GatewaySchemaTypes = {
   DefaultFieldNullability: true;
 };
 
+/** The builder's schema types, with the defaults Pothos adds to `GatewaySchemaTypes`. */
+export type BuilderTypes = PothosSchemaTypes.ExtendDefaultTypes<GatewaySchemaTypes>;
+
 export type GatewayBuilder = PothosSchemaTypesBuilder;
 type PothosSchemaTypesBuilder = InstanceType<typeof SchemaBuilder<GatewaySchemaTypes>>;
 

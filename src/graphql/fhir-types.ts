@@ -1,13 +1,20 @@
-import type { FieldMap, ObjectFieldBuilder, ObjectRef } from '@pothos/core';
+import type {
+  FieldMap,
+  InputFieldMap,
+  ObjectFieldBuilder,
+  ObjectRef,
+  UnionRef,
+} from '@pothos/core';
 import type { ComplexTypeDef, ElementDef, PrimitiveTypeDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
-import type { FhirJson, GatewayBuilder, GatewaySchemaTypes } from './builder.js';
-
-/** The builder's schema types, with the defaults Pothos adds to `GatewaySchemaTypes`. */
-type BuilderTypes = PothosSchemaTypes.ExtendDefaultTypes<GatewaySchemaTypes>;
+import type { BuilderTypes, FhirJson, GatewayBuilder } from './builder.js';
+import { filterListItems, listFilterNames } from './list-field-args.js';
 
 /** A generated FHIR object type (resource, datatype or backbone element) over FHIR JSON. */
 export type FhirObjectRef = ObjectRef<BuilderTypes, FhirJson>;
+
+/** The `Resource` union: any of the requested resource types, told apart by `resourceType`. */
+export type ResourceUnionRef = UnionRef<BuilderTypes, FhirJson, FhirJson>;
 
 /** The GraphQL scalar a FHIR primitive is exposed as. */
 export type FhirScalar = 'Boolean' | 'Float' | 'Int' | 'String';
@@ -23,15 +30,19 @@ export interface FhirTypeRefs {
   objectType(name: string): FhirObjectRef;
   /** Names of the object types registered so far, in registration order. */
   typeNames(): readonly string[];
+  /** The requested resource types, in request order. */
+  readonly resourceTypes: readonly string[];
+  /**
+   * `union Resource = Patient | Practitioner | ...` over the requested resource types: the type
+   * of `contained` and of `Reference.resource`, as on the HL7 FHIR GraphQL page.
+   */
+  readonly resourceUnion: ResourceUnionRef;
 }
 
 /** GraphQL names: `/^[_A-Za-z][_0-9A-Za-z]*$/`, and `__` is reserved for introspection. */
 const GRAPHQL_NAME = /^(?!__)[_A-Za-z][_0-9A-Za-z]*$/;
 
-/**
- * The element type of `contained`. Exposing it needs a polymorphic `Resource` union over every
- * resource type (issue 3), so `contained` is left out of the schema for now.
- */
+/** The element type of `contained`: any resource, exposed as the `Resource` union. */
 const CONTAINED_RESOURCE_TYPE = 'Resource';
 
 type FhirFieldBuilder = ObjectFieldBuilder<BuilderTypes, FhirJson>;
@@ -41,7 +52,9 @@ type FhirFieldBuilder = ObjectFieldBuilder<BuilderTypes, FhirJson>;
  * exactly as the FHIR JSON elements and the default `parent[name]` reading, since the mapping
  * engine produces FHIR JSON. Every field is nullable, whatever the element's cardinality, so a
  * mapping that cannot fill a required element yields `null` instead of failing the whole
- * resource. Primitive-extension shadow elements (`_birthDate`) are not exposed.
+ * resource. Primitive-extension shadow elements (`_birthDate`) are not exposed. Repeating
+ * complex elements take the list arguments of the HL7 FHIR GraphQL page (`name(use: "official",
+ * _count: 1)`); `contained` is a list of the `Resource` union, limited to the requested types.
  */
 export function registerFhirTypes(
   builder: GatewayBuilder,
@@ -50,6 +63,14 @@ export function registerFhirTypes(
 ): FhirTypeRefs {
   const refs = new Map<string, FhirObjectRef>();
   const requested = new Set<string>();
+  // Assigned once every requested resource is registered; field thunks read it in toSchema().
+  let resourceUnion: ResourceUnionRef | undefined;
+  const unionRef = (): ResourceUnionRef => {
+    if (resourceUnion === undefined) {
+      throw new Error('registerFhirTypes: the Resource union is not built yet');
+    }
+    return resourceUnion;
+  };
 
   // A worklist instead of recursion: datatypes refer to each other in cycles
   // (Identifier.assigner -> Reference.identifier -> Identifier), and Extension nests itself.
@@ -61,9 +82,9 @@ export function registerFhirTypes(
         continue;
       }
       const def = defs.complexType(typeName);
-      refs.set(typeName, implementObjectType(builder, defs, def, refs));
+      refs.set(typeName, implementObjectType(builder, defs, def, refs, unionRef, requested));
       for (const element of def.elements) {
-        if (isExposed(element) && !defs.isPrimitive(element.type) && !refs.has(element.type)) {
+        if (!isContained(element) && !defs.isPrimitive(element.type) && !refs.has(element.type)) {
           pending.push(element.type);
         }
       }
@@ -78,6 +99,13 @@ export function registerFhirTypes(
     requested.add(resourceType);
     register(resourceType);
   }
+  const members = [...requested].map((type) => refs.get(type) as FhirObjectRef);
+  resourceUnion = builder.unionType('Resource', {
+    description: 'Any resource type this gateway serves; select one with `... on Patient { }`.',
+    types: members,
+    // The JSON of a resource names its type; the object types are one per resource type.
+    resolveType: (resource) => String(resource['resourceType']),
+  });
 
   return {
     resource: (resourceType) => {
@@ -88,6 +116,8 @@ export function registerFhirTypes(
     },
     objectType: register,
     typeNames: () => [...refs.keys()],
+    resourceTypes: [...requested],
+    resourceUnion,
   };
 }
 
@@ -107,6 +137,8 @@ function implementObjectType(
   defs: FhirDefinitions,
   def: ComplexTypeDef,
   refs: ReadonlyMap<string, FhirObjectRef>,
+  resourceUnion: () => ResourceUnionRef,
+  requested: ReadonlySet<string>,
 ): FhirObjectRef {
   assertGraphQLName(def.name, def.name);
   for (const element of def.elements) {
@@ -122,9 +154,9 @@ function implementObjectType(
           ? { resourceType: t.string({ nullable: false, resolve: () => def.name }) }
           : {};
       for (const element of def.elements) {
-        if (isExposed(element)) {
-          fields[element.name] = elementField(t, defs, refs, def, element);
-        }
+        fields[element.name] = isContained(element)
+          ? containedField(t, resourceUnion(), requested, element)
+          : elementField(t, defs, refs, def, element);
       }
       return fields;
     },
@@ -149,19 +181,33 @@ function elementField(
     if (ref === undefined) {
       throw new Error(`registerFhirTypes: ${type.name} was not registered`);
     }
-    return element.array
-      ? t.field({
-          type: [ref],
-          nullable: { list: true, items: false },
-          description,
-          resolve: readElement<readonly FhirJson[]>(element.name),
-        })
-      : t.field({
-          type: ref,
-          nullable: true,
-          description,
-          resolve: readElement<FhirJson>(element.name),
-        });
+    if (element.array) {
+      const filterNames = listFilterNames(defs, defs.complexType(type.name));
+      // Undescribed: they repeat on every list field, and their meaning is the same everywhere
+      // (items whose child equals the value; then skip `_offset`, keep `_count`).
+      const args: InputFieldMap = {
+        _count: t.arg.int({ required: false }),
+        _offset: t.arg.int({ required: false }),
+      };
+      for (const name of filterNames) {
+        args[name] = t.arg.string({ required: false });
+      }
+      const read = readElement<readonly FhirJson[]>(element.name);
+      return t.field({
+        type: [ref],
+        nullable: { list: true, items: false },
+        description,
+        args,
+        resolve: (parent, listArgs) =>
+          filterListItems(read(parent), listArgs as Record<string, unknown>, filterNames),
+      });
+    }
+    return t.field({
+      type: ref,
+      nullable: true,
+      description,
+      resolve: readElement<FhirJson>(element.name),
+    });
   }
   const scalar = toFhirScalar(type);
   return element.array
@@ -187,8 +233,28 @@ function readElement<T>(name: string): (parent: FhirJson) => T | null {
   return (parent) => (parent[name] ?? null) as T | null;
 }
 
-function isExposed(element: ElementDef): boolean {
-  return element.type !== CONTAINED_RESOURCE_TYPE;
+/**
+ * `contained` as `[Resource!]`. Contained resources of a type the schema does not serve are left
+ * out: the union could not name them.
+ */
+function containedField(
+  t: FhirFieldBuilder,
+  resourceUnion: ResourceUnionRef,
+  requested: ReadonlySet<string>,
+  element: ElementDef,
+): FieldMap[string] {
+  const read = readElement<readonly FhirJson[]>(element.name);
+  return t.field({
+    type: [resourceUnion],
+    nullable: { list: true, items: false },
+    description: element.short,
+    resolve: (parent) =>
+      read(parent)?.filter((r) => requested.has(String(r['resourceType']))) ?? null,
+  });
+}
+
+function isContained(element: ElementDef): boolean {
+  return element.type === CONTAINED_RESOURCE_TYPE;
 }
 
 function assertGraphQLName(name: string, where: string): void {

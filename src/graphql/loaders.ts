@@ -1,6 +1,21 @@
 import DataLoader from 'dataloader';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
 import type { FhirJson } from './builder.js';
+import { translateSearchError } from './resource-access.js';
+import type { ParsedSearch } from './search-args.js';
+
+/** Most keys one batch carries; more are split into further statements. */
+const MAX_BATCH_SIZE = 500;
+
+/** A reverse-reference list: resources of `search.resourceType` whose `code` points at a parent. */
+export interface ReverseLookup {
+  /** The search (type, parameters, sort) the field's arguments describe. */
+  readonly search: ParsedSearch;
+  /** The reference search parameter of `search.resourceType` (`subject`). */
+  readonly code: string;
+  /** Resources loaded per parent at most. */
+  readonly countPerTarget: number;
+}
 
 /**
  * The DataLoaders of one request. They are created with the request's context and die with it,
@@ -9,25 +24,72 @@ import type { FhirJson } from './builder.js';
 export interface RequestLoaders {
   /** Resources of one type by id: every `load` in one tick becomes one SQL statement. */
   byId(resourceType: string): DataLoader<string, FhirJson | null>;
+  /**
+   * Reverse-reference lists keyed by parent id. One loader per distinct lookup (type, parameter,
+   * search, count), so the lists of every parent at one nesting level become one statement.
+   */
+  reverse(lookup: ReverseLookup): DataLoader<string, FhirJson[]>;
 }
 
 export function createRequestLoaders(tenant: TenantScope): RequestLoaders {
   const byType = new Map<string, DataLoader<string, FhirJson | null>>();
+  const reverse = new Map<string, DataLoader<string, FhirJson[]>>();
+
+  const byId = (resourceType: string): DataLoader<string, FhirJson | null> => {
+    let loader = byType.get(resourceType);
+    if (loader === undefined) {
+      const resource = tenant.runtime.mapping.resource(resourceType);
+      loader = new DataLoader<string, FhirJson | null>(
+        async (ids) => {
+          if (resource === undefined) {
+            return ids.map(() => null);
+          }
+          return resource.loadByIds(tenant.executor, ids);
+        },
+        { maxBatchSize: MAX_BATCH_SIZE },
+      );
+      byType.set(resourceType, loader);
+    }
+    return loader;
+  };
+
   return {
-    byId(resourceType) {
-      let loader = byType.get(resourceType);
+    byId,
+    reverse({ search, code, countPerTarget }) {
+      const key = JSON.stringify([search.key, code, countPerTarget]);
+      let loader = reverse.get(key);
       if (loader === undefined) {
-        const resource = tenant.runtime.mapping.resource(resourceType);
-        loader = new DataLoader<string, FhirJson | null>(
-          async (ids) => {
+        const { resourceType } = search;
+        loader = new DataLoader<string, FhirJson[]>(
+          async (targetIds) => {
+            const resource = tenant.runtime.mapping.resource(resourceType);
             if (resource === undefined) {
-              return ids.map(() => null);
+              return targetIds.map(() => []);
             }
-            return resource.loadByIds(tenant.executor, ids);
+            let found: Map<string, FhirJson[]>;
+            try {
+              found = await resource.searchByReference(tenant.executor, {
+                code,
+                targetIds,
+                query: search.query,
+                countPerTarget,
+                sort: search.sort,
+              });
+            } catch (err) {
+              return translateSearchError(err);
+            }
+            // A later read of one of these by id in this request is served without SQL.
+            const cache = byId(resourceType);
+            for (const list of found.values()) {
+              for (const r of list) {
+                cache.prime(String(r['id']), r);
+              }
+            }
+            return targetIds.map((id) => found.get(id) ?? []);
           },
-          { maxBatchSize: 500 },
+          { maxBatchSize: MAX_BATCH_SIZE },
         );
-        byType.set(resourceType, loader);
+        reverse.set(key, loader);
       }
       return loader;
     },

@@ -2,7 +2,10 @@ import type { GraphQLSchema } from 'graphql';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import { createBuilder } from './builder.js';
 import { registerFhirTypes } from './fhir-types.js';
-import { type ListLimits, registerResourceQueries } from './resources.js';
+import { registerReferenceResolution } from './references.js';
+import { registerResourceQueries } from './resources.js';
+import { registerReverseReferences } from './reverse-references.js';
+import type { ListLimits } from './search-args.js';
 
 export interface SchemaOptions {
   readonly defs: FhirDefinitions;
@@ -12,9 +15,10 @@ export interface SchemaOptions {
 }
 
 /**
- * The gateway schema: FHIR object types generated from the R4 definitions for the enabled
- * resource types, and their query fields. One schema serves every tenant; which types a tenant
- * actually answers is its mapping's business.
+ * The gateway schema, shaped by the HL7 FHIR GraphQL page: FHIR object types generated from the
+ * R4 definitions for the enabled resource types, `X`/`XList`/`XConnection` query fields,
+ * `Reference.resource`, and reverse references (`Patient { ObservationList(_reference: subject) }`).
+ * One schema serves every tenant; which types a tenant actually answers is its mapping's business.
  */
 export function buildGatewaySchema(options: SchemaOptions): GraphQLSchema {
   for (const type of options.resourceTypes) {
@@ -27,5 +31,7 @@ export function buildGatewaySchema(options: SchemaOptions): GraphQLSchema {
   const builder = createBuilder();
   const refs = registerFhirTypes(builder, options.defs, options.resourceTypes);
   registerResourceQueries(builder, refs, options.defs, options.resourceTypes, options.limits);
+  registerReferenceResolution(builder, refs);
+  registerReverseReferences(builder, refs, options.defs, options.limits);
   return builder.toSchema({ sortSchema: true });
 }

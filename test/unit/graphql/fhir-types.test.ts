@@ -1,6 +1,6 @@
 // Pothos runs outside Vite and gets graphql's CommonJS build through Node; a bare 'graphql'
 // import here would get the `module` (.mjs) build, a second copy that rejects Pothos's schema.
-import { type GraphQLObjectType, graphql, printSchema } from 'graphql/index.js';
+import { type GraphQLObjectType, type GraphQLSchema, graphql, printSchema } from 'graphql/index.js';
 import { describe, expect, it } from 'vitest';
 import { R4_EXTRACT_RESOURCE_TYPES } from '../../../src/fhir/build-extract.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
@@ -30,6 +30,15 @@ function buildSchema(resourceTypes: readonly string[]) {
   return { schema: builder.toSchema(), refs };
 }
 
+/** `Type.field` as `field(arg, ...): Type`, for fields whose printed form spans lines. */
+function signature(schema: GraphQLSchema, typeName: string, fieldName: string): string {
+  const type = schema.getType(typeName) as GraphQLObjectType | undefined;
+  const field = type?.getFields()[fieldName];
+  expect(field, `${typeName}.${fieldName}`).toBeDefined();
+  const args = field!.args.map((a) => a.name);
+  return `${fieldName}${args.length === 0 ? '' : `(${args.join(', ')})`}: ${String(field!.type)}`;
+}
+
 /** One type's block of the printed SDL. */
 function typeBlock(sdl: string, name: string): string {
   const match = new RegExp(`\\ntype ${name} \\{\\n[\\s\\S]*?\\n\\}`).exec(sdl);
@@ -44,16 +53,29 @@ describe('registerFhirTypes', () => {
     const patient = typeBlock(sdl, 'Patient');
 
     expect(patient).toContain('  resourceType: String!\n');
-    expect(patient).toContain('  name: [HumanName!]\n');
+    // Repeating complex elements take _count, _offset and one filter per primitive child.
+    expect(signature(schema, 'Patient', 'name')).toBe(
+      'name(_count, _offset, family, given, id, prefix, suffix, text, use): [HumanName!]',
+    );
+    expect(signature(schema, 'Patient', 'telecom')).toBe(
+      'telecom(_count, _offset, id, rank, system, use, value): [ContactPoint!]',
+    );
     expect(patient).toContain('  birthDate: String\n');
     expect(patient).toContain('  deceasedBoolean: Boolean\n');
     expect(patient).toContain('  deceasedDateTime: String\n');
     expect(patient).toContain('  multipleBirthInteger: Int\n');
-    expect(patient).toContain('  contact: [PatientContact!]\n');
-    expect(patient).toContain('  extension: [Extension!]\n');
-    expect(patient).toContain('  modifierExtension: [Extension!]\n');
+    expect(signature(schema, 'Patient', 'contact')).toBe(
+      'contact(_count, _offset, gender, id): [PatientContact!]',
+    );
+    // Choice variants (valueString, ...) are not filters: `url` is the one that matters.
+    expect(signature(schema, 'Patient', 'extension')).toBe(
+      'extension(_count, _offset, id, url): [Extension!]',
+    );
+    expect(signature(schema, 'Patient', 'modifierExtension')).toBe(
+      'modifierExtension(_count, _offset, id, url): [Extension!]',
+    );
+    expect(patient).toContain('  contained: [Resource!]\n');
     expect(patient).toContain('"""The date of birth for the individual"""\n  birthDate: String');
-    expect(patient).not.toContain('contained');
     expect(patient).not.toContain('_birthDate');
 
     expect(typeBlock(sdl, 'HumanName')).toContain('  given: [String!]\n');
@@ -61,10 +83,12 @@ describe('registerFhirTypes', () => {
     expect(typeBlock(sdl, 'Extension')).toContain('  valueString: String\n');
     expect(typeBlock(sdl, 'Extension')).toContain('  valueDecimal: Float\n');
     expect(typeBlock(sdl, 'Extension')).toContain('  valuePositiveInt: Int\n');
-    expect(typeBlock(sdl, 'Extension')).toContain('  extension: [Extension!]\n');
+    expect(signature(schema, 'Extension', 'extension')).toBe(
+      'extension(_count, _offset, id, url): [Extension!]',
+    );
     expect(schema.getType('Observation')).toBeUndefined();
     expect(schema.getType('ObservationComponent')).toBeUndefined();
-    expect(schema.getType('Resource')).toBeUndefined();
+    expect(sdl).toContain('\nunion Resource = Patient\n');
     expect(refs.typeNames()).toContain('Reference');
     expect(refs.typeNames().length).toBeLessThan(50);
     expect(() => refs.resource('Observation')).toThrow(/not requested/);
@@ -116,10 +140,14 @@ describe('registerFhirTypes', () => {
     }
     const observation = typeBlock(sdl, 'Observation');
     expect(observation).toContain('  valueQuantity: Quantity\n');
-    expect(observation).toContain('  component: [ObservationComponent!]\n');
-    expect(observation).toContain('  referenceRange: [ObservationReferenceRange!]\n');
-    expect(typeBlock(sdl, 'ObservationComponent')).toContain(
-      '  referenceRange: [ObservationReferenceRange!]\n',
+    expect(signature(schema, 'Observation', 'component')).toBe(
+      'component(_count, _offset, id): [ObservationComponent!]',
+    );
+    expect(signature(schema, 'Observation', 'referenceRange')).toBe(
+      'referenceRange(_count, _offset, id, text): [ObservationReferenceRange!]',
+    );
+    expect(signature(schema, 'ObservationComponent', 'referenceRange')).toBe(
+      'referenceRange(_count, _offset, id, text): [ObservationReferenceRange!]',
     );
     expect(typeBlock(sdl, 'Narrative')).toContain('  div: String\n');
     // 12 resources, 33 datatypes, 33 backbone elements, Query and the built-in scalars.

@@ -1,0 +1,87 @@
+import type { ObjectRef } from '@pothos/core';
+import type { BuilderTypes, FhirJson, GatewayBuilder } from './builder.js';
+import type { FhirObjectRef } from './fhir-types.js';
+
+/**
+ * What an `XConnection` field resolves to: one page of a search and the cursors around it. The
+ * total is lazy, so the `COUNT(*)` statement runs only for a query that selects `count` or
+ * `last` (the resolver starts it early when it sees them, to run it beside the search).
+ */
+export interface ConnectionPage {
+  /** The first resource's position in the whole result. */
+  readonly offset: number;
+  /** The page size asked for; the last page may hold fewer. */
+  readonly pagesize: number;
+  readonly resources: readonly FhirJson[];
+  readonly first: string | null;
+  readonly previous: string | null;
+  readonly next: string | null;
+  /** How many resources match; one `COUNT(*)` at most, however often it is read. */
+  total(): Promise<number>;
+  /** The cursor of the last page; needs the total. */
+  last(): Promise<string | null>;
+}
+
+/** The `mode` of every edge: the search matched it (FHIR `Bundle.entry.search.mode`). */
+const MATCH = 'match';
+
+/**
+ * Registers `XConnection` and `XEdge` for one resource type, shaped as on the HL7 FHIR GraphQL
+ * page: `count offset pagesize first previous next last edges { mode score resource }`.
+ */
+export function registerConnectionType(
+  builder: GatewayBuilder,
+  resourceType: string,
+  resource: FhirObjectRef,
+): ObjectRef<BuilderTypes, ConnectionPage> {
+  const edge = builder.objectRef<FhirJson>(`${resourceType}Edge`).implement({
+    description: `One ${resourceType} of a ${resourceType}Connection page.`,
+    fields: (t) => ({
+      mode: t.string({
+        nullable: true,
+        description: 'Why the resource is in the result: always `match` here.',
+        resolve: () => MATCH,
+      }),
+      score: t.float({
+        nullable: true,
+        description: 'Relevance; null, since the gateway does not rank results.',
+        resolve: () => null,
+      }),
+      resource: t.field({ type: resource, nullable: true, resolve: (r) => r }),
+    }),
+  });
+  return builder.objectRef<ConnectionPage>(`${resourceType}Connection`).implement({
+    description: `One page of a ${resourceType} search, with cursors to the pages around it.`,
+    fields: (t) => ({
+      count: t.int({
+        nullable: true,
+        description: 'How many resources match the search. Selecting it costs one COUNT query.',
+        resolve: (page) => page.total(),
+      }),
+      offset: t.exposeInt('offset', { nullable: true }),
+      pagesize: t.exposeInt('pagesize', { nullable: true }),
+      first: t.exposeString('first', {
+        nullable: true,
+        description: 'Cursor of the first page; pass it as `_cursor`.',
+      }),
+      previous: t.exposeString('previous', {
+        nullable: true,
+        description: 'Cursor of the page before this one; null on the first page.',
+      }),
+      next: t.exposeString('next', {
+        nullable: true,
+        description: 'Cursor of the page after this one; null on the last page.',
+      }),
+      last: t.string({
+        nullable: true,
+        description: 'Cursor of the last page. Selecting it costs one COUNT query.',
+        resolve: (page) => page.last(),
+      }),
+      edges: t.field({
+        type: [edge],
+        nullable: { list: true, items: false },
+        resolve: (page) => page.resources,
+      }),
+    }),
+  });
+}

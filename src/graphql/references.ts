@@ -1,0 +1,108 @@
+import type { GatewayContext } from '../context.js';
+import { gatewayError } from '../errors.js';
+import type { FhirJson, GatewayBuilder } from './builder.js';
+import type { FhirTypeRefs } from './fhir-types.js';
+import { assertCanRead, resourceNotSupported } from './resource-access.js';
+
+/** A literal reference this gateway can follow: `Type/id`, relative to itself. */
+export interface LocalReference {
+  readonly resourceType: string;
+  readonly id: string;
+}
+
+/** `Patient/123`: a resource type name and a FHIR id, nothing before or after. */
+const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{0,63})\/([A-Za-z0-9\-.]{1,64})$/;
+
+/**
+ * The `Type/id` a `Reference.reference` names, or `undefined` for what the gateway cannot
+ * follow: absolute URLs (another server), `#id` (contained; mappings cannot produce contained
+ * resources), versioned references (no history here), logical references without `reference`.
+ */
+export function parseReference(value: unknown): LocalReference | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const match = RELATIVE_REFERENCE.exec(value);
+  if (match === null) {
+    return undefined;
+  }
+  return { resourceType: match[1] as string, id: match[2] as string };
+}
+
+async function resolveReference(
+  reference: FhirJson,
+  args: { optional?: boolean | null; type?: string | null },
+  ctx: GatewayContext,
+  served: ReadonlySet<string>,
+): Promise<FhirJson | null> {
+  const target = parseReference(reference['reference']);
+  if (target === undefined) {
+    return null;
+  }
+  // `type` filters, it does not assert: a reference to another type is simply not followed.
+  if (args.type != null && args.type !== target.resourceType) {
+    return null;
+  }
+  assertCanRead(ctx);
+  const optional = args.optional === true;
+  if (
+    !served.has(target.resourceType) ||
+    ctx.tenant.runtime.mapping.resource(target.resourceType) === undefined
+  ) {
+    if (optional) {
+      return null;
+    }
+    throw resourceNotSupported(target.resourceType);
+  }
+  // Every reference of one type at one nesting level lands in the same batch: one statement.
+  const found = await ctx.loaders.byId(target.resourceType).load(target.id);
+  if (found === null && !optional) {
+    // The id is not echoed: it came from the tenant's data.
+    throw gatewayError(
+      'REFERENCE_NOT_FOUND',
+      `The referenced ${target.resourceType} does not exist.`,
+      {
+        resourceType: target.resourceType,
+      },
+    );
+  }
+  return found;
+}
+
+/**
+ * Adds `Reference.resource(optional:, type:)` as the HL7 FHIR GraphQL page defines it: the
+ * referenced resource, typed as the `Resource` union (`resource { ... on Patient { id } }`).
+ * Relative `Type/id` references are read through the request's `byId` loaders, so all the
+ * references of one type at one nesting level cost one statement. `type` only follows references
+ * to that type. A reference the gateway cannot read (a type the tenant does not map, a resource
+ * that does not exist) is an error, or null with `optional: true`; one it cannot follow at all
+ * (absolute, contained, versioned) is null.
+ */
+export function registerReferenceResolution(builder: GatewayBuilder, refs: FhirTypeRefs): void {
+  const served = new Set(refs.resourceTypes);
+  const resourceType = builder.enumType('ResourceType', {
+    description: 'The resource types this gateway serves.',
+    values: refs.resourceTypes,
+  });
+  builder.objectField(refs.objectType('Reference'), 'resource', (t) =>
+    t.field({
+      type: refs.resourceUnion,
+      nullable: true,
+      description:
+        'The referenced resource, for a relative `Type/id` reference; null for absolute or contained references.',
+      args: {
+        optional: t.arg.boolean({
+          required: false,
+          description:
+            'When true, a reference that cannot be resolved gives null instead of an error.',
+        }),
+        type: t.arg({
+          type: resourceType,
+          required: false,
+          description: 'Only follow the reference when it points at this resource type.',
+        }),
+      },
+      resolve: (reference, args, ctx) => resolveReference(reference, args, ctx, served),
+    }),
+  );
+}

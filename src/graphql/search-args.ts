@@ -1,0 +1,268 @@
+import type { ArgBuilder, InputFieldMap } from '@pothos/core';
+import { gatewayError } from '../errors.js';
+import type { SearchParamDef } from '../fhir/definition-types.js';
+import type { FhirDefinitions } from '../fhir/definitions.js';
+import { MAX_SORT_KEYS, type SortSpec } from '../mapping/compiled-resource.js';
+import type { SearchModifier, SearchParamQuery, SearchQuery } from '../mapping/search.js';
+import type { BuilderTypes } from './builder.js';
+
+/**
+ * The search arguments of `XList`, `XConnection` and reverse `XList` fields, named as the HL7
+ * FHIR GraphQL page names them: the search parameter's code with `-` written `_`
+ * (`address_city`), plus `_count`, `_offset` and `_sort`.
+ *
+ * Modifiers: the page lists search parameters as arguments and is silent on modifiers. A FHIR
+ * modifier is written `code:modifier`, and `:` is no more a GraphQL name character than `-`,
+ * so it gets the same treatment: `family:exact` is the argument `family_exact`. That reads as the
+ * REST parameter it stands for, keeps every argument a plain search parameter (so the values of
+ * one argument OR and arguments AND, as in REST), and cannot collide with a code: R4 codes never
+ * end in `-exact`, `-contains` or `-missing` (checked when the schema is built).
+ */
+
+/** Paging limits of the search fields. */
+export interface ListLimits {
+  /** Largest `_count` a client may ask for; more is an error, never a silent cut. @default 100 */
+  readonly maxCount: number;
+  /** `_count` when the client gives none. @default 20 */
+  readonly defaultCount: number;
+  /** Largest `_offset`; deep offsets scan the tenant's table. @default 10000 */
+  readonly maxOffset: number;
+}
+
+/** Search parameter types exposed as arguments; the engine says which ones a tenant maps. */
+const EXPOSED_PARAM_TYPES: ReadonlySet<SearchParamDef['type']> = new Set([
+  'string',
+  'token',
+  'date',
+  'reference',
+  'number',
+  'uri',
+]);
+
+/** One GraphQL argument of a search field and the query entry it becomes. */
+export interface SearchArgument {
+  /** The GraphQL argument name (`address_city`, `family_exact`). */
+  readonly name: string;
+  /** The FHIR search parameter code (`address-city`). */
+  readonly code: string;
+  readonly type: SearchParamDef['type'];
+  /** `missing` takes a Boolean; the others take a list of strings. */
+  readonly modifier?: SearchModifier;
+  readonly description: string;
+}
+
+/** FHIR search codes use `-`; GraphQL names cannot, so the FHIR GraphQL page writes `_`. */
+export function toArgumentName(code: string): string {
+  return code.replace(/-/g, '_');
+}
+
+/** Argument names the search fields reserve for paging, sorting and cursors. */
+const RESERVED = new Set(['_count', '_offset', '_sort', '_reference', 'cursor', '_cursor']);
+
+/**
+ * The search arguments of one resource type, in a stable order: each parameter, then its
+ * modifier arguments. Throws when two arguments would share a name.
+ */
+export function searchArgumentsOf(
+  defs: FhirDefinitions,
+  resourceType: string,
+): readonly SearchArgument[] {
+  const params = [
+    { code: '_id', type: 'token' as const, description: 'Logical id.' },
+    ...defs.searchParams(resourceType).filter((p) => p.code !== '_id'),
+  ].filter((p) => EXPOSED_PARAM_TYPES.has(p.type));
+  const out: SearchArgument[] = [];
+  for (const p of params) {
+    const name = toArgumentName(p.code);
+    const text = p.description?.trim() ?? '';
+    out.push({
+      name,
+      code: p.code,
+      type: p.type,
+      description: `${text} (${p.type}; several values are ORed)`.trim(),
+    });
+    if (p.type === 'string') {
+      out.push({
+        name: `${name}_exact`,
+        code: p.code,
+        type: p.type,
+        modifier: 'exact',
+        description: `\`${p.code}:exact\`: the whole value, case and accents included.`,
+      });
+      out.push({
+        name: `${name}_contains`,
+        code: p.code,
+        type: p.type,
+        modifier: 'contains',
+        description: `\`${p.code}:contains\`: the value anywhere in the text.`,
+      });
+    }
+    if (p.code !== '_id') {
+      out.push({
+        name: `${name}_missing`,
+        code: p.code,
+        type: p.type,
+        modifier: 'missing',
+        description: `\`${p.code}:missing\`: true for resources without a value, false for those with one.`,
+      });
+    }
+  }
+  const seen = new Set<string>();
+  for (const arg of out) {
+    if (seen.has(arg.name) || RESERVED.has(arg.name)) {
+      throw new Error(`searchArgumentsOf: ${resourceType} argument "${arg.name}" is not unique`);
+    }
+    seen.add(arg.name);
+  }
+  return out;
+}
+
+/**
+ * `_count`, `_offset`, `_sort` and one argument per search argument, for a Pothos field.
+ * `describe: false` leaves the search arguments undescribed: reverse-reference fields repeat the
+ * arguments of the top-level `XList` hundreds of times, and the descriptions would be most of
+ * the printed schema.
+ */
+export function searchFieldArgs(
+  arg: ArgBuilder<BuilderTypes>,
+  searchArgs: readonly SearchArgument[],
+  limits: ListLimits,
+  { describe }: { readonly describe: boolean } = { describe: true },
+): InputFieldMap {
+  const fields: InputFieldMap = {
+    _count: arg.int({
+      required: false,
+      description: `Page size, at most ${limits.maxCount} (default ${limits.defaultCount}).`,
+    }),
+    _offset: arg.int({ required: false, description: 'Resources to skip.' }),
+    _sort: arg.stringList({
+      required: false,
+      description:
+        'Search parameter codes to order by, in priority order; `-code` sorts descending (`_sort: ["-date"]`). The logical id breaks ties.',
+    }),
+  };
+  for (const a of searchArgs) {
+    const description = describe ? a.description : undefined;
+    fields[a.name] =
+      a.modifier === 'missing'
+        ? arg.boolean({ required: false, description })
+        : arg.stringList({ required: false, description });
+  }
+  return fields;
+}
+
+/** What the arguments of one search field ask for, paging aside. */
+export interface ParsedSearch {
+  readonly resourceType: string;
+  readonly query: SearchQuery;
+  readonly sort: readonly SortSpec[];
+  /**
+   * The search in one canonical string (argument order and value order do not matter): the key
+   * of cursors and of reverse-reference loaders.
+   */
+  readonly key: string;
+}
+
+function badInput(message: string, argument: string) {
+  return gatewayError('BAD_USER_INPUT', message, { argument });
+}
+
+/** Reads the sort keys: codes or argument names, `-` for descending, commas allowed as in REST. */
+function parseSort(
+  resourceType: string,
+  raw: unknown,
+  searchArgs: readonly SearchArgument[],
+): SortSpec[] {
+  if (!Array.isArray(raw)) {
+    return [];
+  }
+  const codes = new Map<string, string>();
+  for (const a of searchArgs) {
+    if (a.modifier === undefined) {
+      codes.set(a.code, a.code);
+      codes.set(a.name, a.code);
+    }
+  }
+  const sort: SortSpec[] = [];
+  for (const item of raw) {
+    for (const part of String(item).split(',')) {
+      const text = part.trim();
+      if (text === '') {
+        continue;
+      }
+      const descending = text.startsWith('-');
+      const code = codes.get(descending ? text.slice(1) : text);
+      if (code === undefined) {
+        // The value is not echoed: it is whatever the client typed.
+        throw badInput(`_sort names a parameter that ${resourceType} does not have.`, '_sort');
+      }
+      if (sort.some((s) => s.code === code)) {
+        throw badInput('_sort names a parameter twice.', '_sort');
+      }
+      sort.push({ code, descending });
+    }
+  }
+  if (sort.length > MAX_SORT_KEYS) {
+    throw badInput(`_sort takes at most ${MAX_SORT_KEYS} parameters.`, '_sort');
+  }
+  return sort;
+}
+
+/** The search query, sort and canonical key the arguments of one field describe. */
+export function toParsedSearch(
+  resourceType: string,
+  searchArgs: readonly SearchArgument[],
+  args: Record<string, unknown>,
+): ParsedSearch {
+  const query: SearchParamQuery[] = [];
+  for (const a of searchArgs) {
+    const value = args[a.name];
+    if (value === null || value === undefined) {
+      continue;
+    }
+    if (a.modifier === 'missing') {
+      query.push({ code: a.code, modifier: 'missing', values: [String(value === true)] });
+    } else if (Array.isArray(value) && value.length > 0) {
+      query.push({
+        code: a.code,
+        ...(a.modifier === undefined ? {} : { modifier: a.modifier }),
+        values: value.map(String),
+      });
+    }
+  }
+  const sort = parseSort(resourceType, args['_sort'], searchArgs);
+  const canonical = query
+    .map((q) => [q.code, q.modifier ?? '', [...q.values].sort()] as const)
+    .sort((x, y) => (`${x[0]}:${x[1]}` < `${y[0]}:${y[1]}` ? -1 : 1));
+  return {
+    resourceType,
+    query,
+    sort,
+    key: JSON.stringify([resourceType, canonical, sort.map((s) => [s.code, s.descending])]),
+  };
+}
+
+/** A page: how many resources and from where. */
+export interface PageRequest {
+  readonly count: number;
+  readonly offset: number;
+}
+
+/** `_count` and `_offset`, checked against the limits; errors name the argument. */
+export function toPageRequest(args: Record<string, unknown>, limits: ListLimits): PageRequest {
+  const count = (args['_count'] as number | null | undefined) ?? limits.defaultCount;
+  const offset = (args['_offset'] as number | null | undefined) ?? 0;
+  if (count < 0 || count > limits.maxCount) {
+    throw gatewayError('BAD_USER_INPUT', `_count must be between 0 and ${limits.maxCount}.`, {
+      argument: '_count',
+      max: limits.maxCount,
+    });
+  }
+  if (offset < 0 || offset > limits.maxOffset) {
+    throw gatewayError('BAD_USER_INPUT', `_offset must be between 0 and ${limits.maxOffset}.`, {
+      argument: '_offset',
+      max: limits.maxOffset,
+    });
+  }
+  return { count, offset };
+}
