@@ -19,9 +19,10 @@ import {
 import { type DatabaseTarget, parseDatabaseUrl } from '../tenancy/database-url.js';
 import { createTenantRegistry, type TenantRegistry } from '../tenancy/registry.js';
 import { publishIfAbsent, tempPathFor, writeFileIfAbsent } from './atomic-file.js';
+import type { DemoHospital } from './demo-hospital.js';
 import { loadOrCreateDemoIssuer } from './demo-issuer.js';
 import { DemoSetupError } from './demo-setup-error.js';
-import { DEMO_HOSPITALS, type DemoHospital, loadDemoMapping, seedHospital } from './hospitals.js';
+import { DEMO_HOSPITALS, loadDemoMapping, seedHospital } from './hospitals.js';
 
 /** The demo's AES-256 key for sealing tenant URLs: 32 random bytes, base64, mode 0600. */
 export const DEMO_ENCRYPTION_KEY_FILE = 'demo-encryption-key';

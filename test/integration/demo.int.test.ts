@@ -15,15 +15,17 @@ import type { SqlValue } from '../../src/db/dialect.js';
 import { createMysqlDatabase } from '../../src/db/mysql-database.js';
 import { createSqliteDatabase } from '../../src/db/sqlite-database.js';
 import type { TenantDatabase } from '../../src/db/tenant-database.js';
+import type { DemoHospital } from '../../src/demo/demo-hospital.js';
 import {
   DEMO_HOSPITALS,
-  type DemoHospital,
   HOSPITAL_A,
   loadDemoMapping,
   seedHospital,
 } from '../../src/demo/hospitals.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
-import { compileMapping } from '../../src/mapping/compile-mapping.js';
+import { type CompiledMapping, compileMapping } from '../../src/mapping/compile-mapping.js';
+import { MAX_SEARCH_COUNT } from '../../src/mapping/compiled-resource.js';
+import type { SearchQuery } from '../../src/mapping/search.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -183,6 +185,22 @@ const defs = loadDefinitions();
 
 const LIST = '{ PatientList(_count: 5) { id name { family given } gender birthDate } }';
 
+/** Searches whose SQL differs most between engines; both demo hospitals map these codes. */
+const PORTABLE_SEARCHES: readonly [string, SearchQuery][] = [
+  ['Encounter', [{ code: 'date', values: ['2024-12'] }]],
+  ['Encounter', [{ code: 'date', values: ['lt2024'] }]],
+  [
+    'Observation',
+    [
+      { code: 'code', values: ['8867-4'] },
+      { code: 'date', values: ['ge2025-01'] },
+    ],
+  ],
+  ['Observation', [{ code: 'patient', values: ['Patient/1'] }]],
+  ['Condition', [{ code: 'clinical-status', values: ['resolved'] }]],
+  ['MedicationRequest', [{ code: 'status', values: ['active'] }]],
+];
+
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-demo-int-'));
   server = await startServer();
@@ -277,6 +295,53 @@ describe('the embedded demo (npm start with nothing configured)', () => {
     expect(b.map((p) => p.id)).toEqual(['4']);
   });
 
+  it('serves a patient’s vital signs, fanned out from each hospital’s wide rows', async () => {
+    const query = `{ Patient(id: "1") { id ObservationList(_reference: subject) {
+      id code { coding { code } } valueQuantity { value unit }
+      component { code { coding { code } } valueQuantity { value } } } } }`;
+    const vitals = async (tenant: string) => {
+      const answer = await post(query, await tokenFor(tenant));
+      expect(answer.body.errors, JSON.stringify(answer.body.errors)).toBeUndefined();
+      const patient = answer.body.data?.['Patient'] as { ObservationList: PatientJson[] } | null;
+      return patient?.ObservationList ?? [];
+    };
+    const heightAndWeight = (list: PatientJson[]) =>
+      list.filter((o) => /-(8302-2|29463-7)$/.test(o.id)).map((o) => [o.id, o['valueQuantity']]);
+
+    const a = await vitals('hospital-a');
+    // Row 1: height, weight, blood pressure, pulse; row 2: no height (0 = not measured).
+    expect(a.map((o) => o.id)).toEqual([
+      '1-8302-2',
+      '1-29463-7',
+      '1-85354-9',
+      '1-8867-4',
+      '2-29463-7',
+      '2-85354-9',
+      '2-8867-4',
+    ]);
+    expect(heightAndWeight(a)).toEqual([
+      ['1-8302-2', { value: 162, unit: 'cm' }],
+      ['1-29463-7', { value: 61.5, unit: 'kg' }],
+      ['2-29463-7', { value: 62.3, unit: 'kg' }],
+    ]);
+    expect(a.find((o) => o.id === '1-85354-9')).toMatchObject({
+      code: { coding: [{ code: '85354-9' }] },
+      valueQuantity: null,
+      component: [
+        { code: { coding: [{ code: '8480-6' }] }, valueQuantity: { value: 112 } },
+        { code: { coding: [{ code: '8462-4' }] }, valueQuantity: { value: 72 } },
+      ],
+    });
+
+    // Hospital B's patient 1 is someone else, measured in inches and pounds.
+    const b = await vitals('hospital-b');
+    expect(heightAndWeight(b)).toEqual([
+      ['1-8302-2', { value: 174, unit: 'cm' }],
+      ['1-29463-7', { value: 85, unit: 'kg' }],
+      ['2-29463-7', { value: 83, unit: 'kg' }],
+    ]);
+  });
+
   it('answers 401 with a Bearer challenge without a token', async () => {
     const res = await post(LIST);
     expect(res.status).toBe(401);
@@ -350,7 +415,7 @@ describe('the demo hospitals in MariaDB', () => {
     await db?.drop();
   });
 
-  async function servedPatients(hospital: DemoHospital, executor: TenantDatabase) {
+  function compiledFor(hospital: DemoHospital, executor: TenantDatabase): CompiledMapping {
     const compiled = compileMapping(loadDemoMapping(hospital), {
       defs,
       dialect: executor.dialect,
@@ -358,11 +423,31 @@ describe('the demo hospitals in MariaDB', () => {
     if (!compiled.ok) {
       throw new Error(JSON.stringify(compiled.problems));
     }
-    const patient = compiled.mapping.resource('Patient')!;
-    return patient.search(executor, [], { count: 100, offset: 0 });
+    return compiled.mapping;
   }
 
-  it('load with the same DDL and seed, and serve the same Patients as SQLite', async () => {
+  /**
+   * Every resource of every mapped type, by type, and the ids a few searches find: date search
+   * through hospital B's views, fan-out code search, numeric maps.
+   */
+  async function servedResources(hospital: DemoHospital, executor: TenantDatabase) {
+    const mapping = compiledFor(hospital, executor);
+    const served: Record<string, unknown[]> = {};
+    for (const type of mapping.resourceTypes) {
+      served[type] = await mapping
+        .resource(type)!
+        .search(executor, [], { count: MAX_SEARCH_COUNT, offset: 0 });
+    }
+    for (const [i, [type, query]] of PORTABLE_SEARCHES.entries()) {
+      const found = await mapping
+        .resource(type)!
+        .search(executor, query, { count: 100, offset: 0 });
+      served[`search ${i}`] = found.map((r) => r['id']);
+    }
+    return served;
+  }
+
+  it('load with the same DDL and seed, and serve the same resources of every type as SQLite', async () => {
     const mysqlDb = createMysqlDatabase(
       { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
       {
@@ -390,12 +475,18 @@ describe('the demo hospitals in MariaDB', () => {
         await seedHospital(async (sql, params) => {
           await sqliteDb.query({ sql, params: params as SqlValue[] });
         }, hospital);
-        const fromSqlite = await servedPatients(hospital, sqliteDb);
+        const fromSqlite = await servedResources(hospital, sqliteDb);
         await sqliteDb.close();
 
-        const fromMariadb = await servedPatients(hospital, mysqlDb);
-        expect(fromMariadb.length, hospital.clientId).toBeGreaterThanOrEqual(23);
-        expect(fromMariadb, hospital.clientId).toEqual(fromSqlite);
+        const fromMariadb = await servedResources(hospital, mysqlDb);
+        expect(fromMariadb['Patient']?.length, hospital.clientId).toBeGreaterThanOrEqual(23);
+        expect(fromMariadb['search 0']?.length, hospital.clientId).toBeGreaterThan(0);
+        // DECIMAL comes back as text from mysql2 and as a number from SQLite, DATETIME as text from
+        // both: the mappings must make the same FHIR of either.
+        for (const [type, resources] of Object.entries(fromSqlite)) {
+          expect(resources.length, `${hospital.clientId} ${type}`).toBeGreaterThan(0);
+          expect(fromMariadb[type], `${hospital.clientId} ${type}`).toEqual(resources);
+        }
       }
     } finally {
       await mysqlDb.close();

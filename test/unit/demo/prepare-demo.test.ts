@@ -176,7 +176,9 @@ describe('prepareDemo', () => {
     await withRegistry(demo.registryUrl, async (registry) => {
       const found = await registry.findTenant('hospital-b');
       expect(found!.tenant.sealedUrl.startsWith('v1.demo2.')).toBe(true);
-      expect(openSecret(keyring, 'hospital-b', found!.tenant.sealedUrl)).toContain('hospital-b.db');
+      expect(openSecret(keyring, 'hospital-b', found!.tenant.sealedUrl)).toContain(
+        HOSPITAL_B.fileName,
+      );
     });
   });
 

@@ -38,7 +38,8 @@ function token(args: string[], env: Record<string, string> = {}): Promise<CliRes
 
 const JWT_LINE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/;
 
-describe.concurrent('npm run token', () => {
+// Every test starts a cold `tsx` process, all at once: on a busy machine that is several seconds.
+describe.concurrent('npm run token', { timeout: 30_000 }, () => {
   it('prints exactly one line, the token, and nothing on stderr', async () => {
     const result = await token([
       '--tenant',
