@@ -238,7 +238,10 @@ export const HOSPITAL_B_DDL: readonly string[] = [
   nombre_usr VARCHAR(160),
   fecha_nacimiento VARCHAR(10),
   sexo CHAR(1),
-  usr_activo TINYINT NOT NULL DEFAULT 1
+  usr_activo TINYINT NOT NULL DEFAULT 1,
+  fono_casa VARCHAR(20),
+  fono_trabajo VARCHAR(20),
+  celular VARCHAR(20)
 )`,
   `CREATE TABLE usuarios_nombres (
   id INTEGER PRIMARY KEY,
@@ -255,6 +258,7 @@ export const HOSPITAL_B_DDL: readonly string[] = [
   rut VARCHAR(12),
   nombre VARCHAR(160),
   profesion VARCHAR(60),
+  contacto_json VARCHAR(400),
   eliminado TINYINT NOT NULL DEFAULT 0
 )`,
   `CREATE TABLE consultas (
@@ -320,12 +324,53 @@ function splitPressure(text: string): [number | null, number | null] {
     : [Number(systolic), Number(diastolic)];
 }
 
+/**
+ * Phones kept as three columns of `usuarios` (home, work, mobile), blank when unknown: every
+ * patient has a mobile except every seventh, even ids a home phone, every third a work phone
+ * (typed as `'  '` for patient 9, which the mapping drops like NULL). All numbers are invented.
+ */
+function phones(id: number): [string | null, string | null, string | null] {
+  const suffix = String(id).padStart(4, '0');
+  const home = id % 2 === 0 ? `+5622000${suffix}` : null;
+  const work = id === 9 ? '  ' : id % 3 === 0 ? `+5622100${suffix}` : null;
+  const mobile = id % 7 === 0 ? null : `+5699000${suffix}`;
+  return [home, work, mobile];
+}
+
+/**
+ * Professionals' contacts as a JSON array in one text column, as the packaged system stores them:
+ * `[{"tipo":"EMAIL","valor":...},{"tipo":"FONO","valor":...}]`; NULL or `[]` when none.
+ */
+function contacts(id: number): string | null {
+  if (id === 5) {
+    return null;
+  }
+  if (id === 7) {
+    return '[]';
+  }
+  const items = [{ tipo: 'EMAIL', valor: `profesional${id}@demo.fhirgate.invalid` }];
+  if (id % 2 === 1) {
+    items.push({ tipo: 'FONO', valor: `+5622300${String(id).padStart(4, '0')}` });
+  }
+  return JSON.stringify(items);
+}
+
 /** Hospital B's rows, parents before children. */
 export const HOSPITAL_B_SEED: readonly SeedTable[] = [
   {
     table: 'usuarios',
-    columns: ['id_usuario', 'rut_usr', 'nombre_usr', 'fecha_nacimiento', 'sexo', 'usr_activo'],
-    rows: PATIENTS.map(([id, rut, ...rest]) => [id, formatRut(rut), ...rest]),
+    columns: [
+      'id_usuario',
+      'rut_usr',
+      'nombre_usr',
+      'fecha_nacimiento',
+      'sexo',
+      'usr_activo',
+      'fono_casa',
+      'fono_trabajo',
+      'celular',
+    ],
+    rows: PATIENTS.map(([id, rut, ...rest]) => [id, formatRut(rut), ...rest, ...phones(id)]),
   },
   {
     table: 'usuarios_nombres',
@@ -334,8 +379,8 @@ export const HOSPITAL_B_SEED: readonly SeedTable[] = [
   },
   {
     table: 'profesionales',
-    columns: ['id_prof', 'rut', 'nombre', 'profesion', 'eliminado'],
-    rows: PROFESSIONALS.map(([id, rut, ...rest]) => [id, formatRut(rut), ...rest]),
+    columns: ['id_prof', 'rut', 'nombre', 'profesion', 'eliminado', 'contacto_json'],
+    rows: PROFESSIONALS.map(([id, rut, ...rest]) => [id, formatRut(rut), ...rest, contacts(id)]),
   },
   {
     table: 'consultas',

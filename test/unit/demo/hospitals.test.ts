@@ -73,16 +73,16 @@ function bindingProblems(patient: Patient): string[] {
   return problems;
 }
 
-function compile(hospital: DemoHospital, dialect = SQLITE_DIALECT) {
+function compile(hospital: DemoHospital, dialect = SQLITE_DIALECT, type = 'Patient') {
   const result = compileMapping(loadDemoMapping(hospital), { defs, dialect });
   if (!result.ok) {
     throw new Error(`${hospital.clientId}: ${JSON.stringify(result.problems, null, 2)}`);
   }
-  const patient = result.mapping.resource('Patient');
-  if (patient === undefined) {
-    throw new Error(`${hospital.clientId}: no Patient mapping`);
+  const resource = result.mapping.resource(type);
+  if (resource === undefined) {
+    throw new Error(`${hospital.clientId}: no ${type} mapping`);
   }
-  return patient;
+  return resource;
 }
 
 /** One in-memory SQLite database per hospital, seeded with `seedHospital`. */
@@ -116,9 +116,9 @@ async function search(
   return compile(hospital).search(dbOf(hospital), query, { count, offset: 0 });
 }
 
-async function load(hospital: DemoHospital, id: string): Promise<Patient> {
-  const [found] = await compile(hospital).loadByIds(dbOf(hospital), [id]);
-  expect(found, `${hospital.clientId} Patient/${id}`).toBeTruthy();
+async function load(hospital: DemoHospital, id: string, type = 'Patient'): Promise<Patient> {
+  const [found] = await compile(hospital, SQLITE_DIALECT, type).loadByIds(dbOf(hospital), [id]);
+  expect(found, `${hospital.clientId} ${type}/${id}`).toBeTruthy();
   return found as unknown as Patient;
 }
 
@@ -322,7 +322,35 @@ describe('hospital-b through its mapping', () => {
       ],
       gender: 'male',
       birthDate: '1970-04-15',
+      telecom: [{ system: 'phone', value: '+56990000001', use: 'mobile' }],
     });
+  });
+
+  it('builds telecom from three phone columns, dropping blank ones and closing the gaps', async () => {
+    // Patient 6: even (home), a multiple of 3 (work), not of 7 (mobile).
+    expect((await load(HOSPITAL_B, '6')).telecom).toEqual([
+      { system: 'phone', value: '+56220000006', use: 'home' },
+      { system: 'phone', value: '+56221000006', use: 'work' },
+      { system: 'phone', value: '+56990000006', use: 'mobile' },
+    ]);
+    // Patient 9: work phone typed as spaces (trimmed to nothing), odd: no home phone.
+    expect((await load(HOSPITAL_B, '9')).telecom).toEqual([
+      { system: 'phone', value: '+56990000009', use: 'mobile' },
+    ]);
+    // Patient 7: no mobile, odd, not a multiple of 3: no phone at all.
+    expect((await load(HOSPITAL_B, '7')).telecom).toBeUndefined();
+  });
+
+  it('reads practitioner contacts from a JSON array column', async () => {
+    expect((await load(HOSPITAL_B, '1', 'Practitioner')).telecom).toEqual([
+      { system: 'email', value: 'profesional1@demo.fhirgate.invalid', use: 'work' },
+      { system: 'phone', value: '+56223000001', use: 'work' },
+    ]);
+    expect((await load(HOSPITAL_B, '2', 'Practitioner')).telecom).toEqual([
+      { system: 'email', value: 'profesional2@demo.fhirgate.invalid', use: 'work' },
+    ]);
+    expect((await load(HOSPITAL_B, '5', 'Practitioner')).telecom).toBeUndefined();
+    expect((await load(HOSPITAL_B, '7', 'Practitioner')).telecom).toBeUndefined();
   });
 
   it('keeps particles with their names, collapses double spaces and skips deleted aliases', async () => {
