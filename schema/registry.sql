@@ -1,5 +1,5 @@
 -- fhirgate control-plane registry, MySQL 8 / MariaDB 10.6+.
--- Applied by `fhirgate registry init` and by the test helpers; every statement is idempotent.
+-- Applied by `fhirgate tenant add` (first use), the embedded demo and the test helpers; every statement is idempotent.
 -- Tenant database URLs are stored sealed (AES-256-GCM, `v1.<kid>.<payload>`, client_id bound as
 -- associated data), never in plain text.
 
@@ -36,4 +36,26 @@ CREATE TABLE IF NOT EXISTS fhirgate_mappings (
     REFERENCES fhirgate_tenants (id) ON DELETE CASCADE,
   CONSTRAINT ck_fhirgate_mappings_active CHECK (is_active IS NULL OR is_active = 1),
   CONSTRAINT ck_fhirgate_mappings_document CHECK (JSON_VALID(document))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- HIPAA audit trail (45 CFR 164.312(b)): one FHIR R4 AuditEvent (IHE BALP shape) per row, as
+-- JSON. Rows hold resource references, codes and ids, never PHI beyond references. The gateway
+-- only ever INSERTs here: grant its database user INSERT on this table and no UPDATE or DELETE.
+-- Written in batches, one multi-row INSERT per group commit.
+CREATE TABLE IF NOT EXISTS fhirgate_audit_events (
+  id          BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  recorded_at DATETIME(3) NOT NULL,
+  request_id  VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  -- The tenant the event concerns; NULL for a caller whose token did not verify.
+  client_id   VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+  kind        VARCHAR(16) NOT NULL,
+  outcome     TINYINT UNSIGNED NOT NULL,
+  event       LONGTEXT NOT NULL,
+  PRIMARY KEY (id),
+  KEY ix_fhirgate_audit_events_recorded (recorded_at),
+  KEY ix_fhirgate_audit_events_tenant (client_id, recorded_at),
+  KEY ix_fhirgate_audit_events_request (request_id),
+  CONSTRAINT ck_fhirgate_audit_events_kind CHECK (kind IN ('read', 'search', 'denied', 'admin')),
+  CONSTRAINT ck_fhirgate_audit_events_outcome CHECK (outcome IN (0, 4, 8, 12)),
+  CONSTRAINT ck_fhirgate_audit_events_event CHECK (JSON_VALID(event))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

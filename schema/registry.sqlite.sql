@@ -23,3 +23,18 @@ CREATE TABLE IF NOT EXISTS fhirgate_mappings (
   UNIQUE (tenant_id, version),
   UNIQUE (tenant_id, is_active)
 );
+
+-- HIPAA audit trail: one FHIR R4 AuditEvent (IHE BALP shape) per row, as JSON; see registry.sql.
+CREATE TABLE IF NOT EXISTS fhirgate_audit_events (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  recorded_at TEXT NOT NULL,
+  request_id  TEXT NOT NULL,
+  client_id   TEXT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('read', 'search', 'denied', 'admin')),
+  outcome     INTEGER NOT NULL CHECK (outcome IN (0, 4, 8, 12)),
+  event       TEXT NOT NULL CHECK (json_valid(event))
+);
+
+CREATE INDEX IF NOT EXISTS ix_fhirgate_audit_events_recorded ON fhirgate_audit_events (recorded_at);
+
+CREATE INDEX IF NOT EXISTS ix_fhirgate_audit_events_tenant ON fhirgate_audit_events (client_id, recorded_at);

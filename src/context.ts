@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RequestAudit } from './audit/use-audit.js';
 import type { Principal } from './auth/principal.js';
 import type { RequestLoaders } from './graphql/loaders.js';
 import type { TenantScope } from './tenancy/tenant-scope.js';
@@ -14,4 +15,6 @@ export interface GatewayContext {
   readonly tenant: TenantScope;
   readonly loaders: RequestLoaders;
   readonly log: Logger;
+  /** What this request read, for its AuditEvent; `audit.trail.adminAction` for admin mutations. */
+  readonly audit: RequestAudit;
 }

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { noteRead } from '../audit/reads.js';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
 import type { FhirJson } from './builder.js';
 import { translateSearchError } from './resource-access.js';
@@ -31,7 +32,28 @@ export interface RequestLoaders {
   reverse(lookup: ReverseLookup): DataLoader<string, FhirJson[]>;
 }
 
-export function createRequestLoaders(tenant: TenantScope): RequestLoaders {
+export interface LoaderOptions {
+  /**
+   * `false` turns DataLoader off in effect: one statement per load, no per-request cache. Only
+   * the benchmark's naive variant (`FHIRGATE_GRAPHQL_BATCH_LOADS=false`) does this. @default true
+   */
+  readonly batch?: boolean;
+}
+
+/**
+ * `reads` receives the reference of every resource the request reads, for its AuditEvent: what
+ * a by-id batch returns and what a search or a reverse list primes into the by-id cache.
+ */
+export function createRequestLoaders(
+  tenant: TenantScope,
+  reads: string[] = [],
+  options: LoaderOptions = {},
+): RequestLoaders {
+  // The naive variant: every load is its own statement and nothing is cached or primed.
+  const loaderOptions =
+    options.batch === false
+      ? { batch: false, cache: false, maxBatchSize: MAX_BATCH_SIZE }
+      : { maxBatchSize: MAX_BATCH_SIZE };
   const byType = new Map<string, DataLoader<string, FhirJson | null>>();
   const reverse = new Map<string, DataLoader<string, FhirJson[]>>();
 
@@ -39,15 +61,16 @@ export function createRequestLoaders(tenant: TenantScope): RequestLoaders {
     let loader = byType.get(resourceType);
     if (loader === undefined) {
       const resource = tenant.runtime.mapping.resource(resourceType);
-      loader = new DataLoader<string, FhirJson | null>(
-        async (ids) => {
-          if (resource === undefined) {
-            return ids.map(() => null);
-          }
-          return resource.loadByIds(tenant.executor, ids);
-        },
-        { maxBatchSize: MAX_BATCH_SIZE },
-      );
+      loader = new AuditedLoader(reads, resourceType, loaderOptions, async (ids) => {
+        if (resource === undefined) {
+          return ids.map(() => null);
+        }
+        const found = await resource.loadByIds(tenant.executor, ids);
+        for (const r of found) {
+          noteRead(reads, resourceType, r);
+        }
+        return found;
+      });
       byType.set(resourceType, loader);
     }
     return loader;
@@ -60,38 +83,57 @@ export function createRequestLoaders(tenant: TenantScope): RequestLoaders {
       let loader = reverse.get(key);
       if (loader === undefined) {
         const { resourceType } = search;
-        loader = new DataLoader<string, FhirJson[]>(
-          async (targetIds) => {
-            const resource = tenant.runtime.mapping.resource(resourceType);
-            if (resource === undefined) {
-              return targetIds.map(() => []);
+        loader = new DataLoader<string, FhirJson[]>(async (targetIds) => {
+          const resource = tenant.runtime.mapping.resource(resourceType);
+          if (resource === undefined) {
+            return targetIds.map(() => []);
+          }
+          let found: Map<string, FhirJson[]>;
+          try {
+            found = await resource.searchByReference(tenant.executor, {
+              code,
+              targetIds,
+              query: search.query,
+              countPerTarget,
+              sort: search.sort,
+            });
+          } catch (err) {
+            return translateSearchError(err);
+          }
+          // A later read of one of these by id in this request is served without SQL.
+          const cache = byId(resourceType);
+          for (const list of found.values()) {
+            for (const r of list) {
+              cache.prime(String(r['id']), r);
             }
-            let found: Map<string, FhirJson[]>;
-            try {
-              found = await resource.searchByReference(tenant.executor, {
-                code,
-                targetIds,
-                query: search.query,
-                countPerTarget,
-                sort: search.sort,
-              });
-            } catch (err) {
-              return translateSearchError(err);
-            }
-            // A later read of one of these by id in this request is served without SQL.
-            const cache = byId(resourceType);
-            for (const list of found.values()) {
-              for (const r of list) {
-                cache.prime(String(r['id']), r);
-              }
-            }
-            return targetIds.map((id) => found.get(id) ?? []);
-          },
-          { maxBatchSize: MAX_BATCH_SIZE },
-        );
+          }
+          return targetIds.map((id) => found.get(id) ?? []);
+        }, loaderOptions);
         reverse.set(key, loader);
       }
       return loader;
     },
   };
+}
+
+/** A by-id loader that also notes, for the audit trail, every resource primed into it. */
+class AuditedLoader extends DataLoader<string, FhirJson | null> {
+  private readonly reads: string[];
+  private readonly resourceType: string;
+
+  constructor(
+    reads: string[],
+    resourceType: string,
+    options: DataLoader.Options<string, FhirJson | null>,
+    batch: DataLoader.BatchLoadFn<string, FhirJson | null>,
+  ) {
+    super(batch, options);
+    this.reads = reads;
+    this.resourceType = resourceType;
+  }
+
+  override prime(key: string, value: FhirJson | null | PromiseLike<FhirJson | null> | Error): this {
+    noteRead(this.reads, this.resourceType, value);
+    return super.prime(key, value);
+  }
 }

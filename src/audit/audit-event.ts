@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
+
+/**
+ * FHIR R4 AuditEvent resources in the IHE Basic Audit Log Patterns (BALP) shape
+ * (https://profiles.ihe.net/ITI/BALP/): one event per request that read tenant data, one per
+ * denied access, one per admin action. What an event may hold is fixed here and nowhere else:
+ * codes, the caller's issuer, subject, client id and token id (`jti`), resource references
+ * (`Patient/123`), the request id and error codes. Never a search value, a name, a token, a URL
+ * or any other part of a resource.
+ */
+
+/** The AuditEvent elements fhirgate writes (a subset of R4 AuditEvent). */
+export interface AuditEventResource {
+  readonly resourceType: 'AuditEvent';
+  readonly id: string;
+  readonly meta?: { readonly profile: readonly string[] };
+  readonly type: Coding;
+  readonly subtype?: readonly Coding[];
+  readonly action: 'C' | 'R' | 'U' | 'D' | 'E';
+  readonly recorded: string;
+  /** `0` success, `4` minor failure (denied, partial), `8` serious failure. */
+  readonly outcome: AuditOutcome;
+  readonly outcomeDesc?: string;
+  readonly agent: readonly AuditAgent[];
+  readonly source: {
+    readonly observer: { readonly display: string };
+    readonly type: readonly Coding[];
+  };
+  readonly entity?: readonly AuditEntity[];
+}
+
+export type AuditOutcome = '0' | '4' | '8';
+
+interface Coding {
+  readonly system: string;
+  readonly code: string;
+  readonly display?: string;
+}
+
+interface AuditAgent {
+  readonly type: { readonly coding: readonly Coding[] };
+  readonly who: {
+    readonly identifier?: { readonly system?: string; readonly value: string };
+    readonly display?: string;
+  };
+  readonly requestor: boolean;
+  readonly policy?: readonly string[];
+}
+
+interface AuditEntity {
+  readonly what: {
+    readonly reference?: string;
+    readonly identifier?: { readonly system?: string; readonly value: string };
+  };
+  readonly type: Coding;
+  readonly role?: Coding;
+  readonly detail?: readonly { readonly type: string; readonly valueString: string }[];
+}
+
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
+const EVENT_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
+const RESTFUL = 'http://hl7.org/fhir/restful-interaction';
+const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
+const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+const BALP_ENTITY_TYPE = 'https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType';
+const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+const BALP = 'https://profiles.ihe.net/ITI/BALP/StructureDefinition';
+/** Our own code system for admin actions: the action names the admin API passes. */
+export const ADMIN_ACTION_SYSTEM = 'urn:fhirgate:audit:admin-action';
+/** Identifier system of a tenant (its client id) when it is the target of an admin action. */
+export const TENANT_SYSTEM = 'urn:fhirgate:tenant';
+
+const REST: Coding = { system: EVENT_TYPE, code: 'rest', display: 'Restful Operation' };
+const APPLICATION_ACTIVITY: Coding = {
+  system: DCM,
+  code: '110100',
+  display: 'Application Activity',
+};
+const SOURCE_TYPE: Coding = {
+  system: 'http://terminology.hl7.org/CodeSystem/security-source-type',
+  code: '4',
+  display: 'Application Server',
+};
+const PATIENT_ENTITY = {
+  type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
+  role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+} as const;
+const RESOURCE_ENTITY = {
+  type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+  role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' },
+} as const;
+const REQUEST_ID_TYPE: Coding = {
+  system: BALP_ENTITY_TYPE,
+  code: 'XrequestId',
+  display: 'transport specific unique identifier where http X-Request-Id is used',
+};
+
+/** Longest string copied from a token into an event (issuer, subject, client id, jti). */
+const MAX_CLAIM = 255;
+
+function clip(value: string): string {
+  return value.length <= MAX_CLAIM ? value : value.slice(0, MAX_CLAIM);
+}
+
+/** Who asked: the user (`iss` + `sub`, `jti` as policy) and the client application (`client_id`). */
+function principalAgents(principal: Principal): AuditAgent[] {
+  return [
+    {
+      type: { coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
+      who: { identifier: { system: clip(principal.issuer), value: clip(principal.subject) } },
+      requestor: true,
+      ...(principal.tokenId === undefined ? {} : { policy: [clip(principal.tokenId)] }),
+    },
+    {
+      type: { coding: [{ system: DCM, code: '110150', display: 'Application' }] },
+      who: { identifier: { value: clip(principal.clientId) } },
+      requestor: false,
+    },
+  ];
+}
+
+/** A caller whose token did not verify: there is no trustworthy who, so none is claimed. */
+const UNVERIFIED_AGENT: AuditAgent = {
+  type: { coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
+  who: { display: 'unverified caller' },
+  requestor: true,
+};
+
+function requestEntity(requestId: string): AuditEntity {
+  return { what: { identifier: { value: requestId } }, type: REQUEST_ID_TYPE };
+}
+
+/**
+ * One entity per distinct reference: patients with BALP's patient role, every other resource
+ * as a domain resource. Duplicates (a patient read twice in one request) are dropped here,
+ * once per request, so the read path only pushes strings.
+ */
+export function referenceEntities(references: readonly string[]): AuditEntity[] {
+  const seen = new Set<string>();
+  const entities: AuditEntity[] = [];
+  for (const reference of references) {
+    if (seen.has(reference)) {
+      continue;
+    }
+    seen.add(reference);
+    entities.push({
+      what: { reference },
+      ...(reference.startsWith('Patient/') ? PATIENT_ENTITY : RESOURCE_ENTITY),
+    });
+  }
+  return entities;
+}
+
+export interface EventBase {
+  readonly requestId: string;
+  /** The source observer: this gateway. */
+  readonly sourceId: string;
+  readonly now?: Date;
+}
+
+function base(input: EventBase) {
+  return {
+    resourceType: 'AuditEvent' as const,
+    id: randomUUID(),
+    recorded: (input.now ?? new Date()).toISOString(),
+    source: { observer: { display: input.sourceId }, type: [SOURCE_TYPE] },
+  };
+}
+
+/**
+ * A request that read tenant data (BALP PatientRead / PatientQuery): `read` with action `R` for
+ * reads by id, `search-type` with action `E` when the operation searched. Every resource the
+ * request read is an entity, each patient with the patient role; the request id is one more.
+ */
+export function phiReadEvent(
+  input: EventBase & {
+    readonly principal: Principal;
+    readonly search: boolean;
+    readonly references: readonly string[];
+    readonly outcome: AuditOutcome;
+    /** Error codes of a partial result (never messages). */
+    readonly errorCodes?: readonly string[];
+  },
+): AuditEventResource {
+  const references = referenceEntities(input.references);
+  const patients = references.some((e) => e.role === PATIENT_ENTITY.role);
+  const profile = input.search
+    ? patients
+      ? 'IHE.BasicAudit.PatientQuery'
+      : 'IHE.BasicAudit.Query'
+    : patients
+      ? 'IHE.BasicAudit.PatientRead'
+      : 'IHE.BasicAudit.Read';
+  return {
+    ...base(input),
+    meta: { profile: [`${BALP}/${profile}`] },
+    type: REST,
+    subtype: [
+      input.search
+        ? { system: RESTFUL, code: 'search-type', display: 'search type' }
+        : { system: RESTFUL, code: 'read', display: 'read' },
+    ],
+    action: input.search ? 'E' : 'R',
+    outcome: input.outcome,
+    ...(input.errorCodes === undefined || input.errorCodes.length === 0
+      ? {}
+      : { outcomeDesc: [...new Set(input.errorCodes)].join(' ') }),
+    agent: principalAgents(input.principal),
+    entity: [...references, requestEntity(input.requestId)],
+  };
+}
+
+/**
+ * A refused request (401, 403, 429, or a field refused with FORBIDDEN). `code` is the gateway's
+ * error code, `reason` a short machine reason for a token that did not verify (jose's code,
+ * `missing-token`...). With no verified principal the event names no user.
+ */
+export function deniedAccessEvent(
+  input: EventBase & {
+    readonly code: string;
+    readonly reason?: string;
+    readonly principal?: Principal;
+    readonly references?: readonly string[];
+  },
+): AuditEventResource {
+  return {
+    ...base(input),
+    type: REST,
+    action: 'E',
+    outcome: '4',
+    outcomeDesc: input.reason === undefined ? input.code : `${input.code} ${clip(input.reason)}`,
+    agent: input.principal === undefined ? [UNVERIFIED_AGENT] : principalAgents(input.principal),
+    entity: [...referenceEntities(input.references ?? []), requestEntity(input.requestId)],
+  };
+}
+
+/**
+ * See {@link AuditTrail.adminAction}. The shape matches the admin service's `AdminActionEvent`
+ * (`src/admin/admin-service.ts`), so its `onAdminAction` listener can pass events straight in.
+ */
+export interface AdminActionInput {
+  /** Who acted; undefined for an operator at the command line (then `operator` names them). */
+  readonly principal: Principal | undefined;
+  /** The operator's name for CLI actions (`$USER`), ignored when `principal` is set. */
+  readonly operator?: string;
+  /** A short stable action name: `reloadTenantConfig`, `activateTenantMapping`... */
+  readonly action: string;
+  /** C create, R read, U update, D delete, E execute. @default by action name, else 'E' */
+  readonly crud?: 'C' | 'R' | 'U' | 'D' | 'E';
+  /** The tenant client id acted on (never a URL, a mapping or other content). */
+  readonly target?: string;
+  /** Several tenants acted on (a reload of many). */
+  readonly targets?: readonly string[];
+  /** `success` 0; `refused`, `denied`, `rejected` 4 (nothing was done); `failed` 8. */
+  readonly outcome: 'success' | 'refused' | 'denied' | 'rejected' | 'failed';
+  /** The stable error code the caller got when the outcome is not success (`FORBIDDEN`). */
+  readonly code?: string;
+  /** Ids and counts only (`dryRun`, `version`, `problems`), kept as entity details. */
+  readonly detail?: Readonly<Record<string, string | number | boolean | null>>;
+  readonly requestId: string;
+}
+
+const CRUD_BY_ACTION: Readonly<Record<string, AuditEventResource['action']>> = {
+  activateTenantMapping: 'U',
+  tenantStatus: 'R',
+};
+
+const ADMIN_ACTION = /^[A-Za-z][A-Za-z0-9._:-]{0,63}$/;
+
+export function adminActionEvent(
+  input: EventBase & { readonly admin: AdminActionInput },
+): AuditEventResource {
+  const { admin } = input;
+  if (!ADMIN_ACTION.test(admin.action)) {
+    throw new TypeError('adminAction: action must be a short name such as reloadConfig');
+  }
+  const outcome: AuditOutcome =
+    admin.outcome === 'success' ? '0' : admin.outcome === 'failed' ? '8' : '4';
+  const agents =
+    admin.principal === undefined
+      ? [
+          {
+            ...UNVERIFIED_AGENT,
+            who: { display: clip(`operator ${admin.operator ?? 'unknown'}`) },
+          },
+        ]
+      : principalAgents(admin.principal);
+  const targets = new Set([
+    ...(admin.target === undefined ? [] : [admin.target]),
+    ...(admin.targets ?? []),
+  ]);
+  const detail = Object.entries(admin.detail ?? {}).map(([key, value]) => ({
+    type: clip(key),
+    valueString: clip(String(value)),
+  }));
+  return {
+    ...base(input),
+    type: APPLICATION_ACTIVITY,
+    subtype: [{ system: ADMIN_ACTION_SYSTEM, code: admin.action }],
+    action: admin.crud ?? CRUD_BY_ACTION[admin.action] ?? 'E',
+    outcome,
+    ...(admin.code === undefined ? {} : { outcomeDesc: clip(admin.code) }),
+    agent: agents,
+    entity: [
+      ...[...targets].map((clientId) => ({
+        what: { identifier: { system: TENANT_SYSTEM, value: clip(clientId) } },
+        type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+        role: { system: OBJECT_ROLE, code: '13', display: 'Security Resource' },
+        ...(detail.length === 0 ? {} : { detail }),
+      })),
+      requestEntity(input.requestId),
+    ],
+  };
+}

@@ -1,0 +1,165 @@
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  Kind,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+import { gatewayError } from '../errors.js';
+import type { TenantScope } from '../tenancy/tenant-scope.js';
+import type { AuditTrail } from './audit-trail.js';
+
+/**
+ * The audit record of one request, in its GraphQL context. The request's DataLoaders push the
+ * reference of every resource they hand out into `reads` (see `noteRead`); admin mutations use
+ * `trail.adminAction`.
+ */
+export interface RequestAudit {
+  /** `Patient/123`, `Observation/9`...: every resource this request read, duplicates allowed. */
+  readonly reads: string[];
+  /** The operation has a search field (`XList`, `XConnection`); set before execution. */
+  search: boolean;
+  readonly trail: AuditTrail;
+}
+
+interface Tracked {
+  readonly audit: RequestAudit;
+  readonly tenant: TenantScope;
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly log: Logger;
+}
+
+/** The error a PHI read answers with when its audit event could not be written. */
+export function auditUnavailableError(): GraphQLError {
+  return gatewayError(
+    'AUDIT_UNAVAILABLE',
+    'The audit trail is unavailable, so no data can be returned; retry later.',
+    { http: { headers: { 'retry-after': '5' } } },
+  );
+}
+
+const SEARCH_FIELD = /(List|Connection)$/;
+
+/** True when the operation's root selection has a search field, through fragments too. */
+export function operationSearches(document: DocumentNode, operationName?: string | null): boolean {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: SelectionSetNode | undefined;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments.set(def.name.value, def);
+    } else if (
+      def.kind === Kind.OPERATION_DEFINITION &&
+      (operationName == null || def.name?.value === operationName)
+    ) {
+      operation ??= def.selectionSet;
+    }
+  }
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    set?.selections.some((s) => {
+      if (s.kind === Kind.FIELD) {
+        return SEARCH_FIELD.test(s.name.value);
+      }
+      if (s.kind === Kind.INLINE_FRAGMENT) {
+        return visit(s.selectionSet);
+      }
+      if (seen.has(s.name.value)) {
+        return false;
+      }
+      seen.add(s.name.value);
+      return visit(fragments.get(s.name.value)?.selectionSet);
+    }) ?? false;
+  return visit(operation);
+}
+
+function codeOf(error: unknown): string | undefined {
+  const extensions = (error as { extensions?: Record<string, unknown> } | null)?.extensions;
+  const code = extensions?.['code'];
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Audits every request that reached GraphQL execution, before its response leaves:
+ *
+ * - a request that read tenant data (any resource handed out, or any statement sent, so an
+ *   empty search counts too) awaits the durable write of its AuditEvent in `onResultProcess`,
+ *   after execution and masking and before the response is serialized. A result with data and
+ *   errors (a partial result) is audited the same way, with outcome 4.
+ * - if the write fails or the backlog is full, the result is replaced by one
+ *   `AUDIT_UNAVAILABLE` error (HTTP 503, no `data`): no audit, no data.
+ * - a field refused with `FORBIDDEN` is recorded as a denied access (not awaited).
+ *
+ * Requests refused before execution (401, 403, 429) are recorded by the authentication
+ * plugin's `onDenied`. Batching and incremental delivery are off, so a result is one object; any
+ * other shape from a request that read data is refused the same way as a failed write.
+ */
+export function useAudit(options: { trail: AuditTrail }): {
+  plugin: Plugin;
+  /** Called by the context factory: the request's audit record, shared with its loaders. */
+  begin(
+    request: Request,
+    scope: Omit<Tracked, 'audit'> & { readonly tenant: TenantScope },
+  ): RequestAudit;
+} {
+  const { trail } = options;
+  const tracked = new WeakMap<Request, Tracked>();
+
+  const plugin: Plugin = {
+    onExecute({ args }) {
+      const audit = (args.contextValue as { audit?: RequestAudit } | undefined)?.audit;
+      if (audit !== undefined) {
+        audit.search = operationSearches(args.document, args.operationName);
+      }
+    },
+    async onResultProcess({ request, result, setResult }) {
+      const entry = tracked.get(request);
+      if (entry === undefined) {
+        return;
+      }
+      tracked.delete(request);
+      const { audit, tenant, principal, requestId, log } = entry;
+      const readData = audit.reads.length > 0 || tenant.statementCount > 0;
+      if (Array.isArray(result) || !('data' in result || 'errors' in result)) {
+        if (readData) {
+          log.error('audit: unexpected result shape; data withheld');
+          setResult({ errors: [auditUnavailableError()] });
+        }
+        return;
+      }
+      const errors = (result.errors ?? []) as readonly unknown[];
+      const codes = errors.map(codeOf).filter((c): c is string => c !== undefined);
+      if (codes.includes('FORBIDDEN')) {
+        trail.denied({ code: 'FORBIDDEN', requestId, principal });
+      }
+      if (!readData) {
+        return;
+      }
+      try {
+        await trail.phiRead({
+          principal,
+          requestId,
+          search: audit.search,
+          references: audit.reads,
+          outcome: errors.length === 0 ? '0' : '4',
+          errorCodes: codes,
+        });
+      } catch (err) {
+        log.warn({ err }, 'audit write failed: data withheld');
+        setResult({ errors: [auditUnavailableError()] });
+      }
+    },
+  };
+
+  return {
+    plugin,
+    begin(request, scope) {
+      const audit: RequestAudit = { reads: [], search: false, trail };
+      tracked.set(request, { ...scope, audit });
+      return audit;
+    },
+  };
+}

@@ -1,0 +1,245 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Resource } from '@medplum/fhirtypes';
+import Database from 'better-sqlite3';
+import { parse } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminActionEvent,
+  deniedAccessEvent,
+  phiReadEvent,
+} from '../../../src/audit/audit-event.js';
+import { AuditUnavailableError, createAuditTrail } from '../../../src/audit/audit-trail.js';
+import { noteRead } from '../../../src/audit/reads.js';
+import { createSqlAuditStore, type SqlAuditStore } from '../../../src/audit/sql-audit-store.js';
+import { operationSearches } from '../../../src/audit/use-audit.js';
+import type { Principal } from '../../../src/auth/principal.js';
+import { createLogger } from '../../../src/logger.js';
+import { loadR4Definitions, validateR4 } from '../conformance/r4-validator.js';
+
+const principal: Principal = {
+  issuer: 'https://sso.example.org/realms/hospitals',
+  subject: 'user-42',
+  clientId: 'hospital-a',
+  roles: new Set(['fhir-read']),
+  tokenId: 'jti-1',
+  expiresAt: 2_000_000_000,
+};
+const log = createLogger({ level: 'silent' });
+
+let dir: string;
+let path: string;
+
+beforeAll(() => {
+  loadR4Definitions();
+  dir = mkdtempSync(join(tmpdir(), 'fhirgate-audit-'));
+  path = join(dir, 'audit.db');
+}, 60_000);
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function issuesOf(resource: unknown): string[] {
+  return validateR4(resource as Resource).map((i) => `${i.path}: ${i.message}`);
+}
+
+describe('AuditEvent resources (IHE BALP shape)', () => {
+  it('a read by id is a valid R4 AuditEvent with the BALP PatientRead elements', () => {
+    const event = phiReadEvent({
+      principal,
+      requestId: 'req-1',
+      sourceId: 'fhirgate',
+      search: false,
+      references: ['Patient/1', 'Patient/1'],
+      outcome: '0',
+    });
+    expect(issuesOf(event)).toEqual([]);
+    expect(event.type.code).toBe('rest');
+    expect(event.subtype).toEqual([expect.objectContaining({ code: 'read' })]);
+    expect(event.action).toBe('R');
+    expect(event.outcome).toBe('0');
+    expect(event.agent[0]?.who.identifier).toEqual({ system: principal.issuer, value: 'user-42' });
+    expect(event.agent[0]?.requestor).toBe(true);
+    expect(event.agent[0]?.policy).toEqual(['jti-1']);
+    expect(event.agent[1]?.who.identifier?.value).toBe('hospital-a');
+    // Duplicates collapse; the request id is an entity of its own.
+    expect(event.entity?.map((e) => e.what.reference ?? e.what.identifier?.value)).toEqual([
+      'Patient/1',
+      'req-1',
+    ]);
+    expect(event.entity?.[0]?.role?.code).toBe('1');
+    expect(event.meta?.profile[0]).toMatch(/IHE\.BasicAudit\.PatientRead$/);
+  });
+
+  it('a search lists each patient with the patient role and other resources as domain resources', () => {
+    const event = phiReadEvent({
+      principal,
+      requestId: 'req-2',
+      sourceId: 'fhirgate',
+      search: true,
+      references: ['Patient/1', 'Patient/2', 'Observation/7', 'Patient/1'],
+      outcome: '4',
+      errorCodes: ['BAD_USER_INPUT'],
+    });
+    expect(issuesOf(event)).toEqual([]);
+    expect(event.action).toBe('E');
+    expect(event.subtype?.[0]?.code).toBe('search-type');
+    expect(event.outcomeDesc).toBe('BAD_USER_INPUT');
+    const roles = event.entity?.map((e) => [e.what.reference, e.role?.code]);
+    expect(roles).toEqual([
+      ['Patient/1', '1'],
+      ['Patient/2', '1'],
+      ['Observation/7', '4'],
+      [undefined, undefined],
+    ]);
+  });
+
+  it('a denial without a verified token names no user and keeps only the reason code', () => {
+    const event = deniedAccessEvent({
+      requestId: 'req-3',
+      sourceId: 'fhirgate',
+      code: 'UNAUTHENTICATED',
+      reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
+    expect(issuesOf(event)).toEqual([]);
+    expect(event.outcome).toBe('4');
+    expect(event.outcomeDesc).toBe('UNAUTHENTICATED ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    expect(event.agent).toHaveLength(1);
+    expect(event.agent[0]?.who.identifier).toBeUndefined();
+  });
+
+  it('an admin action names the actor, the action and the tenants, and is a valid AuditEvent', () => {
+    const event = adminActionEvent({
+      requestId: 'req-4',
+      sourceId: 'fhirgate',
+      admin: {
+        principal,
+        action: 'reloadTenantConfig',
+        target: 'hospital-a',
+        outcome: 'refused',
+        code: 'FORBIDDEN',
+        detail: { dryRun: false },
+        requestId: 'req-4',
+      },
+    });
+    expect(issuesOf(event)).toEqual([]);
+    expect(event.outcome).toBe('4');
+    expect(event.subtype?.[0]?.code).toBe('reloadTenantConfig');
+    expect(event.entity?.[0]?.what.identifier?.value).toBe('hospital-a');
+    expect(() =>
+      adminActionEvent({
+        requestId: 'r',
+        sourceId: 'fhirgate',
+        admin: { ...{ principal, target: 'x', outcome: 'success', requestId: 'r' }, action: 'a b' },
+      }),
+    ).toThrow(TypeError);
+  });
+});
+
+describe('noteRead and operationSearches', () => {
+  it('pushes the reference and the patient a resource is about, nothing else', () => {
+    const reads: string[] = [];
+    noteRead(reads, 'Patient', { id: '5', name: [{ family: 'SECRET' }] });
+    noteRead(reads, 'Observation', { id: '9', subject: { reference: 'Patient/5' } });
+    noteRead(reads, 'AllergyIntolerance', { id: '3', patient: { reference: 'Patient/6' } });
+    noteRead(reads, 'Encounter', { id: '2', subject: { reference: 'Group/1' } });
+    noteRead(reads, 'Patient', null);
+    expect(reads).toEqual([
+      'Patient/5',
+      'Observation/9',
+      'Patient/5',
+      'AllergyIntolerance/3',
+      'Patient/6',
+      'Encounter/2',
+    ]);
+  });
+
+  it('tells searches from reads, through fragments and by operation name', () => {
+    expect(operationSearches(parse('{ Patient(id: "1") { id } }'))).toBe(false);
+    expect(operationSearches(parse('{ PatientList { id } }'))).toBe(true);
+    expect(
+      operationSearches(parse('{ ...F } fragment F on Query { ObservationConnection { offset } }')),
+    ).toBe(true);
+    const doc = parse('query A { Patient(id: "1") { id } } query B { PatientList { id } }');
+    expect(operationSearches(doc, 'A')).toBe(false);
+    expect(operationSearches(doc, 'B')).toBe(true);
+  });
+});
+
+describe('the audit trail on a real SQLite store', () => {
+  let store: SqlAuditStore;
+
+  beforeAll(async () => {
+    store = createSqlAuditStore({ kind: 'sqlite', path });
+    await store.ensureTable();
+  });
+
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const read = (requestId: string) => ({
+    principal,
+    requestId,
+    search: true,
+    references: ['Patient/1', 'Patient/2'],
+    outcome: '0' as const,
+  });
+
+  it('group commit: 50 events of one turn go in far fewer INSERTs than 50, all durable', async () => {
+    const trail = createAuditTrail({ store, log, batchMax: 20 });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => trail.phiRead(read(`gc-${i}`))));
+    const stats = trail.stats();
+    expect(stats.written).toBe(50);
+    expect(stats.batches).toBe(3); // 20 + 20 + 10
+    expect(stats.largestBatch).toBe(20);
+    const rows = await store.readEvents();
+    expect(rows.filter((r) => r.requestId.startsWith('gc-'))).toHaveLength(50);
+    expect(issuesOf(rows[0]?.event)).toEqual([]);
+  });
+
+  it('a full backlog refuses at once with AuditUnavailableError', async () => {
+    const trail = createAuditTrail({ store, log, backlog: 5 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => trail.phiRead(read(`bl-${i}`))),
+    );
+    const refused = results.filter(
+      (r) => r.status === 'rejected' && r.reason instanceof AuditUnavailableError,
+    );
+    expect(refused).toHaveLength(3);
+    expect(trail.stats().written).toBe(5);
+  });
+
+  it('denials (a flood of bad tokens) never take more than half the backlog', async () => {
+    const trail = createAuditTrail({ store, log, backlog: 10 });
+    for (let i = 0; i < 30; i++) {
+      trail.denied({ code: 'UNAUTHENTICATED', reason: 'missing-token', requestId: `flood-${i}` });
+    }
+    // Half the backlog is still free for PHI reads, which must wait for their write.
+    const reads = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => trail.phiRead(read(`after-flood-${i}`))),
+    );
+    expect(reads.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(trail.stats().droppedDenials).toBe(25);
+    expect(trail.stats().written).toBe(10);
+  });
+
+  it('a failed INSERT rejects every event of its batch, and the trail recovers', async () => {
+    const trail = createAuditTrail({ store, log });
+    const admin = new Database(path);
+    admin.exec('ALTER TABLE fhirgate_audit_events RENAME TO audit_away');
+    const failed = await Promise.allSettled([
+      trail.phiRead(read('f-1')),
+      trail.phiRead(read('f-2')),
+    ]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(trail.stats()).toMatchObject({ failedBatches: 1, dropped: 2 });
+    admin.exec('ALTER TABLE audit_away RENAME TO fhirgate_audit_events');
+    admin.close();
+    await expect(trail.phiRead(read('f-3'))).resolves.toBeUndefined();
+    await trail.close();
+    await expect(trail.phiRead(read('f-4'))).rejects.toBeInstanceOf(AuditUnavailableError);
+  });
+});
