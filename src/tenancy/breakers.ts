@@ -36,6 +36,8 @@ export interface TenantPolicies {
   /** The tenant's policy: bulkhead around breaker around timeout. One per tenant, reused. */
   policyFor(clientId: string, tenantHash: string): IPolicy;
   breakerState(clientId: string): BreakerState | undefined;
+  /** The breaker state of every tenant with a policy, labelled by tenant hash (metrics). */
+  breakerStates(): Array<{ readonly tenantHash: string; readonly state: BreakerState }>;
   /** Forgets a tenant's policy (an offboarded tenant). */
   discard(clientId: string): void;
 }
@@ -60,6 +62,7 @@ interface Entry {
   readonly policy: IPolicy;
   readonly breaker: CircuitBreakerPolicy;
   readonly bulkhead: BulkheadPolicy;
+  readonly tenantHash: string;
 }
 
 /**
@@ -80,8 +83,14 @@ export function createTenantPolicies(options: TenantPolicyOptions, log: Logger):
     breaker.onHalfOpen(() => log.info({ tenant: tenantHash }, 'tenant breaker half-open'));
     breaker.onReset(() => log.info({ tenant: tenantHash }, 'tenant breaker closed'));
     // The timeout is innermost, so a statement that times out counts as a breaker failure.
-    const budget = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
-    return { policy: wrap(limiter, breaker, budget), breaker, bulkhead: limiter };
+    // abortOnReturn off: cockatiel would otherwise abort the signal of every statement that
+    // finished in time, building a DOMException each time (30 us of a by-id read in the S1
+    // profile). The signal still fires on timeout, and the pool drops its listeners on return.
+    const budget = timeout(options.timeoutMs, {
+      strategy: TimeoutStrategy.Aggressive,
+      abortOnReturn: false,
+    });
+    return { policy: wrap(limiter, breaker, budget), breaker, bulkhead: limiter, tenantHash };
   }
 
   return {
@@ -96,6 +105,12 @@ export function createTenantPolicies(options: TenantPolicyOptions, log: Logger):
     breakerState(clientId) {
       const entry = entries.peek(clientId);
       return entry === undefined ? undefined : STATES[entry.breaker.state];
+    },
+    breakerStates() {
+      return [...entries.values()].map((e) => ({
+        tenantHash: e.tenantHash,
+        state: STATES[e.breaker.state],
+      }));
     },
     discard(clientId) {
       entries.delete(clientId);

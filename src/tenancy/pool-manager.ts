@@ -59,6 +59,8 @@ export interface TenantPoolManager {
   acquire(clientId: string, target: DatabaseTarget, fingerprint: string): TenantDatabase;
   /** Stats of the tenant's live pool, if it has one. */
   tenantStats(clientId: string): DatabaseStats | undefined;
+  /** Stats of every live pool, labelled by tenant hash (metrics; never the client id). */
+  allTenantStats(): Array<{ readonly tenantHash: string; readonly stats: DatabaseStats }>;
   /** Closes the tenant's pool (after its in-flight statements). */
   evict(clientId: string): Promise<void>;
   /** Runs the idle sweep now (tests; the timer runs it too). */
@@ -158,6 +160,12 @@ export function createPoolManager(options: PoolManagerOptions, log: Logger): Ten
     },
     tenantStats(clientId) {
       return pools.peek(clientId)?.db.stats();
+    },
+    allTenantStats() {
+      return [...pools.entries()].map(([clientId, entry]) => ({
+        tenantHash: tenantHash(clientId),
+        stats: entry.db.stats(),
+      }));
     },
     async evict(clientId) {
       pools.delete(clientId);
