@@ -20,6 +20,11 @@ export interface Principal {
   readonly tokenId?: string;
   /** `exp` in seconds since the epoch. */
   readonly expiresAt: number;
+  /**
+   * The token carries the platform-admin role (`FHIRGATE_PLATFORM_ADMIN_ROLE`): with
+   * `fhir-admin` its holder administers any tenant, not only `clientId`. @default false
+   */
+  readonly platformAdmin?: boolean;
 }
 
 export function hasRole(principal: Principal, role: FhirRole): boolean {

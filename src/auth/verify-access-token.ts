@@ -48,6 +48,11 @@ export interface AccessTokenVerifierOptions {
    * gets it for hospital B too when signing in through B's client. @default 'client'
    */
   roleSource: RoleSource;
+  /**
+   * A role, read from the same place as the others, that marks a platform administrator
+   * (`Principal.platformAdmin`): with `fhir-admin` it administers every tenant. @default undefined
+   */
+  platformAdminRole?: string;
 }
 
 /** Checks a bearer token and turns it into the caller's `Principal`. */
@@ -135,7 +140,12 @@ export function createAccessTokenVerifier(
       } catch (err) {
         throw toAuthError(err);
       }
-      return toPrincipal(payload, issuer, tenantClaim, roleSource);
+      const principal = toPrincipal(payload, issuer, tenantClaim, roleSource);
+      const adminRole = options.platformAdminRole;
+      return adminRole !== undefined &&
+        grantsRole(payload, principal.clientId, roleSource, adminRole)
+        ? { ...principal, platformAdmin: true }
+        : principal;
     },
   };
 }
@@ -181,6 +191,21 @@ export function resolveRoles(
     }
   }
   return roles;
+}
+
+/** True when the claims grant `role` (any string) for `clientId`, read like {@link resolveRoles}. */
+export function grantsRole(
+  claims: Readonly<Record<string, unknown>>,
+  clientId: string,
+  source: RoleSource,
+  role: string,
+): boolean {
+  const holder =
+    source === 'realm'
+      ? ownValue(claims, 'realm_access')
+      : ownValue(ownValue(claims, 'resource_access'), clientId);
+  const list = ownValue(holder, 'roles');
+  return Array.isArray(list) && list.includes(role);
 }
 
 function isFhirRole(value: unknown): value is FhirRole {

@@ -12,7 +12,9 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { KEYS_COMMAND } from './keys-command.js';
 import { MAPPING_COMMAND } from './mapping-command.js';
+import { TENANT_COMMAND } from './tenant-command.js';
 
 /** Where a command writes. Commands never touch `process.stdout` themselves, so tests can capture. */
 export interface CliIo {
@@ -64,7 +66,12 @@ const TOKEN_COMMAND: CliCommand = {
 };
 
 /** Every command, in the order `help` lists them. */
-const COMMANDS: readonly CliCommand[] = [MAPPING_COMMAND, TOKEN_COMMAND];
+const COMMANDS: readonly CliCommand[] = [
+  TENANT_COMMAND,
+  KEYS_COMMAND,
+  MAPPING_COMMAND,
+  TOKEN_COMMAND,
+];
 
 const USAGE = `Usage: fhirgate <command> [args]
 

@@ -43,9 +43,20 @@ export interface ConfigResolverOptions {
 export interface ConfigResolver {
   /** Single-flight per client id: concurrent callers share one registry read. */
   resolve(clientId: string): Promise<TenantResolution>;
-  /** Forgets the tenant, so the next request reads the registry again. */
+  /**
+   * Forgets the tenant, so the next request reads the registry again. A load already running
+   * for it is not reused: the next caller starts a fresh read, which sees the change.
+   */
   invalidate(clientId: string): void;
-  stats(): { readonly registryReads: number; readonly compiles: number };
+  /** Forgets every tenant (the reload bus reconnected and may have missed messages). */
+  invalidateAll(): void;
+  /** `cacheHits`: answered from memory; `cacheMisses`: waited for a registry read (metrics). */
+  stats(): {
+    readonly registryReads: number;
+    readonly compiles: number;
+    readonly cacheHits: number;
+    readonly cacheMisses: number;
+  };
 }
 
 /** The registry could not be read and no earlier answer is cached. */
@@ -69,6 +80,8 @@ export function createConfigResolver(
 ): ConfigResolver {
   const { registry, keyring, defs, log } = deps;
   let registryReads = 0;
+  let cacheHits = 0;
+  let cacheMisses = 0;
   let compiles = 0;
 
   // Mapping versions are immutable, so a compiled mapping is cached by version, not by TTL: a
@@ -171,17 +184,32 @@ export function createConfigResolver(
 
   return {
     async resolve(clientId) {
-      const resolution = await cache.fetch(clientId);
-      if (resolution === undefined) {
-        throw new RegistryUnavailableError();
+      // An invalidate during a load aborts it (its answer may predate the change): load again.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const status: LRUCache.Status<string, TenantResolution> = {};
+        const resolution = await cache.fetch(clientId, { status });
+        if (attempt === 0 && status.fetch === 'hit') {
+          cacheHits++;
+        } else if (attempt === 0) {
+          cacheMisses++;
+        }
+        if (resolution !== undefined) {
+          return resolution;
+        }
+        if (status.fetchAborted !== true) {
+          break;
+        }
       }
-      return resolution;
+      throw new RegistryUnavailableError();
     },
     invalidate(clientId) {
       cache.delete(clientId);
     },
+    invalidateAll() {
+      cache.clear();
+    },
     stats() {
-      return { registryReads, compiles };
+      return { registryReads, compiles, cacheHits, cacheMisses };
     },
   };
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import mysql from 'mysql2/promise';
 import type { Row, SqlStatement, SqlValue } from '../db/dialect.js';
 import { createMysqlDatabase } from '../db/mysql-database.js';
 import { createSqliteDatabase } from '../db/sqlite-database.js';
-import type { TenantDatabase } from '../db/tenant-database.js';
+import { type TenantDatabase, toDatabaseError } from '../db/tenant-database.js';
+import { type Keyring, openSecret, SealedSecretError, sealedKeyId, sealSecret } from './crypto.js';
 import type { DatabaseTarget } from './database-url.js';
 
 /** A tenant as the registry stores it. The database URL stays sealed here. */
@@ -36,7 +38,23 @@ export interface TenantRegistry {
   /** Creates the tenant or replaces its name, type, sealed URL and status. */
   upsertTenant(tenant: TenantRecord): Promise<void>;
   setStatus(clientId: string, status: TenantRecord['status']): Promise<boolean>;
-  /** Stores `document` as the next version; with `activate` it becomes the active one atomically. */
+  /**
+   * Creates the tenant; false when its client id is taken (nothing is changed then). Prefer it
+   * to {@link TenantRegistry.upsertTenant} wherever an existing tenant must not be overwritten.
+   */
+  createTenant(tenant: TenantRecord): Promise<boolean>;
+  /**
+   * Replaces a tenant's sealed URL only if it still is `expected` (compare and set, for key
+   * rotation running beside other writers); true when the row now holds `next`.
+   */
+  replaceSealedUrl(clientId: string, expected: string, next: string): Promise<boolean>;
+  /**
+   * Stores `document` as the next version; with `activate` it becomes the active one atomically.
+   * Safe under concurrency: on MySQL/MariaDB one transaction locks the tenant row first, so
+   * concurrent calls for one tenant get consecutive versions and exactly one stays active.
+   *
+   * @throws UnknownTenantError when no tenant has this client id.
+   */
   addMapping(
     clientId: string,
     document: string,
@@ -46,6 +64,16 @@ export interface TenantRegistry {
   applySchema(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The registry has no tenant with this client id. Fixed message: it never echoes the id. */
+export class UnknownTenantError extends Error {
+  override readonly name = 'UnknownTenantError';
+  readonly code = 'UNKNOWN_TENANT';
+  readonly safeMessage = true;
+  constructor() {
+    super('unknown tenant');
+  }
 }
 
 const SCHEMA_FILES = {
@@ -146,60 +174,82 @@ export function createTenantRegistry(target: DatabaseTarget): TenantRegistry {
     },
     async addMapping(clientId, document, options) {
       JSON.parse(document);
-      await db.query(
-        stmt(
-          'INSERT INTO fhirgate_mappings (tenant_id, version, document, created_by) ' +
-            'SELECT t.id, COALESCE(MAX(m.version), 0) + 1, ?, ? FROM fhirgate_tenants t ' +
-            'LEFT JOIN fhirgate_mappings m ON m.tenant_id = t.id WHERE t.client_id = ? GROUP BY t.id',
+      if (kind === 'mysql') {
+        return addMappingMysql(target as Extract<DatabaseTarget, { kind: 'mysql' }>, {
+          clientId,
           document,
-          options.createdBy ?? null,
-          clientId,
-        ),
-      );
-      const rows = await db.query(
-        stmt(
-          'SELECT MAX(m.version) AS version FROM fhirgate_mappings m ' +
-            'JOIN fhirgate_tenants t ON t.id = m.tenant_id WHERE t.client_id = ?',
-          clientId,
-        ),
-      );
-      const version = rows[0]?.['version'];
-      if (version === null || version === undefined) {
-        throw new Error('addMapping: unknown tenant');
+          activate: options.activate,
+          createdBy: options.createdBy ?? null,
+        });
       }
+      // better-sqlite3 runs each statement when it is called: the statements below are issued
+      // in one tick with no await between them, so no other statement of this process runs in
+      // between. A failed INSERT leaves MAX(version) at the old active version, which the
+      // activation re-activates: nothing changes.
+      const tenantId = '(SELECT id FROM fhirgate_tenants WHERE client_id = ?)';
+      const pending: Promise<Row[]>[] = [
+        db.query(
+          stmt(
+            'INSERT INTO fhirgate_mappings (tenant_id, version, document, created_by) ' +
+              'SELECT t.id, COALESCE(MAX(m.version), 0) + 1, ?, ? FROM fhirgate_tenants t ' +
+              'LEFT JOIN fhirgate_mappings m ON m.tenant_id = t.id WHERE t.client_id = ? GROUP BY t.id',
+            document,
+            options.createdBy ?? null,
+            clientId,
+          ),
+        ),
+      ];
       if (options.activate) {
-        if (kind === 'mysql') {
-          // One statement, the old active row first, so the unique (tenant, is_active) key holds
-          // row by row and no reader ever sees zero or two active versions.
-          await db.query(
+        pending.push(
+          db.query(
             stmt(
-              'UPDATE fhirgate_mappings SET is_active = IF(version = ?, 1, NULL) ' +
-                'WHERE tenant_id = (SELECT id FROM fhirgate_tenants WHERE client_id = ?) ' +
-                'ORDER BY is_active IS NULL',
-              Number(version),
+              `UPDATE fhirgate_mappings SET is_active = NULL WHERE tenant_id = ${tenantId}`,
               clientId,
             ),
-          );
-        } else {
-          // better-sqlite3 is synchronous: no reader runs between these two statements.
-          await db.query(
+          ),
+          db.query(
             stmt(
-              'UPDATE fhirgate_mappings SET is_active = NULL WHERE tenant_id = ' +
-                '(SELECT id FROM fhirgate_tenants WHERE client_id = ?)',
+              `UPDATE fhirgate_mappings SET is_active = 1 WHERE tenant_id = ${tenantId} AND version = ` +
+                `(SELECT MAX(version) FROM fhirgate_mappings WHERE tenant_id = ${tenantId})`,
+              clientId,
               clientId,
             ),
-          );
-          await db.query(
-            stmt(
-              'UPDATE fhirgate_mappings SET is_active = 1 WHERE version = ? AND tenant_id = ' +
-                '(SELECT id FROM fhirgate_tenants WHERE client_id = ?)',
-              Number(version),
-              clientId,
-            ),
-          );
-        }
+          ),
+        );
+      }
+      const versionRows = db.query(
+        stmt(
+          `SELECT MAX(version) AS version FROM fhirgate_mappings WHERE tenant_id = ${tenantId}`,
+          clientId,
+        ),
+      );
+      await Promise.all(pending);
+      const version = (await versionRows)[0]?.['version'];
+      if (version === null || version === undefined) {
+        throw new UnknownTenantError();
       }
       return Number(version);
+    },
+    async createTenant(t) {
+      const insert =
+        kind === 'mysql'
+          ? 'INSERT IGNORE INTO fhirgate_tenants (client_id, display_name, db_type, db_url_sealed, status) VALUES (?, ?, ?, ?, ?)'
+          : 'INSERT INTO fhirgate_tenants (client_id, display_name, db_type, db_url_sealed, status) ' +
+            'VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING';
+      await db.query(stmt(insert, t.clientId, t.displayName, t.dbType, t.sealedUrl, t.status));
+      // Sealed values carry a random nonce: finding ours proves this call created the row.
+      return (await this.findTenant(t.clientId))?.tenant.sealedUrl === t.sealedUrl;
+    },
+    async replaceSealedUrl(clientId, expected, next) {
+      await db.query(
+        stmt(
+          'UPDATE fhirgate_tenants SET db_url_sealed = ? WHERE client_id = ? AND db_url_sealed = ?',
+          next,
+          clientId,
+          expected,
+        ),
+      );
+      return (await this.findTenant(clientId))?.tenant.sealedUrl === next;
     },
     async applySchema() {
       for (const ddl of registryDdl(kind)) {
@@ -213,4 +263,130 @@ export function createTenantRegistry(target: DatabaseTarget): TenantRegistry {
       return db.close();
     },
   };
+}
+
+/**
+ * `addMapping` on MySQL/MariaDB: one transaction on a connection of its own. `SELECT ... FOR
+ * UPDATE` on the tenant row serializes writers of one tenant before the next version number is
+ * read, and the row goes in with a plain `INSERT ... VALUES`. The former single
+ * `INSERT ... SELECT MAX(version) + 1` raced: concurrent callers computed the same version (a
+ * duplicate key) or failed with `ER_AUTOINC_READ_FAILED`.
+ */
+async function addMappingMysql(
+  target: Extract<DatabaseTarget, { kind: 'mysql' }>,
+  input: { clientId: string; document: string; activate: boolean; createdBy: string | null },
+): Promise<number> {
+  let conn: mysql.Connection;
+  try {
+    conn = await mysql.createConnection({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      connectTimeout: 3000,
+      charset: 'UTF8MB4_UNICODE_CI',
+      multipleStatements: false,
+      supportBigNumbers: true,
+    });
+  } catch (err) {
+    throw toDatabaseError(err);
+  }
+  // An error on the socket after a failure must not crash the process.
+  conn.on('error', () => undefined);
+  try {
+    await conn.beginTransaction();
+    const [tenants] = await conn.query<mysql.RowDataPacket[]>(
+      'SELECT id FROM fhirgate_tenants WHERE client_id = ? FOR UPDATE',
+      [input.clientId],
+    );
+    const tenantId = tenants[0]?.['id'] as number | string | undefined;
+    if (tenantId === undefined) {
+      await conn.rollback();
+      throw new UnknownTenantError();
+    }
+    const [maxRows] = await conn.query<mysql.RowDataPacket[]>(
+      'SELECT COALESCE(MAX(version), 0) + 1 AS next FROM fhirgate_mappings WHERE tenant_id = ?',
+      [tenantId],
+    );
+    const version = Number(maxRows[0]?.['next'] ?? 1);
+    await conn.query(
+      'INSERT INTO fhirgate_mappings (tenant_id, version, document, created_by) VALUES (?, ?, ?, ?)',
+      [tenantId, version, input.document, input.createdBy],
+    );
+    if (input.activate) {
+      // The old active row first, so the unique (tenant, is_active) key holds row by row.
+      await conn.query(
+        'UPDATE fhirgate_mappings SET is_active = IF(version = ?, 1, NULL) WHERE tenant_id = ? ' +
+          'ORDER BY is_active IS NULL',
+        [version, tenantId],
+      );
+    }
+    await conn.commit();
+    return version;
+  } catch (err) {
+    await conn.rollback().catch(() => undefined);
+    throw err instanceof UnknownTenantError ? err : toDatabaseError(err);
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
+/** What {@link rotateSealedUrls} did, in counts only: never a URL. */
+export interface RotationReport {
+  /** Rows examined. */
+  readonly total: number;
+  /** Rows re-sealed under the primary key by this run. */
+  readonly rotated: number;
+  /** Rows already under the primary key. */
+  readonly alreadyCurrent: number;
+  /** Rows whose sealed URL could not be opened with any key of the keyring (left as they are). */
+  readonly failed: number;
+  /** Rows changed by someone else between read and write (left as they are; run again). */
+  readonly conflicts: number;
+  /** Rows per key id before the run. */
+  readonly byKeyIdBefore: Readonly<Record<string, number>>;
+}
+
+/**
+ * Re-seals every tenant's database URL under the keyring's primary key. Old keys in the keyring
+ * keep opening rows not yet rotated, so the gateway serves throughout; a row is written with a
+ * compare-and-set, so a concurrent `tenant add` or rotation is never overwritten. Plaintext URLs
+ * live only in this function's locals.
+ */
+export async function rotateSealedUrls(
+  registry: Pick<TenantRegistry, 'listTenants' | 'replaceSealedUrl'>,
+  keyring: Keyring,
+): Promise<RotationReport> {
+  const tenants = await registry.listTenants();
+  const byKeyIdBefore: Record<string, number> = {};
+  let rotated = 0;
+  let alreadyCurrent = 0;
+  let failed = 0;
+  let conflicts = 0;
+  for (const tenant of tenants) {
+    const kid = sealedKeyId(tenant.sealedUrl) ?? '(malformed)';
+    byKeyIdBefore[kid] = (byKeyIdBefore[kid] ?? 0) + 1;
+    if (kid === keyring.primary.kid) {
+      alreadyCurrent++;
+      continue;
+    }
+    let plaintext: string;
+    try {
+      plaintext = openSecret(keyring, tenant.clientId, tenant.sealedUrl);
+    } catch (err) {
+      if (err instanceof SealedSecretError) {
+        failed++;
+        continue;
+      }
+      throw err;
+    }
+    const next = sealSecret(keyring, tenant.clientId, plaintext);
+    if (await registry.replaceSealedUrl(tenant.clientId, tenant.sealedUrl, next)) {
+      rotated++;
+    } else {
+      conflicts++;
+    }
+  }
+  return { total: tenants.length, rotated, alreadyCurrent, failed, conflicts, byKeyIdBefore };
 }

@@ -18,6 +18,8 @@ export type StatementListener = (event: {
   readonly sql: string;
   readonly durationMs: number;
   readonly ok: boolean;
+  /** The client error code a failed statement became (`TENANT_UNAVAILABLE`...); unset when ok. */
+  readonly errorCode?: string;
 }) => void;
 
 /**
@@ -95,6 +97,7 @@ export function createTenantScope(deps: {
       statementCount++;
       const started = performance.now();
       let ok = false;
+      let errorCode: string | undefined;
       try {
         // Bulkhead, breaker and timeout of this tenant only; the signal fires on timeout and
         // the pool destroys the connection instead of returning it.
@@ -102,13 +105,16 @@ export function createTenantScope(deps: {
         ok = true;
         return rows;
       } catch (err) {
-        throw translateFailure(err, runtime.tenantHash, log);
+        const failure = translateFailure(err, runtime.tenantHash, log);
+        errorCode = String((failure as { extensions?: { code?: unknown } }).extensions?.code);
+        throw failure;
       } finally {
         onStatement?.({
           tenantHash: runtime.tenantHash,
           sql: statement.sql,
           durationMs: performance.now() - started,
           ok,
+          ...(errorCode === undefined ? {} : { errorCode }),
         });
       }
     },

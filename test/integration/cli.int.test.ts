@@ -222,6 +222,8 @@ describe.concurrent('fhirgate', () => {
     expect(help.stdout).toMatch(/^Usage: fhirgate <command>/);
     expect(help.stdout).toMatch(/^ {2}mapping +check a tenant mapping document/m);
     expect(help.stdout).toMatch(/^ {2}token +mint a demo access token/m);
+    expect(help.stdout).toMatch(/^ {2}tenant +add, list, disable or enable tenants/m);
+    expect(help.stdout).toMatch(/^ {2}keys +re-seal every tenant database URL/m);
 
     const mappingHelp = await cli(['help', 'mapping']);
     expect(mappingHelp).toMatchObject({ code: 0, stderr: '' });
@@ -236,9 +238,9 @@ describe.concurrent('fhirgate', () => {
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^Usage: fhirgate <command>/);
 
-    const unknown = await cli(['tenant', 'add']);
+    const unknown = await cli(['tenants', 'add']);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toMatch(/^fhirgate: unknown command "tenant"\.\n\nUsage: fhirgate/);
+    expect(unknown.stderr).toMatch(/^fhirgate: unknown command "tenants"\.\n\nUsage: fhirgate/);
 
     const pasted = await cli([url]);
     expect(pasted).toMatchObject({ code: 2, stdout: '' });

@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import type { FhirDefinitions } from '../fhir/definitions.js';
+import type { TenantPolicies } from '../tenancy/breakers.js';
+import type { ConfigResolver } from '../tenancy/config-resolver.js';
+import type { Keyring } from '../tenancy/crypto.js';
+import type { TenantPoolManager } from '../tenancy/pool-manager.js';
+import type { TenantRegistry } from '../tenancy/registry.js';
+import { createLocalReloadBus, createReloadBus, type ReloadBus } from '../tenancy/reload-bus.js';
+import {
+  type AdminActionListener,
+  type AdminService,
+  createAdminService,
+} from './admin-service.js';
+import { createTenantErrorLog, type TenantErrorLog } from './tenant-error-log.js';
+
+export interface AdministrationOptions {
+  readonly registry: TenantRegistry;
+  readonly resolver: ConfigResolver;
+  readonly pools: TenantPoolManager;
+  readonly policies: TenantPolicies;
+  readonly keyring: Keyring;
+  readonly defs: FhirDefinitions;
+  readonly log: Logger;
+  readonly connectionsPerTenant: number;
+  /** `REDIS_URL`; unset: reloads stay on this replica and the others follow at the TTL. */
+  readonly redisUrl: string | undefined;
+  /** `FHIRGATE_RELOAD_CHANNEL` */
+  readonly reloadChannel: string;
+  /** The audit hook, called for every admin action (refused ones too). */
+  readonly onAdminAction?: AdminActionListener;
+}
+
+/** Everything administration adds to a gateway process. */
+export interface Administration {
+  /** Pass to `buildGatewaySchema({ admin })`. */
+  readonly service: AdminService;
+  readonly bus: ReloadBus;
+  /** Pass `errors.onStatement` as the gateway's `onStatement` (feeds `lastErrorCode`). */
+  readonly errors: TenantErrorLog;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the admin service, the reload bus (Redis pub/sub when `redisUrl` is set) and the
+ * per-tenant error log. A reload published by any replica drops the tenant from this replica's
+ * config cache; after a Redis outage every tenant is dropped, since messages may have been lost.
+ */
+export function createAdministration(options: AdministrationOptions): Administration {
+  const { resolver, log } = options;
+  const bus =
+    options.redisUrl === undefined
+      ? createLocalReloadBus()
+      : createReloadBus({
+          url: options.redisUrl,
+          channel: options.reloadChannel,
+          log,
+          onReload: (clientId) => resolver.invalidate(clientId),
+          onResync: () => resolver.invalidateAll(),
+        });
+  const errors = createTenantErrorLog();
+  const service = createAdminService({
+    registry: options.registry,
+    resolver,
+    pools: options.pools,
+    policies: options.policies,
+    keyring: options.keyring,
+    defs: options.defs,
+    bus,
+    errors,
+    log,
+    connectionsPerTenant: options.connectionsPerTenant,
+    ...(options.onAdminAction === undefined ? {} : { onAdminAction: options.onAdminAction }),
+  });
+  return { service, bus, errors, close: () => bus.close() };
+}
