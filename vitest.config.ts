@@ -21,6 +21,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
+          // Copies console output into the run's capture dir for the final canary scan.
+          setupFiles: ['test/helpers/capture-console.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

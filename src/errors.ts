@@ -24,7 +24,11 @@ export type ErrorCode =
   | 'GRAPHQL_PARSE_FAILED'
   | 'GRAPHQL_VALIDATION_FAILED'
   | 'METHOD_NOT_ALLOWED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'LENGTH_REQUIRED'
+  | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
+  | 'AUDIT_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -41,7 +45,11 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UPSTREAM_TIMEOUT: 503,
   REGISTRY_UNAVAILABLE: 503,
   RATE_LIMITED: 429,
+  AUDIT_UNAVAILABLE: 503,
   METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  LENGTH_REQUIRED: 411,
+  PAYLOAD_TOO_LARGE: 413,
 };
 
 /** The HTTP status a request-level error code answers with, if it has one. */
@@ -91,6 +99,7 @@ export type FhirIssueType =
   | 'not-found'
   | 'exception'
   | 'timeout'
+  | 'too-long'
   | 'throttled'
   | 'transient';
 
@@ -127,7 +136,11 @@ const ISSUE_TYPE: Record<ErrorCode, FhirIssueType> = {
   GRAPHQL_PARSE_FAILED: 'structure',
   GRAPHQL_VALIDATION_FAILED: 'invalid',
   METHOD_NOT_ALLOWED: 'not-supported',
+  UNSUPPORTED_MEDIA_TYPE: 'not-supported',
+  LENGTH_REQUIRED: 'structure',
+  PAYLOAD_TOO_LARGE: 'too-long',
   RATE_LIMITED: 'throttled',
+  AUDIT_UNAVAILABLE: 'transient',
   INTERNAL_SERVER_ERROR: 'exception',
 };
 

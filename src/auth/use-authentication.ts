@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { type ErrorCode, httpStatusOf } from '../errors.js';
+import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
 import { tenantHash } from '../logger.js';
 import { createRateLimiter, type RateLimit } from '../security/rate-limiter.js';
 import type { ConfigResolver, TenantRuntime } from '../tenancy/config-resolver.js';
@@ -27,6 +27,17 @@ export interface AuthenticationOptions {
   readonly graphiql: boolean;
   /** Requests per user (`iss` + `sub`) and per tenant, checked after the token verifies. */
   readonly rateLimits?: { readonly user: RateLimit; readonly tenant: RateLimit };
+  /**
+   * Told of every refusal with 401, 403 or 429 (the audit trail records it): the code, the
+   * request id, the verified principal when there is one, and for a token that did not verify
+   * its machine reason (`ERR_JWT_EXPIRED`, `missing-token`). Never the token.
+   */
+  readonly onDenied?: (denial: {
+    readonly code: ErrorCode;
+    readonly requestId: string;
+    readonly reason?: string;
+    readonly principal?: Principal;
+  }) => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -63,9 +74,18 @@ export function useAuthentication(options: AuthenticationOptions): {
     message: string,
     requestId: string,
     headers: Record<string, string> = {},
+    who: { readonly reason?: string; readonly principal?: Principal } = {},
   ): Response {
     const status = httpStatusOf(code) ?? 400;
-    const body = { errors: [{ message, extensions: { code } }] };
+    if (status === 401 || status === 403 || status === 429) {
+      options.onDenied?.({ code, requestId, ...who });
+    }
+    // The same error shape as every later failure: a stable code and its FHIR OperationOutcome.
+    const body = {
+      errors: [
+        { message, extensions: { code, resource: operationOutcomeFor(code, message, status) } },
+      ],
+    };
     return new Response(JSON.stringify(body), {
       status,
       headers: {
@@ -89,20 +109,9 @@ export function useAuthentication(options: AuthenticationOptions): {
       if (request.method !== 'POST') {
         // Queries in a URL end up in proxy and access logs: PHI search values included.
         endResponse(
-          new Response(
-            JSON.stringify({
-              errors: [
-                {
-                  message: 'GraphQL requests must use POST.',
-                  extensions: { code: 'METHOD_NOT_ALLOWED' },
-                },
-              ],
-            }),
-            {
-              status: 405,
-              headers: { allow: 'POST', 'content-type': 'application/json; charset=utf-8' },
-            },
-          ),
+          reject('METHOD_NOT_ALLOWED', 'GraphQL requests must use POST.', requestId, {
+            allow: 'POST',
+          }),
         );
         return;
       }
@@ -130,6 +139,7 @@ export function useAuthentication(options: AuthenticationOptions): {
                 : err.code === 'AUTH_UNAVAILABLE'
                   ? { 'retry-after': '5' }
                   : {},
+              { reason: err.reason },
             ),
           );
           return;
@@ -143,14 +153,18 @@ export function useAuthentication(options: AuthenticationOptions): {
       if (!limited.ok) {
         log.warn({ requestId, tenant: tenantHash(principal.clientId) }, 'request rate limited');
         endResponse(
-          reject('RATE_LIMITED', 'Too many requests; retry later.', requestId, {
-            'retry-after': String(limited.retryAfterSec),
-          }),
+          reject(
+            'RATE_LIMITED',
+            'Too many requests; retry later.',
+            requestId,
+            { 'retry-after': String(limited.retryAfterSec) },
+            { principal },
+          ),
         );
         return;
       }
       if (!FHIR_ROLES.some((role) => principal.roles.has(role))) {
-        endResponse(reject('FORBIDDEN', MESSAGES.FORBIDDEN ?? '', requestId));
+        endResponse(reject('FORBIDDEN', MESSAGES.FORBIDDEN ?? '', requestId, {}, { principal }));
         return;
       }
       let runtime: TenantRuntime;
@@ -161,7 +175,7 @@ export function useAuthentication(options: AuthenticationOptions): {
           const code: ErrorCode =
             resolution.status === 'invalid' ? 'TENANT_CONFIG_INVALID' : 'UNKNOWN_TENANT';
           log.info({ requestId, code, status: resolution.status }, 'request refused');
-          endResponse(reject(code, MESSAGES[code] ?? '', requestId));
+          endResponse(reject(code, MESSAGES[code] ?? '', requestId, {}, { principal }));
           return;
         }
         runtime = resolution.runtime;

@@ -1,17 +1,16 @@
 import type { Plugin } from 'graphql-yoga';
+import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
 
 /** Largest request body accepted. @default 65536 (64 KiB) */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
-function reject(
-  status: number,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+/** The GraphQL error shape every failure has: a stable code and its FHIR OperationOutcome. */
+function reject(code: ErrorCode, message: string): Response {
+  const status = httpStatusOf(code) ?? 400;
+  const resource = operationOutcomeFor(code, message, status);
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code, resource } }] }), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    headers: { 'content-type': 'application/json; charset=utf-8' },
   });
 }
 
@@ -34,25 +33,19 @@ export function useRequestLimits(options: {
       const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json' && type !== 'application/graphql-response+json') {
         endResponse(
-          reject(
-            415,
-            'UNSUPPORTED_MEDIA_TYPE',
-            'GraphQL requests must be sent as application/json.',
-          ),
+          reject('UNSUPPORTED_MEDIA_TYPE', 'GraphQL requests must be sent as application/json.'),
         );
         return;
       }
       const declared = request.headers.get('content-length');
       if (declared === null || !/^\d{1,12}$/.test(declared)) {
         endResponse(
-          reject(411, 'LENGTH_REQUIRED', 'GraphQL requests must declare their Content-Length.'),
+          reject('LENGTH_REQUIRED', 'GraphQL requests must declare their Content-Length.'),
         );
         return;
       }
       if (Number(declared) > max) {
-        endResponse(
-          reject(413, 'PAYLOAD_TOO_LARGE', `Request bodies are limited to ${max} bytes.`),
-        );
+        endResponse(reject('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${max} bytes.`));
       }
     },
   };

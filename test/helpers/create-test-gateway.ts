@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type { GraphQLSchema } from 'graphql';
+import { type AuditTrail, createAuditTrail } from '../../src/audit/audit-trail.js';
+import { createSqlAuditStore, type SqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { createAccessTokenVerifier } from '../../src/auth/verify-access-token.js';
 import type { Config } from '../../src/config.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
@@ -23,6 +26,8 @@ import {
 } from '../../src/tenancy/pool-manager.js';
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
 import { type KeycloakStub, startKeycloakStub } from './jwks-server.js';
+import { captureSink, keyForms, recordCrossTenantHit, recordSecrets } from './log-capture.js';
+import { createTenantUser, type TenantUser } from './tenant-user.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /** A tenant of the test gateway: its own MariaDB database, schema, rows and mapping. */
@@ -52,6 +57,22 @@ export interface TestGatewayOptions {
   readonly rateLimits?: Config['rateLimits'];
   /** Log level of the captured logger. @default 'debug' */
   readonly logLevel?: string;
+  /**
+   * Settings of the audit trail, which is always real: the `fhirgate_audit_events` table of the
+   * test registry database (MariaDB), as in production. @default the production defaults
+   */
+  readonly audit?: {
+    readonly batchMax?: number;
+    readonly backlog?: number;
+    readonly writeTimeoutMs?: number;
+  };
+  /**
+   * Give each tenant its own SELECT-only database user whose password is a `ZZPW-` canary
+   * (falls back to the server's account when it may not create users). @default true
+   */
+  readonly tenantUsers?: boolean;
+  /** Changes the built schema before the gateway serves it (hostile-resolver tests). */
+  readonly editSchema?: (schema: GraphQLSchema) => void;
 }
 
 export interface StatementRecord {
@@ -77,6 +98,11 @@ export interface TestGateway {
   readonly registry: TenantRegistry;
   readonly registryDb: TestDatabase;
   readonly tenantDbs: ReadonlyMap<string, TestDatabase>;
+  /** The audit trail the gateway writes to, and its store (read events back with `readEvents`). */
+  readonly audit: AuditTrail;
+  readonly auditStore: SqlAuditStore;
+  /** The plain URL sealed for each tenant (with its canary password when `tenantUsers`). */
+  readonly tenantUrls: ReadonlyMap<string, string>;
   readonly pools: TenantPoolManager;
   readonly policies: TenantPolicies;
   readonly resolver: ConfigResolver;
@@ -108,11 +134,14 @@ export interface TestGateway {
  */
 export async function createTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
   const logLines: string[] = [];
+  // Also appended to the run's capture dir: the global teardown scans it for canaries.
+  const capture = captureSink('gateway');
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line.length > 0) {
           logLines.push(line);
+          capture.write(line);
         }
       }
       done();
@@ -120,13 +149,30 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
   });
   const log = createLogger({ level: options.logLevel ?? 'debug' }, sink);
   const createDatabase = options.createDatabase ?? ((prefix: string) => createTestDatabase(prefix));
-  const keyring = parseKeyring({ primaryKey: randomBytes(32).toString('base64') });
+  const primaryKey = randomBytes(32).toString('base64');
+  recordSecrets(keyForms(primaryKey));
+  const keyring = parseKeyring({ primaryKey });
 
   const registryDb = await createDatabase('reg');
   const registry = createTenantRegistry(parseDatabaseUrl(registryDb.url));
   await registry.applySchema();
+  const auditStore = createSqlAuditStore(parseDatabaseUrl(registryDb.url), {
+    ...(options.audit?.writeTimeoutMs === undefined
+      ? {}
+      : { writeTimeoutMs: options.audit.writeTimeoutMs }),
+  });
+  const audit = createAuditTrail({
+    store: auditStore,
+    log,
+    ...(options.audit?.batchMax === undefined ? {} : { batchMax: options.audit.batchMax }),
+    ...(options.audit?.backlog === undefined ? {} : { backlog: options.audit.backlog }),
+  });
 
   const tenantDbs = new Map<string, TestDatabase>();
+  const tenantUrls = new Map<string, string>();
+  const tenantUsers: TenantUser[] = [];
+  /** Each tenant's PHI canary (fixtures that have one): other tenants' responses must lack it. */
+  const canaries = new Map<string, string>();
   for (const tenant of options.tenants) {
     const db = await createDatabase('ten');
     tenantDbs.set(tenant.clientId, db);
@@ -134,11 +180,21 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
       await db.exec(ddl);
     }
     await tenant.seed(db);
+    const canary = (tenant as { canary?: unknown }).canary;
+    if (typeof canary === 'string' && canary.length > 0) {
+      canaries.set(tenant.clientId, canary);
+    }
+    const user = options.tenantUsers === false ? undefined : await createTenantUser(db);
+    if (user !== undefined) {
+      tenantUsers.push(user);
+    }
+    const tenantUrl = user?.url ?? db.url;
+    tenantUrls.set(tenant.clientId, tenantUrl);
     await registry.upsertTenant({
       clientId: tenant.clientId,
       displayName: tenant.clientId,
       dbType: 'mysql',
-      sealedUrl: sealSecret(keyring, tenant.clientId, db.url),
+      sealedUrl: sealSecret(keyring, tenant.clientId, tenantUrl),
       status: 'active',
     });
     await registry.addMapping(tenant.clientId, JSON.stringify(tenant.mapping), { activate: true });
@@ -151,6 +207,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     resourceTypes: options.resourceTypes ?? ['Patient'],
     limits: { maxCount: options.maxCount ?? 100, defaultCount: 20, maxOffset: 10_000 },
   });
+  options.editSchema?.(schema);
   const pools = createPoolManager(
     {
       maxTenantPools: 200,
@@ -203,10 +260,21 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     graphiql: true,
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
+    audit,
   });
   const server: Server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+
+  /** Records (for the final scan) any other tenant's canary in a response to `token`'s tenant. */
+  function checkCrossTenant(token: string, text: string): void {
+    const clientId = tenantOfToken(token);
+    for (const [owner, canary] of canaries) {
+      if (owner !== clientId && text.includes(canary)) {
+        recordCrossTenantHit(clientId ?? '(no tenant)', owner);
+      }
+    }
+  }
 
   return {
     url,
@@ -215,6 +283,9 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     registry,
     registryDb,
     tenantDbs,
+    audit,
+    auditStore,
+    tenantUrls,
     pools,
     policies,
     resolver,
@@ -236,6 +307,9 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
         body: JSON.stringify({ query, variables: postOptions.variables }),
       });
       const text = await response.text();
+      if (postOptions.token !== undefined) {
+        checkCrossTenant(postOptions.token, text);
+      }
       let json: PostResult['json'] = {};
       try {
         json = JSON.parse(text) as PostResult['json'];
@@ -248,12 +322,26 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pools.close();
+      await audit.close();
       await registry.close();
       await keycloak.close();
+      await Promise.allSettled(tenantUsers.map((u) => u.drop()));
       await Promise.allSettled([
         registryDb.drop(),
         ...[...tenantDbs.values()].map((d) => d.drop()),
       ]);
     },
   };
+}
+
+/** The `client_id` of a compact JWT, read without verification (test bookkeeping only). */
+function tenantOfToken(token: string): string | undefined {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    );
+    return typeof payload?.client_id === 'string' ? payload.client_id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,6 +9,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import type { TestProject } from 'vitest/node';
+import { startLogCapture } from './log-capture.js';
 import type { MysqlServer } from './test-database.js';
 
 const execFileAsync = promisify(execFile);
@@ -34,7 +35,12 @@ const THROWAWAY_START_TIMEOUT_MS = 30_000;
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const resolved = await resolveMysqlServer(process.env);
   project.provide('mysqlServer', resolved.server);
-  return () => resolved.stop();
+  // Every test gateway's logs and every worker's console land here; teardown scans for canaries.
+  const capture = await startLogCapture();
+  return async () => {
+    await resolved.stop();
+    await capture.finish();
+  };
 }
 
 /**

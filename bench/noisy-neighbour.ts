@@ -1,0 +1,462 @@
+/**
+ * Issue 5, noisy neighbour (SECURITY-TESTS 67): while tenant A is stalled under 100 concurrent
+ * requests, tenant B's p95 latency stays within 1.2x of its idle baseline.
+ *
+ * `npm run bench:noisy` (about 1.5 min). Three rounds of an idle window (B alone) followed by a
+ * noisy window (B while A is stalled); B's latencies are pooled per side. Flags:
+ *   --mode sleep|stalled   how A is broken (default sleep): `sleep` = A's patient table is a view
+ *                          that sleeps on the real MariaDB, so every statement runs into the 4 s
+ *                          server-side limit; `stalled` = A's URL points at a TCP peer that
+ *                          accepts and never greets (the 3 s connect timeout).
+ *   --clients polite|flood how A's 100 clients behave after a refusal (default polite: they wait
+ *                          out `Retry-After`; flood: they re-send at once, a hostile client)
+ *   --seconds N            length of each window (default 8)
+ *   --rate N               B's fixed request rate, requests/s (default 100)
+ *   --no-rate-limits       lift the per-user/per-tenant token buckets (production defaults:
+ *                          50/s per user, 500/s per tenant)
+ *
+ * Everything is real: `src/main.ts` in a child process in production mode, a MariaDB registry and
+ * tenant databases from the test helpers, RS256 tokens from the Keycloak stub, HTTP load from
+ * autocannon (B) and fetch (A). A's load runs in a second child process (this file with
+ * `--load-a`), so A's client-side work does not slow the process that times B. Writes
+ * `bench/results/noisy-neighbour.json` (`-flood.json` for flood clients). Exit code 0 on PASS,
+ * 1 on MISS.
+ */
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import autocannon from 'autocannon';
+import { parseKeyring, sealSecret } from '../src/tenancy/crypto.js';
+import { parseDatabaseUrl } from '../src/tenancy/database-url.js';
+import { createTenantRegistry } from '../src/tenancy/registry.js';
+import { hospitalA } from '../test/fixtures/tenants.js';
+import { startStalledServer } from '../test/helpers/fault-servers.js';
+import { resolveMysqlServer } from '../test/helpers/global-setup.js';
+import { startKeycloakStub } from '../test/helpers/jwks-server.js';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/test-database.js';
+import { type ServerChild, startServer } from './children.js';
+
+const TARGET_RATIO = 1.2;
+const A_CONNECTIONS = 100;
+const B_CONNECTIONS = 10;
+const ROUNDS = 3;
+const B_QUERY =
+  '{ PatientList(_count: 10) { id name { family given } gender birthDate telecom { value } } }';
+const A_QUERY = '{ PatientList(_count: 10) { id name { family } } }';
+
+interface Window {
+  readonly requests: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) {
+    return Number.NaN;
+  }
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Closed-loop or fixed-rate HTTP load; latencies of 2xx GraphQL answers without errors. */
+function load(options: {
+  readonly url: string;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly rate?: number;
+  readonly tokens: readonly string[];
+  readonly query: string;
+}): Promise<
+  Window & {
+    readonly statuses: Record<string, number>;
+    readonly samples: Record<string, string>;
+    readonly latencies: readonly number[];
+  }
+> {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  /** The start of the first body per failing status, to say what went wrong. */
+  const samples: Record<string, string> = {};
+  let failed = 0;
+  let next = 0;
+  const body = JSON.stringify({ query: options.query });
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        duration: options.seconds,
+        ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (request) => ({
+              ...request,
+              headers: {
+                'content-type': 'application/json',
+                accept: 'application/json',
+                authorization: `Bearer ${options.tokens[next++ % options.tokens.length]}`,
+              },
+              body,
+            }),
+            onResponse: (status, text) => {
+              if (status !== 200 && samples[status] === undefined) {
+                samples[status] = text.slice(0, 300);
+              }
+            },
+          },
+        ],
+      },
+      (err) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        latencies.sort((x, y) => x - y);
+        const requests = Object.values(statuses).reduce((s, n) => s + n, 0);
+        resolve({
+          requests,
+          ok: latencies.length,
+          failed,
+          p50: percentile(latencies, 50),
+          p95: percentile(latencies, 95),
+          p99: percentile(latencies, 99),
+          max: latencies.at(-1) ?? Number.NaN,
+          statuses,
+          samples,
+          latencies,
+        });
+      },
+    );
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status === 200) {
+        latencies.push(responseTime);
+      } else {
+        failed++;
+      }
+    });
+  });
+}
+
+/**
+ * Child mode: keeps `A_CONNECTIONS` requests to tenant A outstanding. `polite` clients wait out a
+ * refusal (`Retry-After`, else 1 s) before sending again, as HTTP clients should; `flood` clients
+ * re-send at once, so refusals cost the gateway CPU as fast as it can answer them.
+ */
+async function loadA(): Promise<void> {
+  const spec = JSON.parse(process.env['NOISY_A'] ?? '{}') as {
+    url: string;
+    seconds: number;
+    tokens: string[];
+    clients: 'polite' | 'flood';
+  };
+  const statuses: Record<string, number> = {};
+  const samples: Record<string, string> = {};
+  const until = Date.now() + spec.seconds * 1000;
+  const body = JSON.stringify({ query: A_QUERY });
+  let requests = 0;
+  const worker = async (i: number) => {
+    const token = spec.tokens[i % spec.tokens.length];
+    while (Date.now() < until) {
+      let status = 0;
+      let retryAfter = 1;
+      try {
+        const res = await fetch(spec.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            authorization: `Bearer ${token}`,
+          },
+          body,
+          signal: AbortSignal.timeout(Math.max(1, until - Date.now())),
+        });
+        status = res.status;
+        retryAfter = Number(res.headers.get('retry-after') ?? '1') || 1;
+        const text = await res.text();
+        if (status !== 200 && samples[status] === undefined) {
+          samples[status] = text.slice(0, 200);
+        }
+      } catch {
+        status = -1; // cut at the end of the run
+      }
+      requests++;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status !== 200 && spec.clients === 'polite') {
+        await new Promise((r) => setTimeout(r, Math.min(retryAfter * 1000, until - Date.now())));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: A_CONNECTIONS }, (_, i) => worker(i)));
+  process.send?.({ statuses, samples, requests });
+}
+
+function startLoadA(spec: {
+  url: string;
+  seconds: number;
+  tokens: string[];
+  clients: 'polite' | 'flood';
+}) {
+  const child = fork(new URL(import.meta.url).pathname, ['--load-a'], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, NOISY_A: JSON.stringify(spec) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  type Reply = {
+    statuses: Record<string, number>;
+    samples: Record<string, string>;
+    requests: number;
+  };
+  return new Promise<Reply>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Reply));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) {
+        reject(new Error(`A's load generator exited with ${code}`));
+      }
+    });
+  });
+}
+
+/** CPU time the process has used, in ms (`/proc/<pid>/stat` utime + stime, 100 ticks/s). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function log(line: string): void {
+  console.log(`[noisy] ${line}`);
+}
+
+function arg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
+}
+
+async function main(): Promise<void> {
+  const mode = arg('--mode', 'sleep');
+  if (mode !== 'sleep' && mode !== 'stalled') {
+    throw new Error('--mode must be sleep or stalled');
+  }
+  const seconds = Number(arg('--seconds', '8'));
+  const rate = Number(arg('--rate', '100'));
+  const rateLimits = !process.argv.includes('--no-rate-limits');
+  const clients = arg('--clients', 'polite');
+  if (clients !== 'polite' && clients !== 'flood') {
+    throw new Error('--clients must be polite or flood');
+  }
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const resolved = await resolveMysqlServer(process.env);
+  cleanups.push(() => resolved.stop());
+  const server = resolved.server;
+  let gateway: ServerChild | undefined;
+  try {
+    const make = async (prefix: string): Promise<TestDatabase> => {
+      const db = await createTestDatabase(prefix, server);
+      cleanups.push(() => db.drop());
+      return db;
+    };
+    const registryDb = await make('fgnreg');
+    const registry = createTenantRegistry(parseDatabaseUrl(registryDb.url));
+    cleanups.push(() => registry.close());
+    await registry.applySchema();
+    const encryptionKey = randomBytes(32).toString('base64');
+    const keyring = parseKeyring({ primaryKey: encryptionKey });
+
+    // B: healthy. A: the same legacy schema, broken by `mode`.
+    const fixture = hospitalA();
+    const dbB = await make('fgnb');
+    const dbA = await make('fgna');
+    for (const db of [dbA, dbB]) {
+      for (const ddl of fixture.ddl) {
+        await db.exec(ddl);
+      }
+      await fixture.seed(db);
+    }
+    const mappingA = structuredClone(fixture.mapping) as {
+      resources: { Patient: { table: string } };
+    };
+    let urlA = dbA.url;
+    if (mode === 'sleep') {
+      // Every row sleeps: the server-side limit (4 s, errno 1969) is what ends each statement.
+      await dbA.exec('CREATE VIEW pacientes_slow AS SELECT * FROM pacientes WHERE SLEEP(1) = 0');
+      mappingA.resources.Patient.table = 'pacientes_slow';
+    } else {
+      const stalled = await startStalledServer();
+      cleanups.push(() => stalled.close());
+      urlA = `mysql://root:x@127.0.0.1:${stalled.port}/stalled`;
+    }
+    for (const [clientId, url, mapping] of [
+      ['tenant-a', urlA, mappingA],
+      ['tenant-b', dbB.url, fixture.mapping],
+    ] as const) {
+      await registry.upsertTenant({
+        clientId,
+        displayName: clientId,
+        dbType: 'mysql',
+        sealedUrl: sealSecret(keyring, clientId, url),
+        status: 'active',
+      });
+      await registry.addMapping(clientId, JSON.stringify(mapping), { activate: true });
+    }
+
+    const keycloak = await startKeycloakStub();
+    cleanups.push(() => keycloak.close());
+    const tokens = async (clientId: string, users: number) =>
+      Promise.all(
+        Array.from({ length: users }, (_, i) =>
+          keycloak.tokenFor({
+            clientId,
+            roles: ['fhir-read'],
+            overrides: { sub: `${clientId}-user-${i}`, exp: Math.floor(Date.now() / 1000) + 1800 },
+          }),
+        ),
+      );
+    // One token per connection: A is 100 users, not one user the per-user limit stops.
+    const tokensA = await tokens('tenant-a', A_CONNECTIONS);
+    const tokensB = await tokens('tenant-b', B_CONNECTIONS);
+
+    gateway = await startServer({
+      name: 'gateway',
+      entry: 'src/main.ts',
+      env: {
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        FHIRGATE_REGISTRY_URL: registryDb.url,
+        FHIRGATE_ENCRYPTION_KEY: encryptionKey,
+        FHIRGATE_OIDC_ISSUER: keycloak.issuer(),
+        FHIRGATE_RESOURCE_TYPES: 'Patient',
+        FHIRGATE_GRAPHIQL: 'false',
+        ...(rateLimits
+          ? {}
+          : {
+              FHIRGATE_RATE_USER_PER_S: '0',
+              FHIRGATE_RATE_TENANT_PER_S: '0',
+            }),
+      },
+    });
+    const url = `${gateway.baseUrl}/graphql`;
+    log(
+      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}`,
+    );
+
+    const bLoad = (s: number) =>
+      load({ url, connections: B_CONNECTIONS, seconds: s, rate, tokens: tokensB, query: B_QUERY });
+    await bLoad(3); // warm-up: pools, JIT, JWKS cache
+
+    // Idle and noisy windows alternate, so slow phases of this shared machine's background load
+    // hit both sides; each side's latencies are pooled over its rounds.
+    const idleLatencies: number[] = [];
+    const noisyLatencies: number[] = [];
+    const rounds: Array<Record<string, unknown>> = [];
+    let failed = 0;
+    let rssGrowth = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const cpu0 = await cpuMs(gateway.pid);
+      const idle = await bLoad(seconds);
+      const idleCpu = (await cpuMs(gateway.pid)) - cpu0;
+      // A starts first (its bulkhead fills, its breaker opens) and outlasts B's window.
+      const storm = startLoadA({ url, seconds: seconds + 4, tokens: tokensA, clients });
+      await new Promise((r) => setTimeout(r, 2000));
+      const rssBefore = await gateway.rss();
+      const cpu1 = await cpuMs(gateway.pid);
+      const noisy = await bLoad(seconds);
+      const noisyCpu = (await cpuMs(gateway.pid)) - cpu1;
+      rssGrowth = Math.max(rssGrowth, (await gateway.rss()) - rssBefore);
+      const a = await storm;
+      idleLatencies.push(...idle.latencies);
+      noisyLatencies.push(...noisy.latencies);
+      failed += idle.failed + noisy.failed;
+      const { latencies: _i, ...idleSummary } = idle;
+      const { latencies: _n, ...noisySummary } = noisy;
+      rounds.push({
+        round,
+        idle: { ...idleSummary, gatewayCpuMs: idleCpu },
+        noisy: { ...noisySummary, gatewayCpuMs: noisyCpu },
+        tenantA: a,
+      });
+      log(
+        `round ${round}: B p95 idle ${idle.p95.toFixed(1)} ms, noisy ${noisy.p95.toFixed(1)} ms (${idle.failed + noisy.failed} failed); gateway CPU ${((100 * idleCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyCpu) / (seconds * 1000)).toFixed(0)}% noisy; A ${a.requests} responses ${JSON.stringify(a.statuses)}`,
+      );
+      if (round === 1) {
+        log(`A's refusals: ${JSON.stringify(a.samples)}`);
+      }
+      if (idle.failed + noisy.failed > 0) {
+        // The gateway logs codes only (never URLs or data): show why B failed.
+        const why = gateway
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('driverCode') || l.includes('breaker'))
+          .slice(-5);
+        log(`B failures: ${JSON.stringify({ ...idle.samples, ...noisy.samples })}`);
+        log(`gateway log tail:\n${why.join('\n')}`);
+      }
+    }
+    idleLatencies.sort((x, y) => x - y);
+    noisyLatencies.sort((x, y) => x - y);
+    const idleP95 = percentile(idleLatencies, 95);
+    const noisyP95 = percentile(noisyLatencies, 95);
+    const ratio = noisyP95 / idleP95;
+    const pass = ratio <= TARGET_RATIO && failed === 0;
+    log(
+      `B p95 ${noisyP95.toFixed(1)} ms with A stalled / ${idleP95.toFixed(1)} ms idle = ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x, ${failed} B failures): ${pass ? 'PASS' : 'MISS'}`,
+    );
+    const result = {
+      date: new Date().toISOString(),
+      mode,
+      clients,
+      rateLimits: rateLimits ? 'production defaults' : 'off',
+      machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
+      settings: {
+        rounds: ROUNDS,
+        secondsPerWindow: seconds,
+        bRate: rate,
+        bConnections: B_CONNECTIONS,
+        aConcurrent: A_CONNECTIONS,
+        bQuery: B_QUERY,
+        aQuery: A_QUERY,
+      },
+      idle: {
+        requests: idleLatencies.length,
+        p50: percentile(idleLatencies, 50),
+        p95: idleP95,
+        p99: percentile(idleLatencies, 99),
+      },
+      noisy: {
+        requests: noisyLatencies.length,
+        p50: percentile(noisyLatencies, 50),
+        p95: noisyP95,
+        p99: percentile(noisyLatencies, 99),
+      },
+      bFailures: failed,
+      rounds,
+      gatewayRssGrowthBytes: rssGrowth,
+      ratio: Number(ratio.toFixed(3)),
+      target: TARGET_RATIO,
+      verdict: pass ? 'PASS' : 'MISS',
+    };
+    await mkdir('bench/results', { recursive: true });
+    const file = `bench/results/noisy-neighbour${clients === 'flood' ? '-flood' : ''}.json`;
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote ${file}`);
+    process.exitCode = pass ? 0 : 1;
+  } finally {
+    await gateway?.stop();
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch(() => {});
+    }
+  }
+}
+
+if (process.argv.includes('--load-a')) {
+  await loadA();
+} else {
+  await main();
+}
