@@ -270,10 +270,6 @@ export const S3_QUERY = `query S3 {
   }
 }`;
 
-/** Why S3's naive comparison (the gateway with per-row loaders, no DataLoader) is not measured. */
-export const NAIVE_MISSING =
-  'a gateway without DataLoader batching needs a hook in src/gateway.ts (createGateway always calls createRequestLoaders from src/graphql/loaders.ts), and bench/ may not edit src/';
-
 /** The S1 operation: one patient by id, through a variable. */
 export const S1_QUERY =
   'query S1($id: ID!) { Patient(id: $id) { id name { family given } birthDate gender } }';

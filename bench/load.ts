@@ -31,6 +31,11 @@ export interface Sampler {
   readonly maxThreadsDelta: number;
   /** Largest number of the child's established sockets to MariaDB. */
   readonly maxSockets: number;
+  /**
+   * Largest number of server threads whose current database starts with `dbPrefix` (the tenant
+   * databases: the registry's own pool, and the bench's connections, are not in it); 0 without one.
+   */
+  readonly maxTenantThreads: number;
   readonly maxRss: number;
   readonly samples: number;
   stop(): Promise<void>;
@@ -42,10 +47,13 @@ export async function startSampler(
   mysqlPort: number,
   /** `Threads_connected` before the child existed. @default the value now */
   threadsBefore?: number,
+  /** Counts the server's threads in databases named with this prefix too. */
+  dbPrefix?: string,
 ): Promise<Sampler> {
   const before = threadsBefore ?? (await readCounters(conn))['Threads_connected'] ?? 0;
   let maxThreadsDelta = 0;
   let maxSockets = 0;
+  let maxTenantThreads = 0;
   let maxRss = 0;
   let samples = 0;
   let running: Promise<void> = Promise.resolve();
@@ -55,6 +63,16 @@ export async function startSampler(
       processSocketsTo(child.pid, mysqlPort),
       child.rss(),
     ]);
+    if (dbPrefix !== undefined) {
+      const [tenantRows] = await conn.query(
+        'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE LEFT(DB, ?) = ?',
+        [dbPrefix.length, dbPrefix],
+      );
+      maxTenantThreads = Math.max(
+        maxTenantThreads,
+        Number((tenantRows as Array<{ n: number }>)[0]?.n ?? 0),
+      );
+    }
     const value = Number((rows as Array<{ Value: string }>)[0]?.Value ?? 0);
     maxThreadsDelta = Math.max(maxThreadsDelta, value - before);
     maxSockets = Math.max(maxSockets, sockets);
@@ -71,6 +89,9 @@ export async function startSampler(
     },
     get maxSockets() {
       return maxSockets;
+    },
+    get maxTenantThreads() {
+      return maxTenantThreads;
     },
     get maxRss() {
       return maxRss;

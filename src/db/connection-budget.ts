@@ -2,9 +2,10 @@
  * The global cap on open database connections, summed over every tenant pool of this process.
  *
  * A pool asks for a permit before it opens a connection and returns it when the connection
- * closes. At the cap, the budget first reclaims the longest-idle connection of any pool (an idle
- * connection of a quiet tenant is worth less than a waiting request of a busy one), and only when
- * nothing is idle does the request wait, in FIFO order, until a permit is returned.
+ * has closed (socket closed, so the server no longer counts it either). At the cap, a request
+ * waits in FIFO order for a permit, and the budget closes the longest-idle connection of any pool
+ * to make one (an idle connection of a quiet tenant is worth less than a waiting request of a
+ * busy one).
  */
 
 /** A pool whose idle connections the budget may close to make room for another tenant. */
@@ -31,6 +32,8 @@ export interface ConnectionBudget {
 
 export function createConnectionBudget(max: number): ConnectionBudget {
   let inUse = 0;
+  /** Idle connections closed to make room whose permits have not come back yet. */
+  let reclaiming = 0;
   const waiters: Array<() => void> = [];
   const sources = new Set<IdleConnectionSource>();
 
@@ -60,10 +63,16 @@ export function createConnectionBudget(max: number): ConnectionBudget {
         inUse++;
         return Promise.resolve();
       }
-      // Closing an idle connection releases its permit synchronously, so try again right after.
-      if (reclaimIdle() && inUse < max) {
-        inUse++;
-        return Promise.resolve();
+      // Close the longest-idle connection of any pool, unless enough closes are already on their
+      // way for the requests waiting. Its permit comes back once its socket has closed (the
+      // server has let go of it), and goes to the first waiter.
+      if (reclaiming <= waiters.length && reclaimIdle()) {
+        if (inUse < max) {
+          // A source whose connection was already closed gave its permit back at once.
+          inUse++;
+          return Promise.resolve();
+        }
+        reclaiming++;
       }
       return new Promise<void>((resolve, reject) => {
         const grant = () => {
@@ -84,6 +93,9 @@ export function createConnectionBudget(max: number): ConnectionBudget {
     },
     release() {
       inUse = Math.max(0, inUse - 1);
+      if (reclaiming > 0) {
+        reclaiming--;
+      }
       const next = waiters.shift();
       if (next !== undefined) {
         next();

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Connection, ConnectionOptions, ExecuteValues } from 'mysql2';
 import mysql from 'mysql2';
 import type { ConnectionBudget, IdleConnectionSource } from './connection-budget.js';
@@ -90,6 +91,8 @@ export function createMysqlDatabase(
   let closing = false;
   let closed: Promise<void> | undefined;
   let resolveDrained: (() => void) | undefined;
+  /** Connections destroyed whose sockets have not closed yet. */
+  const closingSockets = new Set<Promise<void>>();
 
   const idleSource: IdleConnectionSource = {
     oldestIdleSince: () => idle[0]?.idleSince,
@@ -98,13 +101,21 @@ export function createMysqlDatabase(
       if (victim === undefined) {
         return false;
       }
-      destroy(victim);
+      destroy(victim, true);
       return true;
     },
   };
   options.budget?.register(idleSource);
 
-  function destroy(pc: PooledConnection): void {
+  /**
+   * Closes a connection. It leaves this pool at once, but its permit of the global cap comes
+   * back only when the socket has closed, which happens once the server has closed its end:
+   * until then the server still counts it (`Threads_connected`), so the cap must too. `graceful`
+   * (an idle connection) sends COM_QUIT and waits for the server to close; otherwise the socket
+   * is destroyed at once (timeout, network error: the protocol state is unknown). A server that
+   * never answers the COM_QUIT is cut off after `connectTimeoutMs`.
+   */
+  function destroy(pc: PooledConnection, graceful = false): void {
     if (pc.dead) {
       return;
     }
@@ -113,12 +124,37 @@ export function createMysqlDatabase(
     if (i >= 0) {
       idle.splice(i, 1);
     }
-    pc.conn.destroy();
+    // This pool is done with it at once; the process-wide cap waits for the socket.
     open--;
-    options.budget?.release();
-    // A permit came back: a queued statement may now open a connection of its own.
-    if (waiters.length > 0 && !closing) {
-      void openFor(waiters.shift() as Waiter);
+    const socket = (pc.conn as unknown as { stream?: Socket }).stream;
+    const gone = new Promise<void>((resolve) => {
+      let killer: NodeJS.Timeout | undefined;
+      const onClosed = () => {
+        clearTimeout(killer);
+        options.budget?.release();
+        // A permit came back: a queued statement may now open a connection of its own.
+        if (waiters.length > 0 && !closing) {
+          void openFor(waiters.shift() as Waiter);
+        }
+        resolve();
+      };
+      if (socket === undefined || socket.closed) {
+        queueMicrotask(onClosed);
+        return;
+      }
+      socket.once('close', onClosed);
+      killer = setTimeout(() => socket.destroy(), options.connectTimeoutMs);
+      killer.unref();
+    });
+    closingSockets.add(gone);
+    void gone.then(() => closingSockets.delete(gone));
+    if (graceful) {
+      pc.conn.end();
+    } else {
+      pc.conn.destroy();
+      // mysql2's destroy only half-closes; a peer that has stopped answering would keep the
+      // socket (and the permit) until the timer above.
+      socket?.destroy();
     }
   }
 
@@ -290,7 +326,7 @@ export function createMysqlDatabase(
     }
     // Another tenant waits for a permit of the global cap: an idle connection here is worth less.
     if (closing || (options.budget?.waiting ?? 0) > 0) {
-      destroy(pc);
+      destroy(pc, true);
       return;
     }
     pc.idleSince = Date.now();
@@ -333,10 +369,11 @@ export function createMysqlDatabase(
       const done = resolveDrained;
       resolveDrained = undefined;
       for (const pc of [...idle]) {
-        destroy(pc);
+        destroy(pc, true);
       }
       options.budget?.unregister(idleSource);
-      done();
+      // Closed means every socket closed and every permit returned.
+      void Promise.all([...closingSockets]).then(() => done());
     }
   }
 
@@ -386,7 +423,7 @@ export function createMysqlDatabase(
     reapIdle(now) {
       for (const pc of [...idle]) {
         if (now - pc.idleSince >= options.connectionIdleMs) {
-          destroy(pc);
+          destroy(pc, true);
         }
       }
     },

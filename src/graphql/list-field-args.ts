@@ -48,6 +48,18 @@ export function filterListItems<T extends FhirJson>(
   if (items === null || items === undefined) {
     return null;
   }
+  // Nearly every list field is selected without arguments (`name { family }`): no filter array,
+  // no copy. An argument given as null counts as absent below too.
+  let anyGiven = false;
+  for (const name in args) {
+    if (args[name] !== undefined && args[name] !== null) {
+      anyGiven = true;
+      break;
+    }
+  }
+  if (!anyGiven) {
+    return items;
+  }
   const count = args['_count'];
   const offset = args['_offset'];
   if (typeof count === 'number' && count < 0) {

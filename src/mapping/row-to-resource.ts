@@ -222,7 +222,9 @@ function objectIn(node: JsonNode, name: string, index: number | undefined): Json
 /** Walks to the object that holds the last step, creating objects and arrays on the way. */
 function containerOf(root: JsonNode, path: ResolvedPath, markData: boolean): JsonNode {
   let node = root;
-  for (const step of path.steps.slice(0, -1)) {
+  const steps = path.steps;
+  for (let i = 0; i < steps.length - 1; i++) {
+    const step = steps[i] as ResolvedPath['steps'][number];
     node = objectIn(node, step.name, step.index);
     if (markData) {
       node[DATA_EXPECTED] = true;
@@ -679,49 +681,80 @@ function checkConflicts(
   }
 }
 
-function finalize(node: unknown, isRoot: boolean): { value: unknown; hasData: boolean } {
-  if (node instanceof ConstantValue) {
-    return { value: node.value, hasData: false };
-  }
+/**
+ * Whether the node {@link finalizeNode} returned last holds data (a column or template value), not
+ * only constants. A module-level flag instead of a `{ value, hasData }` pair per node: the clean-up
+ * runs on every node of every resource, and those pairs were a tenth of S2's request time.
+ */
+let lastHadData = false;
+
+/** The cleaned value of `node` (undefined when nothing is left); sets {@link lastHadData}. */
+function finalizeNode(node: unknown): unknown {
   if (node === undefined || node === null) {
-    return { value: undefined, hasData: false };
+    lastHadData = false;
+    return undefined;
+  }
+  if (typeof node !== 'object') {
+    lastHadData = true;
+    return node;
+  }
+  if (node instanceof ConstantValue) {
+    lastHadData = false;
+    return node.value;
   }
   if (Array.isArray(node)) {
-    const items: unknown[] = [];
+    let items: unknown[] | undefined;
     let hasData = false;
-    // forEach skips holes, which is how a fixed name[1] with an empty name[0] becomes name[0].
-    node.forEach((item: unknown) => {
-      const done = finalize(item, false);
-      if (done.value !== undefined) {
-        items.push(done.value);
-        hasData ||= done.hasData;
+    // Holes are skipped, which is how a fixed name[1] with an empty name[0] becomes name[0].
+    for (let i = 0; i < node.length; i++) {
+      if (!(i in node)) {
+        continue;
       }
-    });
-    return { value: items.length === 0 ? undefined : items, hasData };
-  }
-  if (typeof node === 'object') {
-    const source = node as JsonNode;
-    const out: Record<string, unknown> = {};
-    let hasData = false;
-    let empty = true;
-    for (const [key, child] of Object.entries(source)) {
-      const done = finalize(child, false);
-      if (done.value !== undefined) {
-        out[key] = done.value;
-        hasData ||= done.hasData;
-        empty = false;
+      const value = finalizeNode(node[i]);
+      if (value !== undefined) {
+        if (items === undefined) {
+          items = [value];
+        } else {
+          items.push(value);
+        }
+        hasData ||= lastHadData;
       }
     }
-    if (empty || (!isRoot && source[DATA_EXPECTED] === true && !hasData)) {
-      return { value: undefined, hasData: false };
-    }
-    return { value: out, hasData };
+    lastHadData = hasData;
+    return items;
   }
-  return { value: node, hasData: true };
+  const source = node as JsonNode;
+  const out: Record<string, unknown> = {};
+  if (!finalizeInto(source, out) || (source[DATA_EXPECTED] === true && !lastHadData)) {
+    lastHadData = false;
+    return undefined;
+  }
+  return out;
+}
+
+/**
+ * Copies the cleaned children of `source` into `out`; true when at least one was kept. Leaves
+ * {@link lastHadData} true when a kept child holds data. Symbol keys (the marker) are not copied.
+ */
+function finalizeInto(source: JsonNode, out: Record<string, unknown>): boolean {
+  let hasData = false;
+  let kept = false;
+  for (const key in source) {
+    const value = finalizeNode(source[key]);
+    if (value !== undefined) {
+      out[key] = value;
+      hasData ||= lastHadData;
+      kept = true;
+    }
+  }
+  lastHadData = hasData;
+  return kept;
 }
 
 /** The finished resource: `resourceType` and `id` first, then the elements, cleaned up. */
 export function finishResource(resourceType: string, id: string, root: JsonNode): FhirJson {
-  const done = finalize(root, true).value;
-  return { resourceType, id, ...(done as Record<string, unknown> | undefined) };
+  // Built in place of a copy: the root is never dropped, whatever it holds.
+  const out: FhirJson = { resourceType, id };
+  finalizeInto(root, out);
+  return out;
 }
