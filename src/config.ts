@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   FHIRGATE_MAX_COUNT: positiveInt().max(1000).default(100),
   FHIRGATE_DEFAULT_COUNT: positiveInt().max(1000).default(20),
   FHIRGATE_GRAPHIQL: bool.default(true),
+  FHIRGATE_GRAPHQL_BATCH_LOADS: bool.default(true),
 
   FHIRGATE_CONFIG_TTL_MS: ms(1000).default(300_000),
   FHIRGATE_POOL_MAX_TENANTS: positiveInt().default(200),
@@ -94,6 +95,34 @@ const EnvSchema = z.object({
   FHIRGATE_RATE_USER_BURST: positiveInt().default(100),
   FHIRGATE_RATE_TENANT_PER_S: z.coerce.number().min(0).default(500),
   FHIRGATE_RATE_TENANT_BURST: positiveInt().default(1000),
+  FHIRGATE_METRICS: bool.default(true),
+  FHIRGATE_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  FHIRGATE_METRICS_TOKEN: z.string().min(16).max(512).optional(),
+  FHIRGATE_READY_TIMEOUT_MS: ms(50).default(1000),
+  FHIRGATE_SHUTDOWN_DELAY_MS: ms(0).default(0),
+  FHIRGATE_SHUTDOWN_TIMEOUT_MS: ms(0).default(10_000),
+
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, 'expected redis://... or rediss://...')
+    .optional(),
+  FHIRGATE_RELOAD_CHANNEL: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,128}$/)
+    .default('fhirgate:tenant-reload'),
+  FHIRGATE_PLATFORM_ADMIN_ROLE: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,128}$/)
+    .default('fhirgate-platform-admin'),
+
+  FHIRGATE_AUDIT_DATABASE_URL: z.string().min(1).optional(),
+  FHIRGATE_AUDIT_SOURCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/)
+    .default('fhirgate'),
+  FHIRGATE_AUDIT_BATCH_MAX: positiveInt().max(1000).default(100),
+  FHIRGATE_AUDIT_BACKLOG: positiveInt().max(1_000_000).default(10_000),
+  FHIRGATE_AUDIT_WRITE_TIMEOUT_MS: ms(100).default(5000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -133,6 +162,8 @@ export interface Config {
     readonly maxCount: number;
     readonly defaultCount: number;
     readonly graphiql: boolean;
+    /** DataLoader batching; off only for the benchmark's naive variant (one statement per row). */
+    readonly batchLoads: boolean;
   };
   readonly tenancy: {
     readonly configTtlMs: number;
@@ -153,12 +184,46 @@ export interface Config {
     /** Per tenant (client id); `perSecond` 0 turns it off. */
     readonly tenant: { readonly perSecond: number; readonly burst: number };
   };
+  readonly observability: {
+    /** `FHIRGATE_METRICS`: serve `/metrics`. @default true */
+    readonly metrics: boolean;
+    /** `FHIRGATE_METRICS_PORT`: serve `/metrics` on this port (same host) instead of `PORT`. */
+    readonly metricsPort: number | undefined;
+    /** `FHIRGATE_METRICS_TOKEN`: scrapes must send `Authorization: Bearer <token>`. */
+    readonly metricsToken: string | undefined;
+    /** `FHIRGATE_READY_TIMEOUT_MS`: budget of the registry ping behind `/readyz`. @default 1000 */
+    readonly readyTimeoutMs: number;
+    /** `FHIRGATE_SHUTDOWN_DELAY_MS`: `/readyz` says 503 this long before the listener closes. @default 0 */
+    readonly shutdownDelayMs: number;
+    /** `FHIRGATE_SHUTDOWN_TIMEOUT_MS`: in-flight requests' budget once the listener closed. @default 10000 */
+    readonly shutdownTimeoutMs: number;
+  };
+  readonly admin: {
+    /** `FHIRGATE_PLATFORM_ADMIN_ROLE`: with `fhir-admin`, administers every tenant. @default 'fhirgate-platform-admin' */
+    readonly platformAdminRole: string;
+    /** `REDIS_URL`: reloads reach every replica through Redis pub/sub; unset means TTL only. */
+    readonly redisUrl: string | undefined;
+    /** `FHIRGATE_RELOAD_CHANNEL` @default 'fhirgate:tenant-reload' */
+    readonly reloadChannel: string;
+  };
   readonly resilience: {
     readonly concurrency: number;
     readonly queue: number;
     readonly failureThreshold: number;
     readonly halfOpenAfterMs: number;
     readonly timeoutMs: number;
+  };
+  readonly audit: {
+    /** `FHIRGATE_AUDIT_DATABASE_URL`: the audit store; unset means the registry database. */
+    readonly databaseUrl: string | undefined;
+    /** `FHIRGATE_AUDIT_SOURCE_ID`: the observer named in every AuditEvent. @default 'fhirgate' */
+    readonly sourceId: string;
+    /** `FHIRGATE_AUDIT_BATCH_MAX`: most events per INSERT. @default 100 */
+    readonly batchMax: number;
+    /** `FHIRGATE_AUDIT_BACKLOG`: events waiting at most; beyond, PHI reads get 503. @default 10000 */
+    readonly backlog: number;
+    /** `FHIRGATE_AUDIT_WRITE_TIMEOUT_MS`: budget of one INSERT. @default 5000 */
+    readonly writeTimeoutMs: number;
   };
 }
 
@@ -194,6 +259,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.FHIRGATE_DEFAULT_COUNT > e.FHIRGATE_MAX_COUNT) {
     problems.push('  FHIRGATE_DEFAULT_COUNT: must not exceed FHIRGATE_MAX_COUNT');
   }
+  const metricsPort = e.FHIRGATE_METRICS_PORT;
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === e.PORT) {
+    problems.push('  FHIRGATE_METRICS_PORT: must differ from PORT');
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid environment:\n${problems.join('\n')}`);
   }
@@ -228,6 +297,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCount: e.FHIRGATE_MAX_COUNT,
       defaultCount: e.FHIRGATE_DEFAULT_COUNT,
       graphiql: e.FHIRGATE_GRAPHIQL,
+      batchLoads: e.FHIRGATE_GRAPHQL_BATCH_LOADS,
     }),
     tenancy: Object.freeze({
       configTtlMs: e.FHIRGATE_CONFIG_TTL_MS,
@@ -252,6 +322,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         burst: e.FHIRGATE_RATE_TENANT_BURST,
       }),
     }),
+    observability: Object.freeze({
+      metrics: e.FHIRGATE_METRICS,
+      metricsPort: e.FHIRGATE_METRICS_PORT,
+      metricsToken: e.FHIRGATE_METRICS_TOKEN,
+      readyTimeoutMs: e.FHIRGATE_READY_TIMEOUT_MS,
+      shutdownDelayMs: e.FHIRGATE_SHUTDOWN_DELAY_MS,
+      shutdownTimeoutMs: e.FHIRGATE_SHUTDOWN_TIMEOUT_MS,
+    }),
+    admin: Object.freeze({
+      platformAdminRole: e.FHIRGATE_PLATFORM_ADMIN_ROLE,
+      redisUrl: e.REDIS_URL,
+      reloadChannel: e.FHIRGATE_RELOAD_CHANNEL,
+    }),
     resilience: Object.freeze({
       concurrency: e.FHIRGATE_TENANT_CONCURRENCY,
       queue: e.FHIRGATE_TENANT_QUEUE,
@@ -259,5 +342,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       halfOpenAfterMs: e.FHIRGATE_BREAKER_HALF_OPEN_MS,
       timeoutMs: e.FHIRGATE_DB_QUERY_TIMEOUT_MS,
     }),
+    audit: Object.freeze({
+      databaseUrl: e.FHIRGATE_AUDIT_DATABASE_URL,
+      sourceId: e.FHIRGATE_AUDIT_SOURCE_ID,
+      batchMax: e.FHIRGATE_AUDIT_BATCH_MAX,
+      backlog: e.FHIRGATE_AUDIT_BACKLOG,
+      writeTimeoutMs: e.FHIRGATE_AUDIT_WRITE_TIMEOUT_MS,
+    }),
+  });
+}
+
+/** The settings the operator CLI needs: the registry and the keyring, nothing else. */
+export interface CliConfig {
+  /** `FHIRGATE_REGISTRY_URL` */
+  readonly registryUrl: string | undefined;
+  /** `FHIRGATE_ENCRYPTION_KEY`, `FHIRGATE_ENCRYPTION_KEY_ID`, `FHIRGATE_ENCRYPTION_OLD_KEYS` */
+  readonly encryption: Config['encryption'];
+  /** `REDIS_URL`: `tenant disable` publishes a reload to the running gateways. */
+  readonly redisUrl: string | undefined;
+  /** `FHIRGATE_RELOAD_CHANNEL` @default 'fhirgate:tenant-reload' */
+  readonly reloadChannel: string;
+}
+
+/**
+ * The CLI's settings. Unlike {@link loadConfig} it needs no OIDC settings; values are checked
+ * where they are used (the URL by our parser, the keys by `parseKeyring`).
+ */
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+  const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  return Object.freeze({
+    registryUrl: nonEmpty(env['FHIRGATE_REGISTRY_URL']),
+    encryption: Object.freeze({
+      primaryKey: nonEmpty(env['FHIRGATE_ENCRYPTION_KEY']),
+      primaryKeyId: nonEmpty(env['FHIRGATE_ENCRYPTION_KEY_ID']) ?? 'k1',
+      oldKeys: nonEmpty(env['FHIRGATE_ENCRYPTION_OLD_KEYS']),
+    }),
+    redisUrl: nonEmpty(env['REDIS_URL']),
+    reloadChannel: nonEmpty(env['FHIRGATE_RELOAD_CHANNEL']) ?? 'fhirgate:tenant-reload',
   });
 }

@@ -1,5 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdministration } from './admin/create-administration.js';
+import { createAuditTrail } from './audit/audit-trail.js';
+import { createSqlAuditStore } from './audit/sql-audit-store.js';
 import { createAccessTokenVerifier } from './auth/verify-access-token.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { DEMO_ISSUER, DEMO_JWKS_PATH } from './demo/demo-issuer.js';
@@ -9,6 +12,11 @@ import { loadDefinitions } from './fhir/definitions.js';
 import { createGateway, GRAPHQL_ENDPOINT, type Route } from './gateway.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createLogger } from './logger.js';
+import { createGatewayMetrics } from './observability/metrics.js';
+import { createMetricsServer } from './observability/metrics-server.js';
+import { createReadiness } from './observability/readiness.js';
+import { metricsRoute, readinessRoute } from './observability/routes.js';
+import { createShutdown } from './observability/shutdown.js';
 import { createTenantPolicies } from './tenancy/breakers.js';
 import { createConfigResolver } from './tenancy/config-resolver.js';
 import { KeyConfigError, parseKeyring } from './tenancy/crypto.js';
@@ -61,8 +69,54 @@ async function main(): Promise<void> {
     fail('FHIRGATE_REGISTRY_URL is not a valid mysql://, mariadb:// or sqlite: URL.');
   }
   const registry = createTenantRegistry(registryTarget);
+  // The audit store: the registry database unless FHIRGATE_AUDIT_DATABASE_URL names another.
+  let auditTarget = registryTarget;
+  if (config.audit.databaseUrl !== undefined) {
+    try {
+      auditTarget = parseDatabaseUrl(config.audit.databaseUrl);
+    } catch {
+      fail('FHIRGATE_AUDIT_DATABASE_URL is not a valid mysql://, mariadb:// or sqlite: URL.');
+    }
+  }
+  const auditStore = createSqlAuditStore(auditTarget, {
+    writeTimeoutMs: config.audit.writeTimeoutMs,
+    connectTimeoutMs: config.tenancy.connectTimeoutMs,
+  });
+  await auditStore.ensureTable().catch((err: unknown) => {
+    log.warn(
+      { err },
+      'audit table not ensured; PHI reads answer AUDIT_UNAVAILABLE until it exists',
+    );
+  });
+  const audit = createAuditTrail({
+    store: auditStore,
+    log,
+    sourceId: config.audit.sourceId,
+    batchMax: config.audit.batchMax,
+    backlog: config.audit.backlog,
+  });
 
   const defs = loadDefinitions();
+  const pools = createPoolManager(config.tenancy, log);
+  const policies = createTenantPolicies(config.resilience, log);
+  const resolver = createConfigResolver(
+    { registry, keyring, defs, log },
+    { ttlMs: config.tenancy.configTtlMs },
+  );
+  // Admin fields and cross-replica reloads (src/admin). The audit hook goes in `onAdminAction`.
+  const admin = createAdministration({
+    registry,
+    resolver,
+    pools,
+    policies,
+    keyring,
+    defs,
+    log,
+    connectionsPerTenant: config.tenancy.connectionsPerTenant,
+    redisUrl: config.admin.redisUrl,
+    reloadChannel: config.admin.reloadChannel,
+    onAdminAction: (event) => audit.adminAction(event),
+  });
   const schema = buildGatewaySchema({
     defs,
     resourceTypes: config.graphql.resourceTypes,
@@ -71,13 +125,17 @@ async function main(): Promise<void> {
       defaultCount: config.graphql.defaultCount,
       maxOffset: 10_000,
     },
+    admin: admin.service,
   });
-  const pools = createPoolManager(config.tenancy, log);
-  const policies = createTenantPolicies(config.resilience, log);
-  const resolver = createConfigResolver(
-    { registry, keyring, defs, log },
-    { ttlMs: config.tenancy.configTtlMs },
-  );
+  const { observability } = config;
+  const metrics = observability.metrics
+    ? createGatewayMetrics({ pools, policies, resolver })
+    : undefined;
+  // Readiness asks the registry only: one hospital's outage must not empty the load balancer.
+  const readiness = createReadiness({
+    ping: () => registry.ping(),
+    timeoutMs: observability.readyTimeoutMs,
+  });
 
   // The server listens before the gateway exists, so the demo's JWKS URL can name the real port.
   let gateway: ReturnType<typeof createGateway> | undefined;
@@ -87,6 +145,13 @@ async function main(): Promise<void> {
       return;
     }
     void gateway(req, res);
+  });
+  const shutdown = createShutdown({
+    server,
+    log,
+    delayMs: observability.shutdownDelayMs,
+    deadlineMs: observability.shutdownTimeoutMs,
+    readiness,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -110,6 +175,7 @@ async function main(): Promise<void> {
     maxTokenAge: demo === undefined ? config.oidc.maxTokenAge : '65m',
     tenantClaim: config.oidc.tenantClaim,
     roleSource: config.oidc.roleSource,
+    platformAdminRole: config.admin.platformAdminRole,
   });
   const routes: Route[] =
     demo === undefined
@@ -124,6 +190,26 @@ async function main(): Promise<void> {
               }),
           },
         ];
+  routes.push(readinessRoute(readiness));
+  const metricsServer =
+    metrics !== undefined && observability.metricsPort !== undefined
+      ? createMetricsServer([metricsRoute(metrics, { token: observability.metricsToken })])
+      : undefined;
+  if (metrics !== undefined && metricsServer === undefined) {
+    routes.push(metricsRoute(metrics, { token: observability.metricsToken }));
+  }
+  if (metricsServer !== undefined) {
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(observability.metricsPort, config.host, () => resolve());
+    });
+  }
+  if (metrics !== undefined && observability.metricsToken === undefined && demo === undefined) {
+    log.warn(
+      { metricsPort: (metricsServer?.address() as AddressInfo | undefined)?.port ?? port },
+      '/metrics has no token (FHIRGATE_METRICS_TOKEN): keep its port off public networks',
+    );
+  }
   gateway = createGateway({
     schema,
     log,
@@ -132,9 +218,15 @@ async function main(): Promise<void> {
     pools,
     policies,
     graphiql: config.graphql.graphiql,
+    batchLoads: config.graphql.batchLoads,
     rateLimits: config.rateLimits,
     routes,
+    ...(metrics === undefined ? {} : { metrics }),
+    onStatement: admin.errors.onStatement,
+    audit,
   });
+  shutdown.setAuditFlush(() => audit.close());
+  metrics?.setAuditBacklogSource(() => audit.stats().pending);
 
   log.info({ port, demo: demo !== undefined }, 'fhirgate listening');
   console.log(`fhirgate is listening on ${base}${GRAPHQL_ENDPOINT}`);
@@ -146,21 +238,26 @@ async function main(): Promise<void> {
     );
   }
 
-  let stopping = false;
+  // After HTTP drains: the audit flush (shutdown.setAuditFlush above), then these in order.
+  shutdown.addStep('reload-bus', () => admin.close());
+  shutdown.addStep('tenant-pools', () => pools.close());
+  shutdown.addStep('registry', () => registry.close());
+  if (metricsServer !== undefined) {
+    shutdown.addStep('metrics-server', async () => {
+      metricsServer.closeAllConnections();
+      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    });
+  }
   const stop = (signal: string) => {
-    if (stopping) {
-      return;
+    if (shutdown.started) {
+      // A second signal (Ctrl-C twice): the operator does not want to wait.
+      log.warn({ signal, inFlight: shutdown.inFlight }, 'second signal: exiting now');
+      process.exit(1);
     }
-    stopping = true;
-    log.info({ signal }, 'fhirgate stopping');
-    server.close();
-    server.closeIdleConnections();
-    Promise.allSettled([pools.close(), registry.close()])
-      .then(() => process.exit(0))
-      .catch(() => process.exit(1));
+    void shutdown.run(signal).then((code) => process.exit(code));
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
+import { registerAdminFields } from '../admin/admin-fields.js';
+import type { AdminService } from '../admin/admin-service.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import { createBuilder } from './builder.js';
 import { registerFhirTypes } from './fhir-types.js';
@@ -12,6 +14,8 @@ export interface SchemaOptions {
   /** Resource types served; every tenant maps a subset. */
   readonly resourceTypes: readonly string[];
   readonly limits: ListLimits;
+  /** Serves the admin fields (src/admin); without it they exist and answer FORBIDDEN. */
+  readonly admin?: AdminService;
 }
 
 /**
@@ -33,5 +37,6 @@ export function buildGatewaySchema(options: SchemaOptions): GraphQLSchema {
   registerResourceQueries(builder, refs, options.defs, options.resourceTypes, options.limits);
   registerReferenceResolution(builder, refs);
   registerReverseReferences(builder, refs, options.defs, options.limits);
+  registerAdminFields(builder, options.admin);
   return builder.toSchema({ sortSchema: true });
 }
