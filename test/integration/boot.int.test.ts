@@ -1,42 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseKeyring, sealSecret } from '../../src/tenancy/crypto.js';
-import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
-import { createTenantRegistry } from '../../src/tenancy/registry.js';
 import { hospitalA } from '../fixtures/tenants.js';
 import { type KeycloakStub, startKeycloakStub } from '../helpers/jwks-server.js';
+import { freePort, registerTenant, startMain } from '../helpers/main-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
-
-/** Runs `src/main.ts` as a real process with exactly `env` (plus PATH) and collects its output. */
-function startMain(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('boot', () => {
   const key = randomBytes(32);
@@ -53,18 +20,7 @@ describe('boot', () => {
       await tenantDb.exec(ddl);
     }
     await tenant.seed(tenantDb);
-    const registry = createTenantRegistry(parseDatabaseUrl(registryDb.url));
-    await registry.applySchema();
-    const keyring = parseKeyring({ primaryKey: key.toString('base64') });
-    await registry.upsertTenant({
-      clientId: tenant.clientId,
-      displayName: 'Hospital A',
-      dbType: 'mysql',
-      sealedUrl: sealSecret(keyring, tenant.clientId, tenantDb.url),
-      status: 'active',
-    });
-    await registry.addMapping(tenant.clientId, JSON.stringify(tenant.mapping), { activate: true });
-    await registry.close();
+    await registerTenant({ registryUrl: registryDb.url, key, tenant, tenantUrl: tenantDb.url });
   });
 
   afterAll(async () => {
@@ -92,7 +48,7 @@ describe('boot', () => {
         env['FHIRGATE_ENCRYPTION_KEY'] = bad;
       }
       const run = startMain(env);
-      expect(await run.exited).toBe(1);
+      expect((await run.exited).code).toBe(1);
       const out = run.output();
       expect(out).toContain('FHIRGATE_ENCRYPTION_KEY');
       for (const material of [key.toString('base64'), key.toString('hex'), bad ?? 'none']) {
@@ -134,7 +90,7 @@ describe('boot', () => {
       expect(out).not.toContain(token);
     } finally {
       run.child.kill('SIGTERM');
-      expect(await run.exited).toBe(0);
+      expect((await run.exited).code).toBe(0);
     }
   });
 });

@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { type CompiledMapping, compileMapping } from '../../src/mapping/compile-mapping.js';
 import { MAX_SEARCH_COUNT } from '../../src/mapping/compiled-resource.js';
 import type { SearchQuery } from '../../src/mapping/search.js';
+import { freePort } from '../helpers/main-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,20 +39,6 @@ interface RunningServer {
 
 let dataDir: string;
 let server: RunningServer | undefined;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') {
-    throw new Error('freePort: no TCP address');
-  }
-  return address.port;
-}
 
 function childEnv(extra: Record<string, string>): Record<string, string> {
   // Nothing from the shell: a FHIRGATE_REGISTRY_URL there would turn the demo off. The child is

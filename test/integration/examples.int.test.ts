@@ -10,7 +10,6 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +28,7 @@ import {
 import { loadConfig } from '../../src/config.js';
 import { HOSPITAL_A, HOSPITAL_B, loadDemoMapping } from '../../src/demo/hospitals.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+import { freePort } from '../helpers/main-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOINC = 'http://loinc.org';
@@ -116,17 +116,6 @@ describe('the example operations against the embedded demo', () => {
   let child: ChildProcess | undefined;
   let url: string;
   const results = new Map<Tenant, ExampleResults>();
-
-  async function freePort(): Promise<number> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-    const address = probe.address();
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    if (address === null || typeof address === 'string') {
-      throw new Error('freePort: no TCP address');
-    }
-    return address.port;
-  }
 
   function mintToken(tenant: Tenant): Promise<string> {
     return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { R4_EXTRACT_RESOURCE_TYPES } from '../../src/fhir/build-extract.js';
 import { tenantHash } from '../../src/logger.js';
 import { CLINIC_PATIENTS, clinicalTenant } from '../fixtures/clinical-tenant.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
@@ -11,20 +12,7 @@ let gw: TestGateway;
 let token: string;
 
 /** The 12 resource types the schema serves by default. */
-const ALL_TYPES = [
-  'Patient',
-  'Practitioner',
-  'Organization',
-  'Location',
-  'Encounter',
-  'Observation',
-  'Condition',
-  'AllergyIntolerance',
-  'MedicationRequest',
-  'Procedure',
-  'Immunization',
-  'DiagnosticReport',
-];
+const ALL_TYPES = R4_EXTRACT_RESOURCE_TYPES;
 
 beforeAll(async () => {
   gw = await createTestGateway({ tenants: [clinicalTenant()], resourceTypes: ALL_TYPES });

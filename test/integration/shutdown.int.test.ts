@@ -1,14 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseKeyring, sealSecret } from '../../src/tenancy/crypto.js';
-import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
-import { createTenantRegistry } from '../../src/tenancy/registry.js';
 import { hospitalA } from '../fixtures/tenants.js';
 import { refusedPort } from '../helpers/fault-servers.js';
 import { type KeycloakStub, startKeycloakStub } from '../helpers/jwks-server.js';
+import { registerTenant, startMain } from '../helpers/main-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -16,28 +13,6 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
  * request is held by a real table lock on the tenant's MariaDB database: its statement waits
  * until the test unlocks the table.
  */
-
-function startMain(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; at: number }>;
-} {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, at: performance.now() })),
-  );
-  return { child, output: () => output, exited };
-}
 
 async function waitFor<T>(
   what: string,
@@ -128,18 +103,7 @@ describe('graceful shutdown of the real server', () => {
       await tenantDb.exec(ddl);
     }
     await tenant.seed(tenantDb);
-    const registry = createTenantRegistry(parseDatabaseUrl(registryDb.url));
-    await registry.applySchema();
-    const keyring = parseKeyring({ primaryKey: key.toString('base64') });
-    await registry.upsertTenant({
-      clientId: tenant.clientId,
-      displayName: 'Hospital A',
-      dbType: 'mysql',
-      sealedUrl: sealSecret(keyring, tenant.clientId, tenantDb.url),
-      status: 'active',
-    });
-    await registry.addMapping(tenant.clientId, JSON.stringify(tenant.mapping), { activate: true });
-    await registry.close();
+    await registerTenant({ registryUrl: registryDb.url, key, tenant, tenantUrl: tenantDb.url });
   });
 
   afterAll(async () => {
