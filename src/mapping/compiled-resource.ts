@@ -75,6 +75,11 @@ const ROW_NUMBER_ALIAS = '_fhirgate_rn';
 const COUNT_ALIAS = '_fhirgate_n';
 /** The fan-out item index of a row in the `UNION ALL` of fan-out statements. */
 const ITEM_ALIAS = '_fhirgate_item';
+/**
+ * `_fhirgate_present_<i>`: whether the row has fan-out item `i`, by its skip rule evaluated in
+ * SQL, in the statement of `loadByIds` (searches put the same rule in each item's `WHERE`).
+ */
+const PRESENT_ALIAS_PREFIX = '_fhirgate_present_';
 
 /** A compiled resource type; see `compileMapping`. */
 export interface CompiledResource {
@@ -219,8 +224,22 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
   const fromMain = `FROM ${q(plan.table)} AS t`;
   const selectMain = `SELECT ${columnList('t', plan.columns)} ${fromMain}`;
   const idSql = `t.${q(plan.idColumn)}`;
-  const byIdsPrefix = `${selectMain} WHERE ${plan.filters === undefined ? '' : `${plan.filters.sql} AND `}${idSql} IN (`;
   const filterParams = plan.filters?.params ?? [];
+  // A read by id of a fan-out resource selects one presence flag per item with a skip rule, so
+  // the database decides whether an item exists, exactly as in the WHERE of searches and counts
+  // (MariaDB finds VARCHAR 'n/m' = 0; SQLite finds TEXT '0' <> 0): both paths agree.
+  const flags = (fanOut?.items ?? []).flatMap((it, i) =>
+    it.present === undefined
+      ? []
+      : [
+          {
+            sql: `CASE WHEN ${it.present.sql} THEN 1 ELSE 0 END AS ${q(`${PRESENT_ALIAS_PREFIX}${i}`)}`,
+            params: it.present.params,
+          },
+        ],
+  );
+  const byIdsPrefix = `SELECT ${[columnList('t', plan.columns), ...flags.map((f) => f.sql)].join(', ')} ${fromMain} WHERE ${plan.filters === undefined ? '' : `${plan.filters.sql} AND `}${idSql} IN (`;
+  const byIdsParams = [...flags.flatMap((f) => f.params), ...filterParams];
   const item = q(ITEM_ALIAS);
   const allItems = (fanOut?.items ?? []).map((_, i) => i);
 
@@ -387,9 +406,24 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     );
 
   /**
+   * Whether a row read by `loadByIds` has fan-out item `index`: the item's flag, computed by the
+   * database from the skip rule; an item without a skip rule is in every row.
+   */
+  const hasItem = (row: Row, index: number): boolean => {
+    if (fanOut?.items[index]?.present === undefined) {
+      return true;
+    }
+    const flag = row[`${PRESENT_ALIAS_PREFIX}${index}`];
+    // 1 from SQLite and MariaDB; BIGINT comes back as text with `bigNumberStrings`.
+    return flag === 1 || flag === 1n || flag === '1';
+  };
+
+  /**
    * Result rows -> resources, aligned with `results` (`undefined` where a row cannot give one: a
-   * missing or non-FHIR id, or a fan-out item the row does not have). Child rows are loaded once
-   * per parent row, and not at all when there is none.
+   * missing or non-FHIR id, or an unknown fan-out item). Rows stand for items the database found
+   * present (the skip rule in a search's WHERE, the flags of `loadByIds`); nothing here applies
+   * a skip rule again. Child rows are loaded once per parent row, and not at all when there is
+   * none.
    */
   const build = async (
     exec: QueryExecutor,
@@ -410,7 +444,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         return undefined;
       }
       const fanOutItem = index === undefined ? undefined : fanOut?.items[index];
-      if (fanOut !== undefined && (fanOutItem === undefined || !fanOutItem.isPresent(row))) {
+      if (fanOut !== undefined && fanOutItem === undefined) {
         return undefined;
       }
       const id = fanOut === undefined || index === undefined ? key : fanOut.formatId(key, index);
@@ -487,7 +521,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       for (const part of chunks([...rowParams.values()], MAX_KEYS_PER_STATEMENT)) {
         const rows = await exec.query({
           sql: `${byIdsPrefix}${placeholders(part.length)})`,
-          params: [...filterParams, ...part],
+          params: [...byIdsParams, ...part],
         });
         for (const row of rows) {
           // Exact text equality: '01' or '1abc' never answer for row 1.
@@ -499,7 +533,9 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       }
       const requests = [...wanted].flatMap(([id, { row, item }]) => {
         const hit = found.get(row);
-        return hit === undefined ? [] : [{ id, row: hit, item }];
+        return hit === undefined || (item !== undefined && !hasItem(hit, item))
+          ? []
+          : [{ id, row: hit, item }];
       });
       const resources = await build(exec, requests);
       const byId = new Map<string, FhirJson>();

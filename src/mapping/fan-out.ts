@@ -1,4 +1,4 @@
-import type { Dialect, Row, SqlValue } from '../db/dialect.js';
+import type { Dialect, SqlValue } from '../db/dialect.js';
 import { MappingQueryError } from './mapping-query-error.js';
 import type { FanOutItem } from './mapping-schema.js';
 import { type IdType, toIdParam } from './resource-id.js';
@@ -10,8 +10,6 @@ import {
   usableValues,
 } from './search.js';
 import { placeholders, type SqlFragment, toSqlValue } from './sql-fragment.js';
-import { toText } from './transforms/cell-values.js';
-import { toNumber } from './transforms/number.js';
 
 /**
  * Fan-out: one wide row becomes several resources, one per item of the mapping's `fanOut` list
@@ -19,6 +17,11 @@ import { toNumber } from './transforms/number.js';
  * resource id is `<row id>-<key>`; an item whose skip column holds a skip value (NULL, 0 or ''
  * by default) does not exist for that row. Searches select items in SQL, each item a branch of a
  * `UNION ALL`, so pages, counts and per-target limits count resources, not rows.
+ *
+ * The skip rule exists only in SQL, so the database's comparison decides everywhere: in the WHERE
+ * of searches and counts, and as a selected flag in reads by id. Reads, searches and counts never
+ * disagree, whatever the column type (MariaDB finds VARCHAR `'n/m' = 0`; SQLite finds TEXT
+ * `'0' <> 0`, comparing as text with the number bound as REAL, `'0.0'`).
  */
 
 /** The skip values when a skip column has no `skipWhen`. */
@@ -29,9 +32,10 @@ export interface FanOutItemPlan {
   readonly key: string;
   /** The item's own elements (the shared ones are the resource's fields). */
   readonly fields: CompiledFields;
-  /** Whether `row` has this item, by the skip rule. */
-  isPresent(row: Row): boolean;
-  /** The same rule in SQL over alias `t`; `undefined` when every row has the item. */
+  /**
+   * Whether a row has this item: the skip rule in SQL over alias `t`, true or false (never NULL);
+   * `undefined` when every row has the item.
+   */
   readonly present: SqlFragment | undefined;
   /** The codings the item's constants write under each element name, for `fanOutKey` search. */
   readonly codings: ReadonlyMap<string, readonly Coding[]>;
@@ -69,20 +73,22 @@ export function fanOutKeyProblems(keys: readonly string[]): string[] {
   return problems;
 }
 
-/** Compiles the skip rule of an item over alias `t`. */
+/**
+ * Compiles the skip rule of an item over alias `t`: `col = ?` per skip value, with the database's
+ * own comparison (a number against a text column converts as the database converts), and
+ * `col IS NULL` when NULL is a skip value.
+ */
 export function compileSkip(
   item: Pick<FanOutItem, 'skipColumn' | 'skipWhen'>,
   dialect: Dialect,
-): Pick<FanOutItemPlan, 'isPresent' | 'present'> {
+): Pick<FanOutItemPlan, 'present'> {
   const column = item.skipColumn;
   if (column === undefined) {
-    return { isPresent: () => true, present: undefined };
+    return { present: undefined };
   }
   const skipWhen = item.skipWhen ?? DEFAULT_SKIP_WHEN;
   const skipNull = skipWhen.includes(null);
   const values = skipWhen.filter((v): v is string | number => v !== null);
-  const numbers = new Set(values.filter((v): v is number => typeof v === 'number'));
-  const texts = new Set(values.filter((v): v is string => typeof v === 'string'));
   const quoted = `t.${dialect.quoteId(column)}`;
   const equals = values.map(() => `${quoted} = ?`).join(' OR ');
   const params: SqlValue[] = values.map(toSqlValue);
@@ -95,22 +101,7 @@ export function compileSkip(
     // NOT (NULL = 0) is NULL, which would drop NULL rows the rule keeps.
     present = { sql: `(${quoted} IS NULL OR NOT (${equals}))`, params };
   }
-  return {
-    present,
-    isPresent(row) {
-      const value = row[column];
-      if (value === null || value === undefined) {
-        return !skipNull;
-      }
-      // Numbers compare numerically (DECIMAL '0.00' is 0), text after trimming CHAR padding.
-      const n = toNumber(value);
-      if (n !== undefined && numbers.has(n)) {
-        return false;
-      }
-      const text = toText(value);
-      return text === undefined || !texts.has(text.trim());
-    },
-  };
+  return { present };
 }
 
 function escapeRegex(text: string): string {

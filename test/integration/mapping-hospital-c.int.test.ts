@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlDatabase } from '../../src/db/mysql-database.js';
+import { R4_EXTRACT_RESOURCE_TYPES } from '../../src/fhir/build-extract.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { tenantHash } from '../../src/logger.js';
 import { checkMapping } from '../../src/mapping/check-mapping.js';
@@ -22,20 +23,8 @@ import { loadR4Definitions, validateR4 } from '../unit/conformance/r4-validator.
 let gw: TestGateway;
 let token: string;
 
-const ALL_TYPES = [
-  'Patient',
-  'Practitioner',
-  'Organization',
-  'Location',
-  'Encounter',
-  'Observation',
-  'Condition',
-  'AllergyIntolerance',
-  'MedicationRequest',
-  'Procedure',
-  'Immunization',
-  'DiagnosticReport',
-];
+/** The 12 resource types the schema serves by default. */
+const ALL_TYPES = R4_EXTRACT_RESOURCE_TYPES;
 
 /** Selection sets that cover every element hospital C maps, per type. */
 const FIELDS: Record<string, string> = {
@@ -361,6 +350,37 @@ describe('fan-out: one vitals row, several Observations', () => {
     });
     const count = await data('{ ObservationConnection(_count: 0) { count } }');
     expect(count).toEqual({ ObservationConnection: { count: 7 } });
+  });
+
+  it("lets MariaDB decide, in search, count and read by id alike: VARCHAR 'n/m' = 0", async () => {
+    // Row 6 holds only talla_cm = 'n/m'; MariaDB turns it into the number 0 to compare it with
+    // the skip value 0, so the height item does not exist: no Observation, no count, no read.
+    const d = await data(`{
+      search: ObservationList(patient: "6", _count: 50) { id }
+      byId: ObservationList(_id: "6-8302-2") { id }
+      byCode: ObservationList(code: "8302-2", _count: 50) { id }
+      count: ObservationConnection(patient: "6", _count: 0) { count }
+      heights: ObservationConnection(code: "8302-2", _count: 0) { count }
+      read: Observation(id: "6-8302-2") { id valueQuantity { value } }
+      Patient(id: "6") { ObservationList(_reference: subject, _count: 50) { id } }
+    }`);
+    expect(d).toEqual({
+      search: [],
+      byId: [],
+      byCode: [{ id: '1-8302-2' }],
+      count: { count: 0 },
+      heights: { count: 1 },
+      read: null,
+      Patient: { ObservationList: [] },
+    });
+    // The read asked the database: the skip rule is a selected flag, its values bound.
+    const from = gw.statements.length;
+    expect(await read('Observation', '6-8302-2')).toBeNull();
+    const [statement] = statementsSince(from);
+    expect(statement).toContain(
+      'CASE WHEN NOT (t.`talla_cm` IS NULL OR t.`talla_cm` = ? OR t.`talla_cm` = ?) THEN 1 ELSE 0 END AS `_fhirgate_present_0`',
+    );
+    expect(statement).not.toContain('n/m');
   });
 
   it('searches items by code (system|code or code) and by date', async () => {

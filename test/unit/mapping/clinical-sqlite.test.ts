@@ -512,7 +512,14 @@ describe('fan-out: one vital-signs row, several Observations', () => {
       '2-29463-7',
     ]);
     expect(exec.statements).toHaveLength(1);
-    expect(exec.statements[0]?.params).toEqual([0, 1, 2, 3, 6, 4, 5]);
+    // The database decides: one presence flag per item (its skip values, bound), then the row
+    // filter and the row ids, each once.
+    expect(exec.statements[0]?.sql).toContain(
+      'CASE WHEN NOT (t."talla_cm" IS NULL OR t."talla_cm" = ? OR t."talla_cm" = ?) THEN 1 ELSE 0 END AS "_fhirgate_present_0"',
+    );
+    expect(exec.statements[0]?.sql.match(/ AS "_fhirgate_present_\d"/g)).toHaveLength(4);
+    expect(exec.statements[0]?.params).toEqual([0, '', 0, '', 0, '', 0, '', 0, 1, 2, 3, 6, 4, 5]);
+    expectOnlyPlaceholders(exec.statements);
   });
 
   it('refuses ids that name no item of a possible row, without SQL', async () => {

@@ -77,25 +77,74 @@ describe('fan-out ids', () => {
 });
 
 describe('skip rules', () => {
-  it('skips NULL, 0 and empty by default, reading DECIMAL text and CHAR padding', () => {
-    const { isPresent, present } = compileSkip({ skipColumn: 'v' }, SQLITE_DIALECT);
-    for (const skipped of [null, undefined, 0, '0', '0.00', '', '  ', 0n]) {
-      expect(isPresent({ v: skipped }), String(skipped)).toBe(false);
+  /** The ids of `t` whose row has the item, by `present` evaluated in SQLite. */
+  function presentIds(
+    present: { sql: string; params: readonly unknown[] } | undefined,
+    rows: readonly (readonly unknown[])[],
+    type: string,
+  ): number[] {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE t (id INTEGER, v ${type})`);
+    const insert = db.prepare('INSERT INTO t VALUES (?, ?)');
+    for (const row of rows) {
+      insert.run(...row);
     }
-    for (const kept of [1, '1.5', 'abc', -0.1]) {
-      expect(isPresent({ v: kept }), String(kept)).toBe(true);
-    }
+    const flags = db
+      .prepare(
+        `SELECT id, CASE WHEN ${present?.sql} THEN 1 ELSE 0 END AS p FROM t AS t ORDER BY id`,
+      )
+      .all(...(present?.params ?? [])) as { id: number; p: number }[];
+    db.close();
+    return flags.filter((f) => f.p === 1).map((f) => f.id);
+  }
+
+  it('skips NULL, 0 and empty by default, with the database comparing', () => {
+    const { present } = compileSkip({ skipColumn: 'v' }, SQLITE_DIALECT);
     expect(present).toEqual({
-      sql: 'NOT ("t"."v" IS NULL OR t."v" = ? OR t."v" = ?)'.replace('"t".', 't.'),
+      sql: 'NOT (t."v" IS NULL OR t."v" = ? OR t."v" = ?)',
       params: [0, ''],
     });
+    // A REAL column: 0 and 0.0 are 0; '' stays text and equals ''.
+    const real = [
+      [1, null],
+      [2, 0],
+      [3, 0.0],
+      [4, ''],
+      [5, 1],
+      [6, -0.1],
+      [7, 165.5],
+    ];
+    expect(presentIds(present, real, 'REAL')).toEqual([5, 6, 7]);
+    // A TEXT column: SQLite compares the bound number as text, and better-sqlite3 binds 0 as
+    // REAL, so it is '0.0': text '0.0' is skipped, while '0', ' ' and 'n/m' are values here
+    // (MariaDB would find '0' = 0, 'n/m' = 0 and ' ' = '' instead: the database decides).
+    const text = [
+      [1, null],
+      [2, '0'],
+      [3, ''],
+      [4, '0.0'],
+      [5, ' '],
+      [6, 'n/m'],
+      [7, '165'],
+    ];
+    expect(presentIds(present, text, 'TEXT')).toEqual([2, 5, 6, 7]);
   });
 
-  it('keeps NULL rows when NULL is not a skip value, in SQL as in code', async () => {
+  it('keeps NULL rows when NULL is not a skip value, never evaluating to NULL', () => {
     const rule = compileSkip({ skipColumn: 'v', skipWhen: [-1] }, SQLITE_DIALECT);
     expect(rule.present).toEqual({ sql: '(t."v" IS NULL OR NOT (t."v" = ?))', params: [-1] });
-    expect(rule.isPresent({ v: null })).toBe(true);
-    expect(rule.isPresent({ v: -1 })).toBe(false);
+    // In a WHERE and as a CASE flag alike: NOT (NULL = -1) alone would be NULL and drop row 1.
+    expect(
+      presentIds(
+        rule.present,
+        [
+          [1, null],
+          [2, -1],
+          [3, 5],
+        ],
+        'INTEGER',
+      ),
+    ).toEqual([1, 3]);
     const db = new Database(':memory:');
     db.exec(
       'CREATE TABLE t (id INTEGER, v INTEGER); INSERT INTO t VALUES (1, NULL), (2, -1), (3, 5);',
@@ -103,12 +152,24 @@ describe('skip rules', () => {
     const rows = db.prepare(`SELECT id FROM t AS t WHERE ${rule.present?.sql} ORDER BY id`).all(-1);
     expect(rows).toEqual([{ id: 1 }, { id: 3 }]);
     db.close();
+    const onlyNull = compileSkip({ skipColumn: 'v', skipWhen: [null] }, SQLITE_DIALECT);
+    expect(onlyNull.present).toEqual({ sql: 't."v" IS NOT NULL', params: [] });
+    expect(
+      presentIds(
+        onlyNull.present,
+        [
+          [1, null],
+          [2, 0],
+          [3, ''],
+        ],
+        'TEXT',
+      ),
+    ).toEqual([2, 3]);
   });
 
   it('has no rule without a skip column', () => {
     const rule = compileSkip({}, SQLITE_DIALECT);
     expect(rule.present).toBeUndefined();
-    expect(rule.isPresent({})).toBe(true);
   });
 });
 
@@ -259,6 +320,53 @@ describe('fan-out against SQLite', () => {
   });
 });
 
+describe('the database decides whether an item exists', () => {
+  it('gives reads by id, searches, counts and reverse references the same items', async () => {
+    // Heights as TEXT: SQLite compares the skip value 0 (bound as REAL) as the text '0.0', so
+    // '0' and 'n/m' are measured values here, while '0.0', '' and NULL are not. The JavaScript
+    // rule this replaces skipped '0' in reads and searches but counted it: count said 3, search
+    // and read by id said 2.
+    const db = new Database(':memory:');
+    db.exec(`
+      CREATE TABLE vitales (id INTEGER PRIMARY KEY, pid INTEGER, talla TEXT, nota TEXT);
+      INSERT INTO vitales VALUES (1, 7, '170', NULL), (2, 7, '0', NULL), (3, 7, 'n/m', NULL),
+        (4, 7, '0.0', NULL), (5, 7, '', NULL), (6, 7, NULL, NULL);
+    `);
+    const result = compile(vitals());
+    if (!result.ok) {
+      throw new Error('expected ok');
+    }
+    const observation = result.mapping.resource('Observation')!;
+    const exec = createRecordingExecutor(db);
+    const heights = ['1-talla', '2-talla', '3-talla'];
+    const asked = [1, 2, 3, 4, 5, 6].map((row) => `${row}-talla`);
+    const read = await observation.loadByIds(exec, asked);
+    expect(read.map((r) => r?.['id'] ?? null)).toEqual([...heights, null, null, null]);
+    // The value itself follows the number transform: '0' is 0, 'n/m' is no number.
+    expect(
+      read.map((r) => (r?.['valueQuantity'] as { value?: number } | undefined)?.value),
+    ).toEqual([170, 0, undefined, undefined, undefined, undefined]);
+    const code = [{ code: 'code', values: ['talla'] }];
+    const found = await observation.search(exec, code, { count: 100, offset: 0 });
+    expect(found.map((r) => r['id'])).toEqual(heights);
+    expect(await observation.count(exec, code)).toBe(3);
+    const byPatient = await observation.searchByReference(exec, {
+      code: 'patient',
+      targetIds: ['7'],
+      query: code,
+      countPerTarget: 10,
+    });
+    expect(byPatient.get('7')?.map((r) => r['id'])).toEqual(heights);
+    // One statement per call; the read selected the flag instead of judging values in code.
+    expect(exec.statements).toHaveLength(4);
+    expect(exec.statements[0]?.sql).toBe(
+      'SELECT t."id", t."pid", t."talla", t."nota", CASE WHEN NOT (t."talla" IS NULL OR t."talla" = ? OR t."talla" = ?) THEN 1 ELSE 0 END AS "_fhirgate_present_0" FROM "vitales" AS t WHERE t."id" IN (?, ?, ?, ?, ?, ?)',
+    );
+    expect(exec.statements[0]?.params).toEqual([0, '', 1, 2, 3, 4, 5, 6]);
+    db.close();
+  });
+});
+
 describe('fan-out with a child table', () => {
   it("gives every item of a row the row's child items, one child statement per page", async () => {
     const db = new Database(':memory:');
@@ -348,6 +456,35 @@ describe('fan-out MySQL statement text', () => {
       ['7', 0, '', '7'],
       [0, ''],
       ['7', '8', 0, '', '7', '8', 3],
+    ]);
+  });
+
+  it('reads by id with one presence flag per item that has a skip rule, values bound', async () => {
+    const result = compile(
+      vitals((m) => {
+        m['where'] = [{ column: 'anulado', op: 'eq', value: 0 }];
+        items(m)[1]!['skipColumn'] = 'nota';
+        items(m)[1]!['skipWhen'] = ['n/m', null];
+      }),
+      MYSQL_DIALECT,
+    );
+    if (!result.ok) {
+      throw new Error(JSON.stringify(result.problems));
+    }
+    const statements: SqlStatement[] = [];
+    const exec: QueryExecutor = {
+      dialect: MYSQL_DIALECT,
+      query: async (statement) => {
+        statements.push(statement);
+        return [];
+      },
+    };
+    await result.mapping.resource('Observation')!.loadByIds(exec, ['1-talla', '1-nota', '2-nota']);
+    expect(statements).toEqual([
+      {
+        sql: 'SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, CASE WHEN NOT (t.`talla` IS NULL OR t.`talla` = ? OR t.`talla` = ?) THEN 1 ELSE 0 END AS `_fhirgate_present_0`, CASE WHEN NOT (t.`nota` IS NULL OR t.`nota` = ?) THEN 1 ELSE 0 END AS `_fhirgate_present_1` FROM `vitales` AS t WHERE t.`anulado` = ? AND t.`id` IN (?, ?)',
+        params: [0, '', 'n/m', 0, 1, 2],
+      },
     ]);
   });
 
