@@ -1,4 +1,5 @@
 import type { GraphQLError } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { hasRole, type Principal } from '../auth/principal.js';
 import { DatabaseError } from '../db/tenant-database.js';
@@ -125,6 +126,12 @@ export interface AdminServiceDeps {
   readonly connectionsPerTenant: number;
   /** The audit hook; see {@link AdminActionListener}. @default no listener */
   readonly onAdminAction?: AdminActionListener;
+  /**
+   * One effective `reloadTenantConfig` per tenant in this window (per replica); the others get
+   * `RATE_LIMITED` (HTTP 429, `Retry-After`) and are audited as rejected. A reload storm would
+   * otherwise make every replica re-read the registry and recompile for each call. @default 10000
+   */
+  readonly reloadCooldownMs?: number;
 }
 
 const CLIENT_ID = /^[\x21-\x7e]{1,255}$/;
@@ -271,6 +278,26 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     return resolution.status === 'active' ? resolution.runtime.mappingVersion : null;
   }
 
+  const reloadCooldownMs = deps.reloadCooldownMs ?? 10_000;
+  /** When each tenant's last effective reload started (bounded like the config cache). */
+  const lastReloads = new LRUCache<string, number>({ max: 10_000 });
+
+  /** `RATE_LIMITED` while the tenant's last reload is younger than the cooldown. */
+  function reloadCooldown(clientId: string): GraphQLError | undefined {
+    const now = Date.now();
+    const last = lastReloads.get(clientId);
+    if (last !== undefined && now - last < reloadCooldownMs) {
+      const retryAfter = Math.max(1, Math.ceil((reloadCooldownMs - (now - last)) / 1000));
+      return gatewayError(
+        'RATE_LIMITED',
+        `This tenant's configuration was reloaded less than ${Math.ceil(reloadCooldownMs / 1000)} s ago; try again later.`,
+        { retryAfterSeconds: retryAfter, http: { headers: { 'Retry-After': String(retryAfter) } } },
+      );
+    }
+    lastReloads.set(clientId, now);
+    return undefined;
+  }
+
   /** Drops this replica's cache entry and tells the other replicas to do the same. */
   async function reload(clientId: string): Promise<boolean> {
     resolver.invalidate(clientId);
@@ -281,6 +308,10 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     async reloadTenantConfig(caller, clientId) {
       const action = 'reloadTenantConfig';
       await authorize(caller, action, clientId);
+      const cooling = reloadCooldown(clientId);
+      if (cooling !== undefined) {
+        return fail(caller, action, clientId, cooling);
+      }
       try {
         await findTenant(clientId);
         const published = await reload(clientId);

@@ -26,6 +26,8 @@ export interface AdministrationOptions {
   readonly redisUrl: string | undefined;
   /** `FHIRGATE_RELOAD_CHANNEL` */
   readonly reloadChannel: string;
+  /** `FHIRGATE_RELOAD_COOLDOWN_MS` @default 10000 */
+  readonly reloadCooldownMs?: number;
   /** The audit hook, called for every admin action (refused ones too). */
   readonly onAdminAction?: AdminActionListener;
 }
@@ -69,6 +71,9 @@ export function createAdministration(options: AdministrationOptions): Administra
     errors,
     log,
     connectionsPerTenant: options.connectionsPerTenant,
+    ...(options.reloadCooldownMs === undefined
+      ? {}
+      : { reloadCooldownMs: options.reloadCooldownMs }),
     ...(options.onAdminAction === undefined ? {} : { onAdminAction: options.onAdminAction }),
   });
   return { service, bus, errors, close: () => bus.close() };

@@ -38,6 +38,12 @@ export interface ConfigResolverOptions {
   readonly ttlMs: number;
   /** Tenants kept in memory. @default 10000 */
   readonly maxTenants?: number;
+  /**
+   * While the registry cannot be read, a tenant's last good answer keeps being served for this
+   * long after it was read; past it the tenant fails closed with `REGISTRY_UNAVAILABLE` (503).
+   * @default 900000 (15 min)
+   */
+  readonly maxStaleMs?: number;
 }
 
 export interface ConfigResolver {
@@ -67,6 +73,12 @@ export class RegistryUnavailableError extends Error {
   constructor() {
     super('tenant registry unavailable');
   }
+}
+
+/** A cached answer and when the registry gave it. */
+interface CachedResolution {
+  readonly resolution: TenantResolution;
+  readonly loadedAt: number;
 }
 
 export function createConfigResolver(
@@ -173,28 +185,49 @@ export function createConfigResolver(
     };
   }
 
-  const cache = new LRUCache<string, TenantResolution>({
+  const maxStaleMs = options.maxStaleMs ?? 900_000;
+  const cache = new LRUCache<string, CachedResolution>({
     max: options.maxTenants ?? 10_000,
     ttl: options.ttlMs,
-    // A registry outage keeps serving the last answer instead of failing every tenant.
+    // A registry outage keeps serving the last good answer (up to maxStaleMs, checked in
+    // resolve) instead of failing every tenant at once.
     allowStaleOnFetchRejection: true,
     noDeleteOnFetchRejection: true,
-    fetchMethod: (clientId) => load(clientId),
+    fetchMethod: async (clientId) => ({ resolution: await load(clientId), loadedAt: Date.now() }),
   });
+
+  /** The last good answer during an outage, or a fail-closed error once it is too old. */
+  function lastKnownGood(clientId: string, cached: CachedResolution): TenantResolution {
+    const ageMs = Date.now() - cached.loadedAt;
+    if (ageMs > maxStaleMs) {
+      log.warn(
+        { tenant: tenantHash(clientId), ageMs, maxStaleMs },
+        'tenant registry unavailable and the last known config is too old: failing closed',
+      );
+      throw new RegistryUnavailableError();
+    }
+    log.warn(
+      { tenant: tenantHash(clientId), ageMs },
+      'tenant registry unavailable: serving the last known config',
+    );
+    return cached.resolution;
+  }
 
   return {
     async resolve(clientId) {
       // An invalidate during a load aborts it (its answer may predate the change): load again.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const status: LRUCache.Status<string, TenantResolution> = {};
-        const resolution = await cache.fetch(clientId, { status });
+        const status: LRUCache.Status<string, CachedResolution> = {};
+        const cached = await cache.fetch(clientId, { status });
         if (attempt === 0 && status.fetch === 'hit') {
           cacheHits++;
         } else if (attempt === 0) {
           cacheMisses++;
         }
-        if (resolution !== undefined) {
-          return resolution;
+        if (cached !== undefined) {
+          return status.returnedStale === true
+            ? lastKnownGood(clientId, cached)
+            : cached.resolution;
         }
         if (status.fetchAborted !== true) {
           break;

@@ -49,6 +49,8 @@ export interface TestGatewayOptions {
   readonly resilience?: Partial<TenantPolicyOptions>;
   /** Config cache TTL. @default 300000 */
   readonly configTtlMs?: number;
+  /** How long the last good config is served while the registry is down. @default 900000 */
+  readonly configMaxStaleMs?: number;
   readonly resourceTypes?: readonly string[];
   readonly maxCount?: number;
   /** Where databases are created. @default createTestDatabase on the vitest-provided server */
@@ -237,7 +239,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
   );
   const resolver = createConfigResolver(
     { registry, keyring, defs, log },
-    { ttlMs: options.configTtlMs ?? 300_000 },
+    { ttlMs: options.configTtlMs ?? 300_000, maxStaleMs: options.configMaxStaleMs ?? 900_000 },
   );
   const verifier = createAccessTokenVerifier({
     issuer: keycloak.issuer(),

@@ -462,6 +462,33 @@ describe('admin service: audit hook and registry (in process)', () => {
     }
   });
 
+  it('lets one reload per tenant through a storm; the rest are RATE_LIMITED (429) and audited', async () => {
+    events.length = 0;
+    // SECURITY-TESTS I82: 20 reloads at once, one effective reload per 10 s cooldown.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        admin.reloadTenantConfig(caller(['fhir-admin']), 'hospital-a'),
+      ),
+    );
+    const done = outcomes.filter((o) => o.status === 'fulfilled');
+    const limited = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+    expect(done).toHaveLength(1);
+    expect(limited).toHaveLength(19);
+    for (const err of limited) {
+      expect(err).toMatchObject({ extensions: { code: 'RATE_LIMITED', http: { status: 429 } } });
+      const retryAfter = Number(err.extensions.http.headers['Retry-After']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(10);
+      expect(err.extensions.retryAfterSeconds).toBe(retryAfter);
+    }
+    const reloads = events.filter((e) => e.action === 'reloadTenantConfig');
+    expect(reloads).toHaveLength(20);
+    expect(reloads.filter((e) => e.outcome === 'success')).toHaveLength(1);
+    expect(
+      reloads.filter((e) => e.outcome === 'rejected' && e.code === 'RATE_LIMITED'),
+    ).toHaveLength(19);
+  });
+
   it('keeps the call result when the audit listener throws', async () => {
     const administration = createAdministration({
       registry: world.registry,

@@ -70,6 +70,8 @@ export async function createTenantWorld(tenants: readonly TenantFixture[]): Prom
       FHIRGATE_OIDC_JWKS_URL: keycloak.jwksUrl().href,
       FHIRGATE_RESOURCE_TYPES: 'Patient',
       FHIRGATE_GRAPHIQL: 'false',
+      // Tests reload the same tenant back to back; the cooldown has its own test.
+      FHIRGATE_RELOAD_COOLDOWN_MS: '0',
       ...extra,
     }),
     async close() {

@@ -153,12 +153,13 @@ describe('admin fields in the gateway schema', () => {
 
 describe('admin settings', () => {
   const base = { FHIRGATE_REGISTRY_URL: undefined };
-  it('default to no Redis, the standard channel and fhirgate-platform-admin', () => {
+  it('default to no Redis, the standard channel, fhirgate-platform-admin and a 10 s reload cooldown', () => {
     const config: Config = loadConfig(base);
     expect(config.admin).toEqual({
       platformAdminRole: 'fhirgate-platform-admin',
       redisUrl: undefined,
       reloadChannel: 'fhirgate:tenant-reload',
+      reloadCooldownMs: 10_000,
     });
   });
 

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       },
       tenancy: {
         configTtlMs: 300_000,
+        configMaxStaleMs: 900_000,
         maxTenantPools: 200,
         poolIdleEvictMs: 1_800_000,
         maxTotalConnections: 150,
