@@ -58,6 +58,54 @@ describe('boot', () => {
     },
   );
 
+  it('refuses to boot while rows reference a key that is no longer configured (counts only)', async () => {
+    // The registry's row is sealed under kid k1 (the default id). A new primary k2 without k1 in
+    // FHIRGATE_ENCRYPTION_OLD_KEYS would leave that tenant unopenable.
+    const newKey = randomBytes(32);
+    const run = startMain({
+      ...production(),
+      FHIRGATE_ENCRYPTION_KEY: newKey.toString('base64'),
+      FHIRGATE_ENCRYPTION_KEY_ID: 'k2',
+      PORT: '0',
+    });
+    expect((await run.exited).code).toBe(1);
+    const out = run.output();
+    expect(out).toContain('1 row references retired kid k1');
+    expect(out).toContain('fhirgate keys rotate');
+    for (const material of [key, newKey]) {
+      expect(out).not.toContain(material.toString('base64').slice(0, 16));
+      expect(out).not.toContain(material.toString('hex').slice(0, 16));
+    }
+    expect(out).not.toContain('hospital-a');
+    expect(out).not.toContain(registryDb.url);
+
+    // With k1 kept as a decrypt-only key, the same process boots.
+    const port = await freePort();
+    const kept = startMain({
+      ...production(),
+      FHIRGATE_ENCRYPTION_KEY: newKey.toString('base64'),
+      FHIRGATE_ENCRYPTION_KEY_ID: 'k2',
+      FHIRGATE_ENCRYPTION_OLD_KEYS: `k1:${key.toString('base64')}`,
+      PORT: String(port),
+    });
+    try {
+      let healthy = false;
+      for (let i = 0; i < 100 && !healthy; i++) {
+        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (!healthy) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(healthy).toBe(true);
+    } finally {
+      kept.child.kill('SIGTERM');
+      expect((await kept.exited).code).toBe(0);
+    }
+  });
+
   it('serves a registered MariaDB tenant in production mode', async () => {
     const port = await freePort();
     const run = startMain({
