@@ -5,12 +5,14 @@
  * profile of exactly a measurement window. The child also ends itself when the parent goes away
  * (Ctrl-C, crash), so no server outlives a run.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { performance } from 'node:perf_hooks';
 
 /** What `bench/run.ts` can ask a child. */
 export type ProbeCommand =
   | { readonly type: 'heap' }
+  | { readonly type: 'usage' }
   | { readonly type: 'profile-start' }
   | { readonly type: 'profile-stop'; readonly path: string };
 
@@ -22,10 +24,37 @@ export interface ProbeReply {
   readonly id: number;
   readonly ok: boolean;
   readonly memory?: NodeJS.MemoryUsage;
+  /**
+   * `usage`: the process's CPU time so far (user + system, µs) and its event loop's busy and
+   * idle time so far (ms); the parent takes differences around a measured window.
+   */
+  readonly usage?: {
+    readonly cpuUs: number;
+    /** The main thread's share of `cpuUs` (Linux, 10 ms resolution); NaN elsewhere. */
+    readonly mainCpuUs: number;
+    readonly loopActiveMs: number;
+    readonly loopIdleMs: number;
+  };
   readonly error?: string;
 }
 
 let session: Session | undefined;
+
+/**
+ * CPU time of the main thread alone (the JavaScript), from `/proc/self/task/<pid>/stat`: the
+ * rest of `process.cpuUsage()` is V8's GC and compiler threads and libuv's pool.
+ */
+async function mainThreadCpuUs(): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat(5) (utime, stime), counted after the command name.
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function answer(request: ProbeRequest): Promise<ProbeReply> {
   switch (request.type) {
@@ -39,6 +68,20 @@ async function answer(request: ProbeRequest): Promise<ProbeReply> {
       await new Promise((resolve) => setImmediate(resolve));
       gc();
       return { id: request.id, ok: true, memory: process.memoryUsage() };
+    }
+    case 'usage': {
+      const cpu = process.cpuUsage();
+      const loop = performance.eventLoopUtilization();
+      return {
+        id: request.id,
+        ok: true,
+        usage: {
+          cpuUs: cpu.user + cpu.system,
+          mainCpuUs: await mainThreadCpuUs(),
+          loopActiveMs: loop.active,
+          loopIdleMs: loop.idle,
+        },
+      };
     }
     case 'profile-start': {
       session = new Session();

@@ -8,7 +8,13 @@ import type { Connection } from 'mysql2/promise';
 import { processSocketsTo, type ServerChild } from './children.js';
 
 /** Server-wide counters read around a measurement. */
-const COUNTERS = ['Com_select', 'Com_stmt_execute', 'Com_stmt_prepare', 'Threads_connected'];
+const COUNTERS = [
+  'Com_select',
+  'Com_insert',
+  'Com_stmt_execute',
+  'Com_stmt_prepare',
+  'Threads_connected',
+];
 
 export type Counters = Record<string, number>;
 
@@ -211,6 +217,11 @@ export interface Measurement extends LoadResult {
   readonly segments: number;
   /** `Com_select` delta per request: every SELECT, prepared or not, counted once. */
   readonly sqlPerRequest: number;
+  /**
+   * `Com_insert` delta per request: the gateway's audit INSERTs (one per batch of events, so
+   * below 1 when requests share them); 0 for the baseline.
+   */
+  readonly insertsPerRequest: number;
   /** `Com_stmt_execute` delta per request (prepared executions only). */
   readonly executesPerRequest: number;
   /** `Com_stmt_prepare` delta per request (statement-cache misses). */
@@ -218,6 +229,16 @@ export interface Measurement extends LoadResult {
   readonly maxRssBytes: number;
   readonly maxThreadsDelta: number;
   readonly maxSockets: number;
+  /** The server process's CPU time (user + system, all its threads) per request, µs. */
+  readonly cpuUsPerRequest: number;
+  /** The main thread's part of it (the JavaScript; the rest is GC, JIT and libuv threads). */
+  readonly mainCpuUsPerRequest: number;
+  /**
+   * Share of the window the server's event loop was busy (0..1). Well below 1 with requests
+   * always waiting at the door means the server is waiting (database, audit commit), not
+   * computing.
+   */
+  readonly loopUtilization: number;
 }
 
 /** One measured window against one server. */
@@ -227,6 +248,29 @@ export interface Segment {
   readonly maxRssBytes: number;
   readonly maxThreadsDelta: number;
   readonly maxSockets: number;
+  /** CPU µs, event-loop busy and idle ms of the server over the window (NaN without a probe). */
+  readonly usage: {
+    readonly cpuUs: number;
+    readonly mainCpuUs: number;
+    readonly loopActiveMs: number;
+    readonly loopIdleMs: number;
+  };
+}
+
+const NO_USAGE = {
+  cpuUs: Number.NaN,
+  mainCpuUs: Number.NaN,
+  loopActiveMs: Number.NaN,
+  loopIdleMs: Number.NaN,
+};
+
+async function usageOf(child: ServerChild): Promise<Segment['usage']> {
+  try {
+    const reply = await child.probe({ type: 'usage' });
+    return reply.usage ?? NO_USAGE;
+  } catch {
+    return NO_USAGE;
+  }
 }
 
 /** Measures `durationS` seconds with the counters and samplers around it. */
@@ -239,7 +283,9 @@ export async function measureSegment(
 ): Promise<Segment> {
   const sampler = await startSampler(samplerConn, child, mysqlPort);
   const before = await readCounters(admin);
+  const usageBefore = await usageOf(child);
   const result = await runLoad({ ...load, url: `${child.baseUrl}/graphql` });
+  const usageAfter = await usageOf(child);
   const after = await readCounters(admin);
   await sampler.stop();
   const counters: Counters = {};
@@ -252,6 +298,12 @@ export async function measureSegment(
     maxRssBytes: Math.max(sampler.maxRss, await child.rss()),
     maxThreadsDelta: sampler.maxThreadsDelta,
     maxSockets: sampler.maxSockets,
+    usage: {
+      cpuUs: usageAfter.cpuUs - usageBefore.cpuUs,
+      mainCpuUs: usageAfter.mainCpuUs - usageBefore.mainCpuUs,
+      loopActiveMs: usageAfter.loopActiveMs - usageBefore.loopActiveMs,
+      loopIdleMs: usageAfter.loopIdleMs - usageBefore.loopIdleMs,
+    },
   };
 }
 
@@ -278,10 +330,15 @@ export function combine(server: string, segments: readonly Segment[]): Measureme
       ? {}
       : { firstError: segments.find((s) => s.load.firstError !== undefined)?.load.firstError }),
     sqlPerRequest: per('Com_select'),
+    insertsPerRequest: per('Com_insert'),
     executesPerRequest: per('Com_stmt_execute'),
     preparesPerRequest: per('Com_stmt_prepare'),
     maxRssBytes: max((s) => s.maxRssBytes),
     maxThreadsDelta: max((s) => s.maxThreadsDelta),
     maxSockets: max((s) => s.maxSockets),
+    cpuUsPerRequest: sum((s) => s.usage.cpuUs) / Math.max(1, requests),
+    mainCpuUsPerRequest: sum((s) => s.usage.mainCpuUs) / Math.max(1, requests),
+    loopUtilization:
+      sum((s) => s.usage.loopActiveMs) / sum((s) => s.usage.loopActiveMs + s.usage.loopIdleMs),
   };
 }

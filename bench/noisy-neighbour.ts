@@ -12,6 +12,11 @@
  *                          out `Retry-After`; flood: they re-send at once, a hostile client)
  *   --seconds N            length of each window (default 8)
  *   --rate N               B's fixed request rate, requests/s (default 100)
+ *   --nice-a N             run A's load generator at this OS niceness (default 0; 19 = lowest
+ *                          priority): on this 2-core machine a flooding load generator takes
+ *                          70-100% of a core that real clients elsewhere would not take
+ *   --profile              CPU-profile the gateway during the last noisy window (the profiler's
+ *                          own cost skews that run's ratio) and print its top functions
  *   --no-rate-limits       lift the per-user/per-tenant token buckets (production defaults:
  *                          50/s per user, 500/s per tenant)
  *
@@ -24,8 +29,9 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, setPriority } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { parseKeyring, sealSecret } from '../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../src/tenancy/database-url.js';
@@ -36,6 +42,7 @@ import { resolveMysqlServer } from '../test/helpers/global-setup.js';
 import { startKeycloakStub } from '../test/helpers/jwks-server.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-database.js';
 import { type ServerChild, startServer } from './children.js';
+import { formatSummary, summarizeProfileFile } from './profile-summary.js';
 
 const TARGET_RATIO = 1.2;
 const A_CONNECTIONS = 100;
@@ -156,7 +163,10 @@ async function loadA(): Promise<void> {
     clients: 'polite' | 'flood';
   };
   const statuses: Record<string, number> = {};
+  /** Responses by status and error code (`503 TENANT_BUSY`): where each refusal came from. */
+  const codes: Record<string, number> = {};
   const samples: Record<string, string> = {};
+  const cpu0 = process.cpuUsage();
   const until = Date.now() + spec.seconds * 1000;
   const body = JSON.stringify({ query: A_QUERY });
   let requests = 0;
@@ -182,6 +192,8 @@ async function loadA(): Promise<void> {
         if (status !== 200 && samples[status] === undefined) {
           samples[status] = text.slice(0, 200);
         }
+        const code = `${status} ${/"code":"([A-Z_]+)"/.exec(text)?.[1] ?? 'none'}`;
+        codes[code] = (codes[code] ?? 0) + 1;
       } catch {
         status = -1; // cut at the end of the run
       }
@@ -193,24 +205,35 @@ async function loadA(): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: A_CONNECTIONS }, (_, i) => worker(i)));
-  process.send?.({ statuses, samples, requests });
+  const cpu = process.cpuUsage(cpu0);
+  // The load generator's own CPU: on this 2-core machine it competes with the gateway and B.
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+  process.send?.({ statuses, codes, samples, requests, cpuMs });
 }
 
-function startLoadA(spec: {
-  url: string;
-  seconds: number;
-  tokens: string[];
-  clients: 'polite' | 'flood';
-}) {
+function startLoadA(
+  spec: {
+    url: string;
+    seconds: number;
+    tokens: string[];
+    clients: 'polite' | 'flood';
+  },
+  nice: number,
+) {
   const child = fork(new URL(import.meta.url).pathname, ['--load-a'], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, NOISY_A: JSON.stringify(spec) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  if (nice !== 0 && child.pid !== undefined) {
+    setPriority(child.pid, nice);
+  }
   type Reply = {
     statuses: Record<string, number>;
+    codes: Record<string, number>;
     samples: Record<string, string>;
     requests: number;
+    cpuMs: number;
   };
   return new Promise<Reply>((resolve, reject) => {
     child.once('message', (m) => resolve(m as Reply));
@@ -230,6 +253,19 @@ async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** The pid of the local MariaDB/MySQL server, when it runs on this machine (its CPU is shared). */
+async function databaseServerPid(): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (/^\d+$/.test(entry)) {
+      const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+      if (comm.trim() === 'mariadbd' || comm.trim() === 'mysqld') {
+        return Number(entry);
+      }
+    }
+  }
+  return undefined;
+}
+
 function log(line: string): void {
   console.log(`[noisy] ${line}`);
 }
@@ -247,6 +283,8 @@ async function main(): Promise<void> {
   const seconds = Number(arg('--seconds', '8'));
   const rate = Number(arg('--rate', '100'));
   const rateLimits = !process.argv.includes('--no-rate-limits');
+  const niceA = Number(arg('--nice-a', '0'));
+  const profile = process.argv.includes('--profile');
   const clients = arg('--clients', 'polite');
   if (clients !== 'polite' && clients !== 'flood') {
     throw new Error('--clients must be polite or flood');
@@ -344,9 +382,22 @@ async function main(): Promise<void> {
     });
     const url = `${gateway.baseUrl}/graphql`;
     log(
-      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}`,
+      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}`,
     );
 
+    const dbPid = await databaseServerPid();
+    const dbCpuMs = async () => (dbPid === undefined ? 0 : cpuMs(dbPid).catch(() => 0));
+    // Audit rows of refused requests (401/403/429 are audited one event each).
+    const deniedRows = async () => {
+      const rows = (await registryDb.exec(
+        "SELECT COUNT(*) AS n FROM fhirgate_audit_events WHERE kind = 'denied'",
+      )) as unknown as Array<{ n: number }>;
+      return Number(rows[0]?.n ?? 0);
+    };
+    // This process times B: when it waits for a CPU itself, B's measured latency grows with it.
+    const ownLoop = monitorEventLoopDelay({ resolution: 10 });
+    ownLoop.enable();
+    const ownLoopP99 = () => ownLoop.percentile(99) / 1e6;
     const bLoad = (s: number) =>
       load({ url, connections: B_CONNECTIONS, seconds: s, rate, tokens: tokensB, query: B_QUERY });
     await bLoad(3); // warm-up: pools, JIT, JWKS cache
@@ -360,15 +411,42 @@ async function main(): Promise<void> {
     let rssGrowth = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const cpu0 = await cpuMs(gateway.pid);
+      const db0 = await dbCpuMs();
+      ownLoop.reset();
       const idle = await bLoad(seconds);
+      const idleLoopP99 = ownLoopP99();
       const idleCpu = (await cpuMs(gateway.pid)) - cpu0;
+      const idleDbCpu = (await dbCpuMs()) - db0;
       // A starts first (its bulkhead fills, its breaker opens) and outlasts B's window.
-      const storm = startLoadA({ url, seconds: seconds + 4, tokens: tokensA, clients });
+      const storm = startLoadA({ url, seconds: seconds + 4, tokens: tokensA, clients }, niceA);
       await new Promise((r) => setTimeout(r, 2000));
       const rssBefore = await gateway.rss();
       const cpu1 = await cpuMs(gateway.pid);
+      const db1 = await dbCpuMs();
+      const denied1 = await deniedRows();
+      const logBytes1 = gateway.outputBytes();
+      ownLoop.reset();
+      const profiled = profile && round === ROUNDS;
+      if (profiled) {
+        await gateway.probe({ type: 'profile-start' });
+      }
       const noisy = await bLoad(seconds);
+      const noisyLoopP99 = ownLoopP99();
+      if (profiled) {
+        await mkdir('bench/results/profiles', { recursive: true });
+        const path = `bench/results/profiles/noisy-${clients}-gateway.cpuprofile`;
+        await gateway.probe({ type: 'profile-stop', path });
+        console.log(
+          formatSummary(
+            `gateway, noisy window of round ${round}`,
+            await summarizeProfileFile(path, 30),
+          ),
+        );
+      }
+      const noisyLogBytes = gateway.outputBytes() - logBytes1;
       const noisyCpu = (await cpuMs(gateway.pid)) - cpu1;
+      const noisyDbCpu = (await dbCpuMs()) - db1;
+      const noisyDenied = (await deniedRows()) - denied1;
       rssGrowth = Math.max(rssGrowth, (await gateway.rss()) - rssBefore);
       const a = await storm;
       idleLatencies.push(...idle.latencies);
@@ -378,12 +456,24 @@ async function main(): Promise<void> {
       const { latencies: _n, ...noisySummary } = noisy;
       rounds.push({
         round,
-        idle: { ...idleSummary, gatewayCpuMs: idleCpu },
-        noisy: { ...noisySummary, gatewayCpuMs: noisyCpu },
+        idle: {
+          ...idleSummary,
+          gatewayCpuMs: idleCpu,
+          databaseServerCpuMs: idleDbCpu,
+          benchLoopDelayP99Ms: idleLoopP99,
+        },
+        noisy: {
+          ...noisySummary,
+          gatewayCpuMs: noisyCpu,
+          databaseServerCpuMs: noisyDbCpu,
+          deniedAuditRows: noisyDenied,
+          gatewayLogBytes: noisyLogBytes,
+          benchLoopDelayP99Ms: noisyLoopP99,
+        },
         tenantA: a,
       });
       log(
-        `round ${round}: B p95 idle ${idle.p95.toFixed(1)} ms, noisy ${noisy.p95.toFixed(1)} ms (${idle.failed + noisy.failed} failed); gateway CPU ${((100 * idleCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyCpu) / (seconds * 1000)).toFixed(0)}% noisy; A ${a.requests} responses ${JSON.stringify(a.statuses)}`,
+        `round ${round}: B p95 idle ${idle.p95.toFixed(1)} ms, noisy ${noisy.p95.toFixed(1)} ms (${idle.failed + noisy.failed} failed); gateway CPU ${((100 * idleCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyCpu) / (seconds * 1000)).toFixed(0)}% noisy; A ${a.requests} responses ${JSON.stringify(a.codes)}, A's clients ${((100 * a.cpuMs) / ((seconds + 4) * 1000)).toFixed(0)}% CPU; MariaDB CPU ${((100 * idleDbCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyDbCpu) / (seconds * 1000)).toFixed(0)}% noisy (whole server); ${noisyDenied} denial audit rows and ${noisyLogBytes} bytes of gateway log in the noisy window; this process's event-loop delay p99 ${idleLoopP99.toFixed(0)} ms idle, ${noisyLoopP99.toFixed(0)} ms noisy; load ${loadavg()[0]?.toFixed(1)}`,
       );
       if (round === 1) {
         log(`A's refusals: ${JSON.stringify(a.samples)}`);
@@ -413,6 +503,7 @@ async function main(): Promise<void> {
       mode,
       clients,
       rateLimits: rateLimits ? 'production defaults' : 'off',
+      loadGeneratorNiceA: niceA,
       machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
       settings: {
         rounds: ROUNDS,

@@ -54,6 +54,17 @@ import { createSmallTenants, SMALL_TENANT_PATIENTS } from './tenants.js';
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const PROFILE_ALL = argv.includes('--profile');
+/**
+ * `--gateway-env=NAME=value` (repeatable): extra environment for every gateway child, to compare
+ * a setting in two runs (`--gateway-env=FHIRGATE_AUDIT_MAX_IN_FLIGHT=1`). Only FHIRGATE_ names.
+ */
+const GATEWAY_ENV: Record<string, string> = Object.fromEntries(
+  argv
+    .filter((a) => a.startsWith('--gateway-env='))
+    .map((a) => a.slice('--gateway-env='.length))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
+    .filter(([k]) => /^FHIRGATE_[A-Z0-9_]+$/.test(k ?? '')),
+);
 
 interface Settings {
   readonly seed: SeedSize;
@@ -197,6 +208,40 @@ async function post(
     body: JSON.stringify(body),
   });
   return { status: res.status, json: await res.json() };
+}
+
+/** What one autocommit INSERT costs on this MariaDB: the floor of every audit write. */
+interface CommitTimes {
+  readonly samples: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+}
+
+/**
+ * Sequential autocommit INSERTs of a 1.6 KB text row (the size of an S1 audit event) into a
+ * scratch InnoDB table for `durationMs`: the commit latency, log flush included
+ * (`innodb_flush_log_at_trx_commit` as the server has it), that an audit INSERT cannot beat.
+ */
+async function timeCommits(conn: Connection, durationMs: number): Promise<CommitTimes> {
+  await conn.query(
+    'CREATE TABLE IF NOT EXISTS bench_commit_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, event TEXT NOT NULL) ENGINE=InnoDB',
+  );
+  const row = 'x'.repeat(1600);
+  const times: number[] = [];
+  const until = performance.now() + durationMs;
+  while (performance.now() < until) {
+    const t0 = performance.now();
+    await conn.execute('INSERT INTO bench_commit_probe (event) VALUES (?)', [row]);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    samples: times.length,
+    p50: percentile(times, 50),
+    p90: percentile(times, 90),
+    p99: percentile(times, 99),
+  };
 }
 
 /** The statements the engine sends for S1 and S2, recorded from the compiled mapping. */
@@ -364,7 +409,7 @@ async function compare(
   for (const m of [result.baseline, result.gateway]) {
     const errors = m.errors + m.non2xx + m.graphqlErrors;
     log(
-      `${scenario} ${m.server}: ${fmt(m.rps, 0)} req/s, p50 ${fmt(m.p50, 2)} ms, p99 ${fmt(m.p99, 2)} ms, ${fmt(m.sqlPerRequest, 2)} SQL/req${errors > 0 ? `, ${errors} ERRORS (first: ${m.firstError ?? '?'})` : ''}`,
+      `${scenario} ${m.server}: ${fmt(m.rps, 0)} req/s, p50 ${fmt(m.p50, 2)} ms, p99 ${fmt(m.p99, 2)} ms, ${fmt(m.cpuUsPerRequest, 0)} CPU µs/req (main thread ${fmt(m.mainCpuUsPerRequest, 0)}), loop busy ${fmt(m.loopUtilization * 100, 0)} %, ${fmt(m.sqlPerRequest, 2)} SQL/req, ${fmt(m.insertsPerRequest, 2)} INSERT/req${errors > 0 ? `, ${errors} ERRORS (first: ${m.firstError ?? '?'})` : ''}`,
     );
   }
   return result;
@@ -492,6 +537,10 @@ function machineInfo(mariadbVersion: string): Record<string, string | number> {
     mariadb: mariadbVersion,
     commit,
     mode: QUICK ? 'quick' : 'full',
+    gatewayEnv:
+      Object.entries(GATEWAY_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'defaults',
     loadStart: loadavg()[0]?.toFixed(2) ?? 'n/a',
   };
 }
@@ -528,6 +577,16 @@ async function main(): Promise<void> {
   const registryDb = await createTestDatabase('fgbreg', server);
   onCleanup(`drop ${registryDb.name}`, () => registryDb.drop());
   const registry: TenantRegistry = createTenantRegistry(parseDatabaseUrl(registryDb.url));
+  const commitConn = await registryDb.connection();
+  onCleanup('commit probe connection', () => commitConn.end());
+  const [flushRows] = await admin.query(
+    'SELECT @@GLOBAL.innodb_flush_log_at_trx_commit AS f, @@GLOBAL.sync_binlog AS s, @@GLOBAL.log_bin AS b',
+  );
+  const flush = (flushRows as Array<{ f: number; s: number; b: number }>)[0];
+  const commitIdle = await timeCommits(commitConn, QUICK ? 1000 : 2000);
+  log(
+    `bare autocommit INSERT (1.6 KB row, innodb_flush_log_at_trx_commit=${flush?.f}), idle server: p50 ${fmt(commitIdle.p50, 2)} ms, p90 ${fmt(commitIdle.p90, 2)} ms, p99 ${fmt(commitIdle.p99, 2)} ms (${commitIdle.samples} commits)`,
+  );
   onCleanup('registry pool', () => registry.close());
   await registry.applySchema();
   const encryptionKey = randomBytes(32).toString('base64');
@@ -567,6 +626,7 @@ async function main(): Promise<void> {
     FHIRGATE_RATE_USER_BURST: '1000000',
     FHIRGATE_RATE_TENANT_PER_S: '1000000',
     FHIRGATE_RATE_TENANT_BURST: '1000000',
+    ...GATEWAY_ENV,
     ...extra,
   });
 
@@ -638,6 +698,28 @@ async function main(): Promise<void> {
   const s3Text = JSON.stringify({ query: S3_QUERY });
 
   const s1 = await compare('S1', gateway, baseline, BENCH_CLIENT, s1Body, tokenFor);
+  // The same bare commit while the gateway serves S1 (its audit INSERTs included): what an audit
+  // write waits for under this load, to hold against the gateway's p50.
+  const s1Token = await tokenFor(BENCH_CLIENT);
+  const [, commitLoaded] = await Promise.all([
+    runLoad({
+      url: `${gateway.baseUrl}/graphql`,
+      connections: SETTINGS.connections,
+      durationS: QUICK ? 2 : 4,
+      body: s1Body,
+      token: () => s1Token,
+    }),
+    timeCommits(commitConn, QUICK ? 2000 : 4000),
+  ]);
+  log(
+    `bare autocommit INSERT while the gateway serves S1: p50 ${fmt(commitLoaded.p50, 2)} ms, p90 ${fmt(commitLoaded.p90, 2)} ms, p99 ${fmt(commitLoaded.p99, 2)} ms (${commitLoaded.samples} commits)`,
+  );
+  const commits = {
+    innodbFlushLogAtTrxCommit: Number(flush?.f),
+    logBin: Number(flush?.b),
+    idle: commitIdle,
+    underS1Load: commitLoaded,
+  };
   rows.push({ scenario: 'S1', ...s1 });
   const s2 = await compare('S2', gateway, baseline, BENCH_CLIENT, () => s2Text, tokenFor);
   rows.push({ scenario: 'S2', ...s2 });
@@ -794,7 +876,17 @@ async function main(): Promise<void> {
   );
 
   const totalS = (performance.now() - startedAt) / 1000;
-  const report = renderReport({ machine, rows, targets, s4, profiles, seedS, totalS, naiveNote });
+  const report = renderReport({
+    machine,
+    rows,
+    targets,
+    s4,
+    profiles,
+    seedS,
+    totalS,
+    naiveNote,
+    commits,
+  });
   console.log(report);
   await mkdir(RESULTS, { recursive: true });
   const json = {
@@ -806,6 +898,7 @@ async function main(): Promise<void> {
     s4,
     targets,
     profiles,
+    commits,
   };
   for (const [name, text] of [
     ['latest.md', `${report}\n`],
@@ -972,6 +1065,12 @@ async function runS4(
       maxRssBytes: sampler.maxRss,
       maxThreadsDelta: sampler.maxThreadsDelta,
       maxSockets: sampler.maxSockets,
+      usage: {
+        cpuUs: Number.NaN,
+        mainCpuUs: Number.NaN,
+        loopActiveMs: Number.NaN,
+        loopIdleMs: Number.NaN,
+      },
     },
   ]);
   log(
@@ -1006,12 +1105,18 @@ function renderReport(r: {
   seedS: number;
   totalS: number;
   naiveNote: string;
+  commits: {
+    innodbFlushLogAtTrxCommit: number;
+    logBin: number;
+    idle: CommitTimes;
+    underS1Load: CommitTimes;
+  };
 }): string {
   const m = r.machine;
   const seed = SETTINGS.seed;
   const errs = (x: Measurement) => x.errors + x.non2xx + x.graphqlErrors;
   const line = (scenario: string, x: Measurement, ratio: string, p99Ratio: string) =>
-    `| ${scenario} | ${x.server} | ${fmt(x.rps, 0)} | ${fmt(x.p50, 2)} | ${fmt(x.p99, 2)} | ${fmt(x.sqlPerRequest, 2)} | ${fmt(x.preparesPerRequest, 3)} | ${mib(x.maxRssBytes)} | ${errs(x)} | ${ratio} | ${p99Ratio} |`;
+    `| ${scenario} | ${x.server} | ${fmt(x.rps, 0)} | ${fmt(x.p50, 2)} | ${fmt(x.p99, 2)} | ${fmt(x.cpuUsPerRequest, 0)} (${fmt(x.mainCpuUsPerRequest, 0)}) | ${fmt(x.loopUtilization * 100, 0)} % | ${fmt(x.sqlPerRequest, 2)} | ${fmt(x.insertsPerRequest, 2)} | ${fmt(x.preparesPerRequest, 3)} | ${mib(x.maxRssBytes)} | ${errs(x)} | ${ratio} | ${p99Ratio} |`;
   const out: string[] = [
     `# fhirgate benchmark (${m['mode']})`,
     '',
@@ -1020,8 +1125,8 @@ function renderReport(r: {
     `Tenant data: ${seed.patients} patients, ${seed.encounters} encounters, ${seed.observations} observations${QUICK ? ' (quick mode seeds a fifth of the 10,000 / 30,000 / 200,000 rows of a full run)' : ''}, seeded in ${r.seedS.toFixed(1)} s. ` +
       `Load: autocannon, ${SETTINGS.connections} connections, ${SETTINGS.warmupS} s warm-up, then ${SETTINGS.rounds} interleaved windows of ${SETTINGS.segmentS} s per server (${SETTINGS.durationS} s measured each); both servers are child processes in production mode (NODE_ENV=production, LOG_LEVEL=warn) with real RS256 verification against the same local JWKS.`,
     '',
-    '| scenario | server | req/s | p50 ms | p99 ms | SQL/req | prepares/req | RSS MiB | errors | gateway/baseline req/s | gateway/baseline p99 |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req (main thread) | loop busy | SQL/req | audit INSERT/req | prepares/req | RSS MiB | errors | gateway/baseline req/s | gateway/baseline p99 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of r.rows) {
     if (row.skipped === undefined && row.gateway !== undefined && row.baseline === undefined) {
@@ -1030,7 +1135,9 @@ function renderReport(r: {
       continue;
     }
     if (row.skipped !== undefined || row.gateway === undefined || row.baseline === undefined) {
-      out.push(`| ${row.scenario} | SKIPPED: ${row.skipped ?? 'not run'} | | | | | | | | | |`);
+      out.push(
+        `| ${row.scenario} | SKIPPED: ${row.skipped ?? 'not run'} | | | | | | | | | | | | |`,
+      );
       continue;
     }
     out.push(line(row.scenario, row.baseline, '', ''));
@@ -1063,6 +1170,15 @@ function renderReport(r: {
     `| round robin: SQL/req, prepares/req, errors | ${fmt(rr.sqlPerRequest, 2)}, ${fmt(rr.preparesPerRequest, 2)}, ${errs(rr)} |`,
     `| creating ${s4.tenants} databases + registry rows | ${fmt(s4.createS, 1)} s |`,
     '',
+    '### The audit write: CPU or waiting?',
+    '',
+    "Every PHI read awaits its AuditEvent INSERT (group commit, `FHIRGATE_AUDIT_MAX_IN_FLIGHT` INSERTs at a time). Two numbers tell whether that wait or CPU sets the throughput: the commit time of a bare autocommit INSERT on this server, and how busy each server's event loop was (the table above; near 100 % with 16 requests always queued means CPU-bound, and then req/s is about one core's share over CPU µs per request).",
+    '',
+    '| bare autocommit INSERT, 1.6 KB row | commits | p50 ms | p90 ms | p99 ms |',
+    '|---|---:|---:|---:|---:|',
+    `| idle server (innodb_flush_log_at_trx_commit=${r.commits.innodbFlushLogAtTrxCommit}, log_bin=${r.commits.logBin}) | ${r.commits.idle.samples} | ${fmt(r.commits.idle.p50, 2)} | ${fmt(r.commits.idle.p90, 2)} | ${fmt(r.commits.idle.p99, 2)} |`,
+    `| while the gateway serves S1 | ${r.commits.underS1Load.samples} | ${fmt(r.commits.underS1Load.p50, 2)} | ${fmt(r.commits.underS1Load.p90, 2)} | ${fmt(r.commits.underS1Load.p99, 2)} |`,
+    '',
     '### Targets',
     '',
     '| scenario | target | measured | status |',
@@ -1084,6 +1200,7 @@ function renderReport(r: {
     '',
     '- SQL/req is the `Com_select` delta over the measured window divided by requests. On MariaDB 10.11 an executed prepared SELECT increments both `Com_stmt_execute` and `Com_select` (checked), so their sum would count every statement twice. The counters are server-wide: other clients of the same server during the run show up as fractions.',
     "- Latencies are taken from autocannon's per-response events (exact, 2xx only), not its 1 ms histogram buckets. RSS is the peak of the server child during the window.",
+    "- CPU µs/req is the server process's CPU time (`process.cpuUsage()`, all threads: V8's GC and compiler threads too) over the window divided by its requests; in parentheses the main thread's alone (`/proc/self/task/<pid>/stat`, 10 ms ticks). Loop busy is `performance.eventLoopUtilization()` over the window. Audit INSERT/req is the server-wide `Com_insert` delta per request: one per group-committed batch of audit events.",
     "- The baseline sends the statement text the gateway compiles (recorded from `compileMapping` for the same mapping document), with the same mysql2 options and pool size, and its responses are checked to be identical to the gateway's before measuring.",
     `- S3: the batched baseline runs the two statements the engine writes for the S3 query (captured with \`searchByReference\` on the compiled S3 mapping) and builds the same JSON; ${r.naiveNote}. Mapping and query: bench/fixtures.ts.`,
     `- Load average (1 min) at start / end: ${r.machine['loadStart']} / ${loadavg()[0]?.toFixed(2)} on ${r.machine['cores']} cores. Other processes on the machine take CPU from both servers; the interleaved windows spread that over both, but absolute numbers move with it.`,

@@ -173,16 +173,7 @@ function base(input: EventBase) {
  * reads by id, `search-type` with action `E` when the operation searched. Every resource the
  * request read is an entity, each patient with the patient role; the request id is one more.
  */
-export function phiReadEvent(
-  input: EventBase & {
-    readonly principal: Principal;
-    readonly search: boolean;
-    readonly references: readonly string[];
-    readonly outcome: AuditOutcome;
-    /** Error codes of a partial result (never messages). */
-    readonly errorCodes?: readonly string[];
-  },
-): AuditEventResource {
+export function phiReadEvent(input: PhiReadInput): AuditEventResource {
   const references = referenceEntities(input.references);
   const patients = references.some((e) => e.role === PATIENT_ENTITY.role);
   const profile = input.search
@@ -209,6 +200,76 @@ export function phiReadEvent(
     agent: principalAgents(input.principal),
     entity: [...references, requestEntity(input.requestId)],
   };
+}
+
+/** Input of {@link phiReadEvent} and {@link phiReadEventJson}. */
+export type PhiReadInput = EventBase & {
+  readonly principal: Principal;
+  readonly search: boolean;
+  readonly references: readonly string[];
+  readonly outcome: AuditOutcome;
+  /** Error codes of a partial result (never messages). */
+  readonly errorCodes?: readonly string[];
+};
+
+// The constant parts of a PHI read event as JSON text, serialized once.
+const SOURCE_TYPE_JSON = JSON.stringify([SOURCE_TYPE]);
+const REST_JSON = JSON.stringify(REST);
+const SUBTYPE_JSON = {
+  read: JSON.stringify([{ system: RESTFUL, code: 'read', display: 'read' }]),
+  search: JSON.stringify([{ system: RESTFUL, code: 'search-type', display: 'search type' }]),
+};
+/** `"type":{...},"role":{...}` of a patient entity and of any other resource. */
+const PATIENT_ENTITY_TAIL = JSON.stringify(PATIENT_ENTITY).slice(1, -1);
+const RESOURCE_ENTITY_TAIL = JSON.stringify(RESOURCE_ENTITY).slice(1, -1);
+/** The agents of a principal as JSON: principals are per token, and a token makes many requests. */
+const agentsJson = new WeakMap<Principal, string>();
+
+/**
+ * The JSON text of {@link phiReadEvent} for the same input, character for character (the unit
+ * tests compare the two), and its `recorded` time. The request path uses this one: it writes
+ * the constant codings as pre-serialized text and each entity with one template instead of
+ * building and then serializing an object graph, which was 12-16 µs per S1 request and grows
+ * with every resource a request reads (220 entities in S3).
+ */
+export function phiReadEventJson(input: PhiReadInput): { recorded: string; json: string } {
+  const recorded = (input.now ?? new Date()).toISOString();
+  const seen = new Set<string>();
+  let entities = '';
+  let patients = false;
+  for (const reference of input.references) {
+    if (seen.has(reference)) {
+      continue;
+    }
+    seen.add(reference);
+    const patient = reference.startsWith('Patient/');
+    patients ||= patient;
+    entities += `{"what":{"reference":${JSON.stringify(reference)}},${patient ? PATIENT_ENTITY_TAIL : RESOURCE_ENTITY_TAIL}},`;
+  }
+  let agents = agentsJson.get(input.principal);
+  if (agents === undefined) {
+    agents = JSON.stringify(principalAgents(input.principal));
+    agentsJson.set(input.principal, agents);
+  }
+  const profile = input.search
+    ? patients
+      ? 'IHE.BasicAudit.PatientQuery'
+      : 'IHE.BasicAudit.Query'
+    : patients
+      ? 'IHE.BasicAudit.PatientRead'
+      : 'IHE.BasicAudit.Read';
+  const outcomeDesc =
+    input.errorCodes === undefined || input.errorCodes.length === 0
+      ? ''
+      : `"outcomeDesc":${JSON.stringify([...new Set(input.errorCodes)].join(' '))},`;
+  const json =
+    `{"resourceType":"AuditEvent","id":"${randomUUID()}","recorded":"${recorded}",` +
+    `"source":{"observer":{"display":${JSON.stringify(input.sourceId)}},"type":${SOURCE_TYPE_JSON}},` +
+    `"meta":{"profile":["${BALP}/${profile}"]},"type":${REST_JSON},` +
+    `"subtype":${input.search ? SUBTYPE_JSON.search : SUBTYPE_JSON.read},` +
+    `"action":"${input.search ? 'E' : 'R'}","outcome":${JSON.stringify(input.outcome)},${outcomeDesc}` +
+    `"agent":${agents},"entity":[${entities}${JSON.stringify(requestEntity(input.requestId))}]}`;
+  return { recorded, json };
 }
 
 /**

@@ -38,6 +38,11 @@ export interface SqlAuditStoreOptions {
   readonly writeTimeoutMs?: number;
   /** Handshake budget. @default 3000 */
   readonly connectTimeoutMs?: number;
+  /**
+   * INSERTs the trail writes at the same time (its `maxInFlight`): the MySQL pool gets one
+   * connection for each, plus one for `ensureTable` and `readEvents`. @default 1
+   */
+  readonly maxConcurrentWrites?: number;
 }
 
 function clip(value: string | null, max: number): string | null {
@@ -64,9 +69,9 @@ export function createSqlAuditStore(
     target.kind === 'sqlite'
       ? createSqliteDatabase(target.path, { readonly: false })
       : createMysqlDatabase(target, {
-          // One INSERT runs at a time (group commit); the second connection serves ensureTable
-          // and readEvents.
-          connectionLimit: 2,
+          // One connection per INSERT in flight (the trail's pipelining); the extra one serves
+          // ensureTable and readEvents.
+          connectionLimit: Math.max(1, options.maxConcurrentWrites ?? 1) + 1,
           queueLimit: 50,
           connectTimeoutMs: options.connectTimeoutMs ?? 3000,
           queryTimeoutMs: options.writeTimeoutMs ?? 5000,

@@ -107,12 +107,26 @@ export function useAudit(options: { trail: AuditTrail }): {
 } {
   const { trail } = options;
   const tracked = new WeakMap<Request, Tracked>();
+  // Yoga caches parsed documents by query text, so a repeated query is the same object: its
+  // answer is computed once per operation name, not walked again on every request.
+  const searches = new WeakMap<DocumentNode, Map<string | null, boolean>>();
 
   const plugin: Plugin = {
     onExecute({ args }) {
       const audit = (args.contextValue as { audit?: RequestAudit } | undefined)?.audit;
       if (audit !== undefined) {
-        audit.search = operationSearches(args.document, args.operationName);
+        let byName = searches.get(args.document);
+        if (byName === undefined) {
+          byName = new Map();
+          searches.set(args.document, byName);
+        }
+        const key = args.operationName ?? null;
+        let search = byName.get(key);
+        if (search === undefined) {
+          search = operationSearches(args.document, args.operationName);
+          byName.set(key, search);
+        }
+        audit.search = search;
       }
     },
     async onResultProcess({ request, result, setResult }) {

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../src/audit/sql-audit-store.js';
+import { createAuditTrail } from '../../src/audit/audit-trail.js';
+import { type AuditRecord, createSqlAuditStore } from '../../src/audit/sql-audit-store.js';
+import type { Principal } from '../../src/auth/principal.js';
+import { createLogger } from '../../src/logger.js';
+import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { type CanaryTenant, hospitalA } from '../fixtures/tenants.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
 import { loadR4Definitions, validateR4 } from '../unit/conformance/r4-validator.js';
@@ -277,6 +281,52 @@ describe('group commit', () => {
     for (const r of results) {
       expect(await gw.auditStore.readEvents({ requestId: r.requestId })).toHaveLength(1);
     }
+  });
+
+  it('pipelining on MariaDB: 4 INSERTs in flight at once on 4 connections, every event durable before close returns', async () => {
+    const store = createSqlAuditStore(parseDatabaseUrl(gw.registryDb.url), {
+      maxConcurrentWrites: 4,
+    });
+    const trail = createAuditTrail({
+      store,
+      log: createLogger({ level: 'silent' }),
+      batchMax: 5,
+      maxInFlight: 4,
+    });
+    const principal: Principal = {
+      issuer: 'https://sso.example.org/realms/hospitals',
+      subject: SUBJECT,
+      clientId: 'hospital-a',
+      roles: new Set(['fhir-read']),
+      expiresAt: 2_000_000_000,
+    };
+    const prefix = `pipe-${randomUUID()}`;
+    // 40 events of one turn: 8 batches of 5, of which 4 start at once and the rest follow.
+    const events = Array.from({ length: 40 }, (_, i) =>
+      trail.phiRead({
+        principal,
+        requestId: `${prefix}-${i}`,
+        search: false,
+        references: [`Patient/${i + 1}`],
+        outcome: '0',
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(trail.stats()).toMatchObject({ inFlight: 4, pending: 20 });
+    await trail.close();
+    await Promise.all(events);
+    expect(trail.stats()).toMatchObject({
+      batches: 8,
+      written: 40,
+      peakInFlight: 4,
+      inFlight: 0,
+      largestBatch: 5,
+    });
+    const rows = (await gw.auditStore.readEvents({ clientId: 'hospital-a' })).filter((r) =>
+      r.requestId.startsWith(prefix),
+    );
+    expect(rows).toHaveLength(40);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   adminActionEvent,
   deniedAccessEvent,
   phiReadEvent,
+  phiReadEventJson,
 } from '../../../src/audit/audit-event.js';
 import { AuditUnavailableError, createAuditTrail } from '../../../src/audit/audit-trail.js';
 import { noteRead } from '../../../src/audit/reads.js';
@@ -94,6 +95,38 @@ describe('AuditEvent resources (IHE BALP shape)', () => {
       ['Observation/7', '4'],
       [undefined, undefined],
     ]);
+  });
+
+  it('phiReadEventJson writes exactly the text of JSON.stringify(phiReadEvent(...))', () => {
+    const now = new Date('2026-11-26T10:00:00.123Z');
+    const odd: Principal = {
+      ...principal,
+      subject: 'user "quoted" \\ \u2028 é',
+      clientId: 'c'.repeat(300),
+      tokenId: undefined,
+    };
+    const inputs = [
+      { principal, search: false, references: ['Patient/1', 'Patient/1'], outcome: '0' as const },
+      {
+        principal,
+        search: true,
+        references: ['Patient/1', 'Observation/7', 'Patient/2', 'Observation/7'],
+        outcome: '4' as const,
+        errorCodes: ['BAD_USER_INPUT', 'BAD_USER_INPUT', 'FORBIDDEN'],
+      },
+      { principal: odd, search: true, references: ['Observation/"x"'], outcome: '0' as const },
+      { principal: odd, search: false, references: [], outcome: '0' as const, errorCodes: [] },
+    ];
+    for (const input of inputs) {
+      const full = { ...input, requestId: 'req-"j"', sourceId: 'fhirgate', now };
+      const fast = phiReadEventJson(full);
+      const event = JSON.parse(fast.json) as { id: string };
+      expect(event.id).toMatch(/^[0-9a-f-]{36}$/);
+      const slow = JSON.stringify({ ...phiReadEvent(full), id: event.id });
+      expect(fast.json).toBe(slow);
+      expect(fast.recorded).toBe(now.toISOString());
+      expect(issuesOf(event)).toEqual([]);
+    }
   });
 
   it('a denial without a verified token names no user and keeps only the reason code', () => {
@@ -198,6 +231,132 @@ describe('the audit trail on a real SQLite store', () => {
     const rows = await store.readEvents();
     expect(rows.filter((r) => r.requestId.startsWith('gc-'))).toHaveLength(50);
     expect(issuesOf(rows[0]?.event)).toEqual([]);
+  });
+
+  /**
+   * The real SQLite store behind a gate: each INSERT waits until the test opens its gate, so the
+   * test decides the order in which batches commit.
+   */
+  function gatedStore() {
+    const gates: Array<{ rows: number; open: () => void }> = [];
+    const gated = {
+      async insert(rows: Parameters<SqlAuditStore['insert']>[0]) {
+        await new Promise<void>((open) => gates.push({ rows: rows.length, open }));
+        await store.insert(rows);
+      },
+      close: async () => undefined,
+    };
+    const started = async (n: number) => {
+      for (let i = 0; i < 100 && gates.length < n; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(gates).toHaveLength(n);
+    };
+    return { gated, gates, started };
+  }
+
+  it('pipelining: an event that arrives while a batch commits goes out at once, in its own INSERT', async () => {
+    const { gated, gates, started } = gatedStore();
+    const trail = createAuditTrail({ store: gated, log, maxInFlight: 4 });
+    const settled: string[] = [];
+    const first = trail.phiRead(read('pl-1')).then(() => settled.push('pl-1'));
+    await started(1);
+    const second = trail.phiRead(read('pl-2')).then(() => settled.push('pl-2'));
+    // The second INSERT starts while the first is still being written...
+    await started(2);
+    expect(trail.stats()).toMatchObject({ inFlight: 2, pending: 0 });
+    // ...and its event is durable as soon as its own INSERT commits, not after the first one.
+    gates[1]?.open();
+    await second;
+    expect(settled).toEqual(['pl-2']);
+    gates[0]?.open();
+    await first;
+    expect(settled).toEqual(['pl-2', 'pl-1']);
+    expect(trail.stats()).toMatchObject({ batches: 2, written: 2, peakInFlight: 2, inFlight: 0 });
+    const rows = await store.readEvents();
+    expect(rows.filter((r) => r.requestId.startsWith('pl-')).map((r) => r.requestId)).toEqual([
+      'pl-2',
+      'pl-1',
+    ]);
+  });
+
+  it('at most maxInFlight INSERTs run; events arriving meanwhile gather into one batch', async () => {
+    const { gated, gates, started } = gatedStore();
+    const trail = createAuditTrail({ store: gated, log, maxInFlight: 2 });
+    const a = trail.phiRead(read('mx-a'));
+    await started(1);
+    const b = trail.phiRead(read('mx-b'));
+    await started(2);
+    // Both slots are busy: these three wait, and then share one INSERT.
+    const rest = ['mx-c', 'mx-d', 'mx-e'].map((id) => trail.phiRead(read(id)));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(gates).toHaveLength(2);
+    expect(trail.stats()).toMatchObject({ inFlight: 2, pending: 3 });
+    gates[0]?.open();
+    await a;
+    await started(3);
+    expect(gates[2]?.rows).toBe(3);
+    gates[1]?.open();
+    gates[2]?.open();
+    await Promise.all([b, ...rest]);
+    expect(trail.stats()).toMatchObject({ batches: 3, written: 5, peakInFlight: 2 });
+  });
+
+  it('close waits for every in-flight INSERT and the queue, then refuses', async () => {
+    const { gated, gates, started } = gatedStore();
+    const trail = createAuditTrail({ store: gated, log, maxInFlight: 2 });
+    const events = ['cl-1', 'cl-2', 'cl-3'].map((id, i) =>
+      i === 0 ? trail.phiRead(read(id)) : Promise.resolve(),
+    );
+    await started(1);
+    events[1] = trail.phiRead(read('cl-2'));
+    await started(2);
+    events[2] = trail.phiRead(read('cl-3'));
+    let closed = false;
+    const closing = trail.close().then(() => {
+      closed = true;
+    });
+    await expect(trail.phiRead(read('cl-4'))).rejects.toBeInstanceOf(AuditUnavailableError);
+    gates[1]?.open();
+    await events[1];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toBe(false);
+    gates[0]?.open();
+    await started(3);
+    expect(closed).toBe(false);
+    gates[2]?.open();
+    await closing;
+    expect(closed).toBe(true);
+    await Promise.all(events);
+    expect(trail.stats()).toMatchObject({ written: 3, inFlight: 0, pending: 0 });
+  });
+
+  it('a failed INSERT rejects only its own batch; another one in flight still commits', async () => {
+    const gates: Array<() => void> = [];
+    let calls = 0;
+    const flaky = {
+      async insert(rows: Parameters<SqlAuditStore['insert']>[0]) {
+        const n = ++calls;
+        await new Promise<void>((open) => gates.push(open));
+        if (n === 1) {
+          throw new Error('connection lost');
+        }
+        await store.insert(rows);
+      },
+      close: async () => undefined,
+    };
+    const trail = createAuditTrail({ store: flaky, log, maxInFlight: 4 });
+    const lost = trail.phiRead(read('ff-1'));
+    await new Promise((r) => setTimeout(r, 10));
+    const kept = trail.phiRead(read('ff-2'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(trail.stats().inFlight).toBe(2);
+    for (const open of gates) {
+      open();
+    }
+    await expect(lost).rejects.toBeInstanceOf(AuditUnavailableError);
+    await expect(kept).resolves.toBeUndefined();
+    expect(trail.stats()).toMatchObject({ failedBatches: 1, dropped: 1, written: 1 });
   });
 
   it('a full backlog refuses at once with AuditUnavailableError', async () => {
