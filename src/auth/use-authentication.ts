@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
 import { tenantHash } from '../logger.js';
@@ -18,6 +19,13 @@ export interface AuthenticatedRequest {
   readonly startedAt: number;
 }
 
+/** What ended a request in the authentication step, for the request metrics. */
+export interface Refusal {
+  readonly code: ErrorCode;
+  /** The tenant's hash, when the refusal came after the tenant was resolved. */
+  readonly tenantHash?: string;
+}
+
 export interface AuthenticationOptions {
   readonly verifier: AccessTokenVerifier;
   readonly resolver: ConfigResolver;
@@ -25,12 +33,24 @@ export interface AuthenticationOptions {
   readonly graphqlEndpoint: string;
   /** Serve GraphiQL's HTML page (it holds no data; every operation it sends needs a token). */
   readonly graphiql: boolean;
+  /**
+   * Whether the tenant's resilience policy would refuse a statement right now (`busy`: bulkhead
+   * slots and queue full; `open`: breaker open), asked once the tenant is resolved. A refused
+   * tenant's request ends here with 503 `TENANT_BUSY` / `TENANT_UNAVAILABLE` and `Retry-After`,
+   * before Yoga parses it: a flood against a stalled tenant costs a token check, not a GraphQL
+   * execution whose statement the bulkhead would refuse anyway. Not asked for `fhir-admin` tokens.
+   */
+  readonly tenantRefusal?: (
+    clientId: string,
+  ) => { readonly kind: 'busy' | 'open'; readonly retryAfterSec: number } | undefined;
   /** Requests per user (`iss` + `sub`) and per tenant, checked after the token verifies. */
   readonly rateLimits?: { readonly user: RateLimit; readonly tenant: RateLimit };
   /**
    * Told of every refusal with 401, 403 or 429 (the audit trail records it): the code, the
    * request id, the verified principal when there is one, and for a token that did not verify
-   * its machine reason (`ERR_JWT_EXPIRED`, `missing-token`). Never the token.
+   * its machine reason (`ERR_JWT_EXPIRED`, `missing-token`). Never the token. A 503 (the tenant
+   * busy or down, the registry or the realm's keys unavailable) is not an access-control decision
+   * and is not reported here.
    */
   readonly onDenied?: (denial: {
     readonly code: ErrorCode;
@@ -42,11 +62,17 @@ export interface AuthenticationOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** At most one `request rate limited` line per tenant per this many ms; the rest are counted. */
+const RATE_LOG_INTERVAL_MS = 1000;
+
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
   UNKNOWN_TENANT: 'The tenant named by the access token is not served here.',
   TENANT_CONFIG_INVALID: "The tenant's configuration is invalid; an administrator has been told.",
   REGISTRY_UNAVAILABLE: 'The tenant registry is unavailable.',
   FORBIDDEN: 'The access token grants no fhirgate role for this tenant.',
+  // The same texts as the statement-level refusals in `tenant-scope.ts`.
+  TENANT_BUSY: 'The tenant database is busy; retry shortly.',
+  TENANT_UNAVAILABLE: 'The tenant database is unavailable.',
 };
 
 function wantsGraphiQL(request: Request): boolean {
@@ -62,24 +88,47 @@ function wantsGraphiQL(request: Request): boolean {
 export function useAuthentication(options: AuthenticationOptions): {
   plugin: Plugin;
   authenticated(request: Request): AuthenticatedRequest | undefined;
+  /** The code (and tenant) of a request this step ended; `undefined` for one it let through. */
+  refused(request: Request): Refusal | undefined;
 } {
   const states = new WeakMap<Request, AuthenticatedRequest>();
+  const refusals = new WeakMap<Request, Refusal>();
   const { verifier, resolver, log } = options;
   const perUser = createRateLimiter(options.rateLimits?.user ?? { perSecond: 0, burst: 0 });
   const perTenant = createRateLimiter(options.rateLimits?.tenant ?? { perSecond: 0, burst: 0 });
+  // A flood of refusals must not become a flood of log lines: per tenant, one line a second,
+  // carrying how many refusals it stands for.
+  const rateLogs = new LRUCache<string, { loggedAt: number; suppressed: number }>({ max: 10_000 });
+
+  function logRateLimited(requestId: string, clientId: string): void {
+    const now = Date.now();
+    const seen = rateLogs.get(clientId);
+    if (seen !== undefined && now - seen.loggedAt < RATE_LOG_INTERVAL_MS) {
+      seen.suppressed++;
+      return;
+    }
+    log.warn(
+      { requestId, tenant: tenantHash(clientId), alsoRefused: seen?.suppressed ?? 0 },
+      'request rate limited',
+    );
+    rateLogs.set(clientId, { loggedAt: now, suppressed: 0 });
+  }
 
   /** A JSON error response in the GraphQL shape, ending the request before Yoga parses it. */
   function reject(
+    request: Request,
     code: ErrorCode,
     message: string,
     requestId: string,
     headers: Record<string, string> = {},
     who: { readonly reason?: string; readonly principal?: Principal } = {},
+    tenant?: string,
   ): Response {
     const status = httpStatusOf(code) ?? 400;
     if (status === 401 || status === 403 || status === 429) {
       options.onDenied?.({ code, requestId, ...who });
     }
+    refusals.set(request, tenant === undefined ? { code } : { code, tenantHash: tenant });
     // The same error shape as every later failure: a stable code and its FHIR OperationOutcome.
     const body = {
       errors: [
@@ -109,7 +158,7 @@ export function useAuthentication(options: AuthenticationOptions): {
       if (request.method !== 'POST') {
         // Queries in a URL end up in proxy and access logs: PHI search values included.
         endResponse(
-          reject('METHOD_NOT_ALLOWED', 'GraphQL requests must use POST.', requestId, {
+          reject(request, 'METHOD_NOT_ALLOWED', 'GraphQL requests must use POST.', requestId, {
             allow: 'POST',
           }),
         );
@@ -131,6 +180,7 @@ export function useAuthentication(options: AuthenticationOptions): {
               : 'Bearer realm="fhirgate", error="invalid_token"';
           endResponse(
             reject(
+              request,
               err.code,
               err.message,
               requestId,
@@ -151,9 +201,10 @@ export function useAuthentication(options: AuthenticationOptions): {
       // A request refused for its user does not spend its tenant's budget.
       const limited = byUser.ok ? perTenant.take(principal.clientId) : byUser;
       if (!limited.ok) {
-        log.warn({ requestId, tenant: tenantHash(principal.clientId) }, 'request rate limited');
+        logRateLimited(requestId, principal.clientId);
         endResponse(
           reject(
+            request,
             'RATE_LIMITED',
             'Too many requests; retry later.',
             requestId,
@@ -164,7 +215,9 @@ export function useAuthentication(options: AuthenticationOptions): {
         return;
       }
       if (!FHIR_ROLES.some((role) => principal.roles.has(role))) {
-        endResponse(reject('FORBIDDEN', MESSAGES.FORBIDDEN ?? '', requestId, {}, { principal }));
+        endResponse(
+          reject(request, 'FORBIDDEN', MESSAGES.FORBIDDEN ?? '', requestId, {}, { principal }),
+        );
         return;
       }
       let runtime: TenantRuntime;
@@ -175,16 +228,39 @@ export function useAuthentication(options: AuthenticationOptions): {
           const code: ErrorCode =
             resolution.status === 'invalid' ? 'TENANT_CONFIG_INVALID' : 'UNKNOWN_TENANT';
           log.info({ requestId, code, status: resolution.status }, 'request refused');
-          endResponse(reject(code, MESSAGES[code] ?? '', requestId, {}, { principal }));
+          endResponse(reject(request, code, MESSAGES[code] ?? '', requestId, {}, { principal }));
           return;
         }
         runtime = resolution.runtime;
       } catch (err) {
         log.error({ requestId, err }, 'tenant resolution failed');
         endResponse(
-          reject('REGISTRY_UNAVAILABLE', MESSAGES.REGISTRY_UNAVAILABLE ?? '', requestId, {
+          reject(request, 'REGISTRY_UNAVAILABLE', MESSAGES.REGISTRY_UNAVAILABLE ?? '', requestId, {
             'retry-after': '5',
           }),
+        );
+        return;
+      }
+      // A tenant whose bulkhead is full or whose breaker is open would refuse this request's first
+      // statement anyway: refuse it before parsing, validation and execution cost the shared event
+      // loop anything. Not a denial: the caller may read this tenant, just not now. A `fhir-admin`
+      // token is let through (its reads still meet the bulkhead): an administrator must be able
+      // to see and reload a tenant while its database is down.
+      const busy = principal.roles.has('fhir-admin')
+        ? undefined
+        : options.tenantRefusal?.(runtime.clientId);
+      if (busy !== undefined) {
+        const code: ErrorCode = busy.kind === 'busy' ? 'TENANT_BUSY' : 'TENANT_UNAVAILABLE';
+        endResponse(
+          reject(
+            request,
+            code,
+            MESSAGES[code] ?? '',
+            requestId,
+            { 'retry-after': String(busy.retryAfterSec) },
+            {},
+            runtime.tenantHash,
+          ),
         );
         return;
       }
@@ -204,5 +280,9 @@ export function useAuthentication(options: AuthenticationOptions): {
     },
   };
 
-  return { plugin, authenticated: (request) => states.get(request) };
+  return {
+    plugin,
+    authenticated: (request) => states.get(request),
+    refused: (request) => refusals.get(request),
+  };
 }

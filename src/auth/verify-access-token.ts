@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { AuthError } from './auth-error.js';
 import type { FhirRole, Principal } from './principal.js';
 import { FHIR_ROLES } from './principal.js';
@@ -53,6 +55,11 @@ export interface AccessTokenVerifierOptions {
    * (`Principal.platformAdmin`): with `fhir-admin` it administers every tenant. @default undefined
    */
   platformAdminRole?: string;
+  /**
+   * The verified-token cache: how many verified tokens are remembered, and for how long at most.
+   * `max: 0` turns it off. @default { max: 10_000, ttlMs: 30_000 }
+   */
+  tokenCache?: { readonly max: number; readonly ttlMs: number };
 }
 
 /** Checks a bearer token and turns it into the caller's `Principal`. */
@@ -96,6 +103,25 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
 
 const FHIR_ROLE_SET: ReadonlySet<string> = new Set(FHIR_ROLES);
 
+const DEFAULT_TOKEN_CACHE = { max: 10_000, ttlMs: 30_000 } as const;
+
+// Seconds per unit of jose's duration grammar (its year is 365.25 days).
+const UNIT_SECONDS: Readonly<Record<string, number>> = {
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 31_557_600,
+};
+
+/** One verified token: its principal, and the instant (epoch ms) the entry stops being used. */
+interface CachedPrincipal {
+  readonly principal: Principal;
+  readonly verifiedAt: number;
+  readonly until: number;
+}
+
 // RFC 6750 b64token after exactly one space; `i` makes the scheme case-insensitive.
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
@@ -123,6 +149,15 @@ export function createAccessTokenVerifier(
     }
   };
 
+  // Verified tokens by SHA-256 of the whole compact token (the signature included), so a token
+  // that differs in any byte is a different entry. Only successes are stored.
+  const cacheOptions = options.tokenCache ?? DEFAULT_TOKEN_CACHE;
+  const cache =
+    cacheOptions.max > 0
+      ? new LRUCache<string, CachedPrincipal>({ max: cacheOptions.max })
+      : undefined;
+  const maxAgeMs = durationSeconds(options.maxTokenAge) * 1000;
+
   const verifyOptions: JWTVerifyOptions = {
     issuer,
     audience: options.audience,
@@ -134,20 +169,60 @@ export function createAccessTokenVerifier(
 
   return {
     async verify(token: string): Promise<Principal> {
+      const key = cache === undefined ? undefined : sha256(token);
+      if (key !== undefined) {
+        const hit = cache?.get(key);
+        if (hit !== undefined) {
+          const now = Date.now();
+          // Re-checked on every hit with the same clock jose reads: past `exp`, past the
+          // maximum token age or past the entry's TTL, the token is verified again in full.
+          if (now < hit.until && now >= hit.verifiedAt) {
+            return hit.principal;
+          }
+          cache?.delete(key);
+        }
+      }
+      const verifiedAt = Date.now();
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, getKey, verifyOptions));
       } catch (err) {
         throw toAuthError(err);
       }
-      const principal = toPrincipal(payload, issuer, tenantClaim, roleSource);
+      const base = toPrincipal(payload, issuer, tenantClaim, roleSource);
       const adminRole = options.platformAdminRole;
-      return adminRole !== undefined &&
-        grantsRole(payload, principal.clientId, roleSource, adminRole)
-        ? { ...principal, platformAdmin: true }
-        : principal;
+      const principal =
+        adminRole !== undefined && grantsRole(payload, base.clientId, roleSource, adminRole)
+          ? { ...base, platformAdmin: true }
+          : base;
+      if (key !== undefined) {
+        // jose accepted `exp` and `iat` with the clock tolerance; the cache does not use the
+        // tolerance, so a hit is never accepted where a full verification would fail.
+        const until = Math.min(
+          verifiedAt + cacheOptions.ttlMs,
+          principal.expiresAt * 1000,
+          typeof payload.iat === 'number' ? payload.iat * 1000 + maxAgeMs : verifiedAt,
+        );
+        if (until > verifiedAt) {
+          cache?.set(key, { principal, verifiedAt, until });
+        }
+      }
+      return principal;
     },
   };
+}
+
+function sha256(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** A duration in jose's grammar (already checked by `assertOptions`) in seconds. */
+function durationSeconds(duration: string): number {
+  const match = DURATION.exec(duration);
+  const value = Number(match?.[1] ?? 0);
+  // Every unit of the grammar is told apart by its first letter (no months).
+  const unit = (match?.[2] ?? 's').charAt(0).toLowerCase();
+  return value * (UNIT_SECONDS[unit] ?? 0);
 }
 
 /**
@@ -306,6 +381,18 @@ function assertOptions(options: AccessTokenVerifierOptions): void {
   }
   if (options.tenantClaim === '') {
     problems.push('tenantClaim is empty');
+  }
+  const cache = options.tokenCache;
+  if (
+    cache !== undefined &&
+    !(
+      Number.isInteger(cache.max) &&
+      cache.max >= 0 &&
+      Number.isFinite(cache.ttlMs) &&
+      cache.ttlMs >= 0
+    )
+  ) {
+    problems.push('tokenCache needs a non-negative integer max and a non-negative ttlMs');
   }
   if (options.roleSource !== 'client' && options.roleSource !== 'realm') {
     problems.push('roleSource must be "client" or "realm"');

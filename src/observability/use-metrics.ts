@@ -42,13 +42,19 @@ async function outcomeOfResponse(response: Response): Promise<string> {
 /**
  * Counts and times every request to the GraphQL endpoint. Goes first in the plugin list, so its
  * clock starts before authentication and it sees requests that authentication ends.
- * `tenantOf` names the tenant the request was authenticated for (its hash), if any.
+ * `tenantOf` names the tenant the request was authenticated for (its hash), if any. `refusedBy`
+ * gives the code (and tenant hash) of a request authentication ended: such a request is counted
+ * with operation `none` and that code, without cloning and parsing its body back (a flood of
+ * refusals should cost as little as possible).
  */
 export function useMetrics(
   metrics: GatewayMetrics,
   options: {
     readonly graphqlEndpoint: string;
     readonly tenantOf: (request: Request) => string | undefined;
+    readonly refusedBy?: (
+      request: Request,
+    ) => { readonly code: string; readonly tenantHash?: string | undefined } | undefined;
   },
 ): Plugin {
   const states = new WeakMap<Request, RequestState>();
@@ -83,6 +89,16 @@ export function useMetrics(
         return;
       }
       states.delete(request);
+      const refusal = options.refusedBy?.(request);
+      if (refusal !== undefined) {
+        metrics.recordRequest({
+          tenantHash: refusal.tenantHash,
+          operation: state.operation,
+          outcome: refusal.code,
+          durationMs: performance.now() - state.startedAt,
+        });
+        return;
+      }
       // A status of 400 or more is authoritative: a plugin after this one may have replaced the
       // result (the audit's 503 AUDIT_UNAVAILABLE), and such bodies carry errors and no data.
       const outcome =

@@ -29,6 +29,14 @@ export interface TenantPolicyOptions {
   readonly timeoutMs: number;
 }
 
+/** Why a tenant's policy would refuse a statement now, and when to try again (whole seconds). */
+export interface TenantRefusal {
+  readonly kind: 'busy' | 'open';
+  readonly retryAfterSec: number;
+}
+
+const BUSY: TenantRefusal = { kind: 'busy', retryAfterSec: 1 };
+
 /** The state of one tenant's breaker, for `tenantStatus` and metrics. */
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -36,6 +44,15 @@ export interface TenantPolicies {
   /** The tenant's policy: bulkhead around breaker around timeout. One per tenant, reused. */
   policyFor(clientId: string, tenantHash: string): IPolicy;
   breakerState(clientId: string): BreakerState | undefined;
+  /**
+   * Whether the tenant's policy would refuse a statement right now, without running anything:
+   * `busy` when every bulkhead slot runs and its queue is full (retry after 1 s), `open` when the
+   * breaker is open (or isolated) and its half-open wait has not elapsed (retry once it has).
+   * `undefined` when a statement would be admitted, or the tenant has no policy yet. Read-only:
+   * it never changes a breaker's state, so the first statement after the half-open wait still
+   * becomes the breaker's probe.
+   */
+  refusal(clientId: string): TenantRefusal | undefined;
   /** The breaker state of every tenant with a policy, labelled by tenant hash (metrics). */
   breakerStates(): Array<{ readonly tenantHash: string; readonly state: BreakerState }>;
   /** Forgets a tenant's policy (an offboarded tenant). */
@@ -105,6 +122,27 @@ export function createTenantPolicies(options: TenantPolicyOptions, log: Logger):
     breakerState(clientId) {
       const entry = entries.peek(clientId);
       return entry === undefined ? undefined : STATES[entry.breaker.state];
+    },
+    refusal(clientId) {
+      const entry = entries.peek(clientId);
+      if (entry === undefined) {
+        return undefined;
+      }
+      const { breaker } = entry;
+      if (breaker.state === CircuitState.Isolated) {
+        return { kind: 'open', retryAfterSec: Math.ceil(options.halfOpenAfterMs / 1000) };
+      }
+      if (breaker.state === CircuitState.Open) {
+        // cockatiel stays Open until a statement arrives after the wait; that statement is the
+        // probe, so refuse only while the wait (a constant backoff here) is still running.
+        const { ownState } = breaker.toJSON() as { ownState: { openedAt?: number } };
+        const left = options.halfOpenAfterMs - (Date.now() - (ownState.openedAt ?? 0));
+        if (left > 0) {
+          return { kind: 'open', retryAfterSec: Math.max(1, Math.ceil(left / 1000)) };
+        }
+      }
+      const slots = entry.bulkhead;
+      return slots.executionSlots <= 0 && slots.queueSlots <= 0 ? BUSY : undefined;
     },
     breakerStates() {
       return [...entries.values()].map((e) => ({

@@ -784,3 +784,115 @@ describe('A18 JWKS unavailable', () => {
     });
   });
 });
+
+describe('verified-token cache (10,000 tokens, 30 s, never past exp or the maximum age)', () => {
+  let keys: KeycloakStub;
+
+  beforeAll(async () => {
+    keys = await startKeycloakStub({ realms: ['test'] });
+  });
+
+  afterAll(async () => {
+    await keys.close();
+  });
+
+  /**
+   * t0: a first k1 token warms the JWKS; t0+10 s: `seen` verifies (cached until t0+40 s); k1 is
+   * rotated out and unpublished; t0+31 s: a k2 token refetches the JWKS, which no longer has k1.
+   */
+  async function revokeAfterSeen(v: AccessTokenVerifier): Promise<{ seen: string }> {
+    const k1 = keys.currentKid('test');
+    await v.verify(await keys.tokenFor({ clientId: 'hospital-a', overrides: { sub: 'warm' } }));
+    advanceClock(10_000);
+    const seen = await keys.tokenFor({ clientId: 'hospital-a', overrides: { sub: 'seen' } });
+    await expect(v.verify(seen)).resolves.toMatchObject({ subject: 'seen' });
+    await keys.rotate('test');
+    keys.removeKey('test', k1);
+    advanceClock(21_000);
+    const before = keys.requestCount('test');
+    await expect(
+      v.verify(await keys.tokenFor({ clientId: 'hospital-a', overrides: { sub: 'k2' } })),
+    ).resolves.toMatchObject({ subject: 'k2' });
+    expect(keys.requestCount('test') - before).toBe(1);
+    // A k1 token never seen before is refused: jose no longer knows the key.
+    await expectRejected(
+      v,
+      await keys.tokenFor({ clientId: 'hospital-a', kid: k1, overrides: { sub: 'unseen' } }),
+      { code: 'UNAUTHENTICATED', reason: 'ERR_JWKS_NO_MATCHING_KEY' },
+    );
+    return { seen };
+  }
+
+  it('keeps accepting an already-verified token of an unpublished key for at most 30 s (the documented trade-off)', async () => {
+    freezeClock();
+    const v = verifierFor(keys);
+    const { seen } = await revokeAfterSeen(v);
+    // t0+31 s: verified 21 s ago, so the cache still answers.
+    await expect(v.verify(seen)).resolves.toMatchObject({
+      subject: 'seen',
+      clientId: 'hospital-a',
+    });
+    advanceClock(9_000);
+    // t0+40 s: the entry's 30 s are over; the full verification refuses the revoked key.
+    await expectRejected(v, seen, { code: 'UNAUTHENTICATED', reason: 'ERR_JWKS_NO_MATCHING_KEY' });
+  });
+
+  it('with the cache off (max 0) the same token is refused as soon as the key is gone', async () => {
+    freezeClock();
+    const v = verifierFor(keys, { tokenCache: { max: 0, ttlMs: 30_000 } });
+    const { seen } = await revokeAfterSeen(v);
+    await expectRejected(v, seen, { code: 'UNAUTHENTICATED', reason: 'ERR_JWKS_NO_MATCHING_KEY' });
+  });
+
+  it('re-checks exp on every hit: a token inside the 30 s clock tolerance expires from the cache too', async () => {
+    const now = freezeClock();
+    const v = verifier();
+    // exp 25 s ago: jose still accepts it (30 s tolerance) until exp + 30 s.
+    const token = await idp.tokenFor({
+      clientId: 'hospital-a',
+      overrides: { iat: now - 120, exp: now - 25 },
+    });
+    await expect(v.verify(token)).resolves.toMatchObject({ clientId: 'hospital-a' });
+    await expect(v.verify(token)).resolves.toMatchObject({ clientId: 'hospital-a' });
+    advanceClock(6_000);
+    await expectRejected(v, token, {
+      code: 'UNAUTHENTICATED',
+      reason: 'ERR_JWT_EXPIRED',
+      claim: 'exp',
+    });
+  });
+
+  it('re-checks the maximum token age (15 min) on every hit', async () => {
+    const now = freezeClock();
+    const v = verifier();
+    const token = await idp.tokenFor({
+      clientId: 'hospital-a',
+      overrides: { iat: now - 15 * 60 - 25, exp: now + 60 },
+    });
+    await expect(v.verify(token)).resolves.toMatchObject({ clientId: 'hospital-a' });
+    advanceClock(6_000);
+    await expectRejected(v, token, {
+      code: 'UNAUTHENTICATED',
+      reason: 'ERR_JWT_EXPIRED',
+      claim: 'iat',
+    });
+  });
+
+  it('caches per token: a token differing only in its signature is verified on its own', async () => {
+    const v = verifier();
+    const token = await idp.tokenFor({ clientId: 'hospital-a', roles: ['fhir-read'] });
+    await expect(v.verify(token)).resolves.toMatchObject({ clientId: 'hospital-a' });
+    const [h, p, s] = token.split('.') as [string, string, string];
+    // The first character's 6 bits all belong to the signature.
+    const flipped = `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`;
+    await expectRejected(v, flipped, {
+      code: 'UNAUTHENTICATED',
+      reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
+  });
+
+  it('refuses a cache setting that is not a non-negative integer size', () => {
+    expect(() => verifier({ tokenCache: { max: -1, ttlMs: 30_000 } })).toThrow(/tokenCache/);
+    expect(() => verifier({ tokenCache: { max: 10, ttlMs: Number.NaN } })).toThrow(/tokenCache/);
+  });
+});

@@ -383,6 +383,34 @@ describe('observability of the real server', () => {
       }),
     ).toBe(2);
     expect(after).not.toContain(DOWN);
+
+    // With the breaker open, the next request is refused right after authentication, before
+    // Yoga parses it: counted with operation `none` and its code, under the tenant's hash.
+    const refused = await post(DOWN, '{ Patient(id: "1") { id } }');
+    expect(refused.status).toBe(503);
+    expect(refused.json.errors?.[0]?.extensions?.code).toBe('TENANT_UNAVAILABLE');
+    const early = await scrape();
+    expect(
+      sample(early, 'fhirgate_requests_total', {
+        tenant: D,
+        operation: 'none',
+        outcome: 'TENANT_UNAVAILABLE',
+      }),
+    ).toBe(1);
+    // Not a statement: the breaker refused nothing below the authentication step.
+    expect(
+      sample(early, 'fhirgate_sql_statements_total', { tenant: D, outcome: 'TENANT_UNAVAILABLE' }),
+    ).toBe(
+      sample(after, 'fhirgate_sql_statements_total', { tenant: D, outcome: 'TENANT_UNAVAILABLE' }),
+    );
+    expect(
+      sample(early, 'fhirgate_requests_total', {
+        tenant: D,
+        operation: 'query:Patient',
+        outcome: 'TENANT_UNAVAILABLE',
+      }),
+    ).toBe(2);
+
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });

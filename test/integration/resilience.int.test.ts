@@ -138,6 +138,64 @@ describe('per-tenant resilience', () => {
     expect(Math.max(...neighbour)).toBeLessThan(1000);
   });
 
+  it('a full bulkhead, then an open breaker, refuse the tenant before parsing: 503, Retry-After, no statement, no denial audited', async () => {
+    await registerFaultTenant('fault-busy', stalled.port);
+    const token = await gw.tokenFor('fault-busy');
+    // 10 statements connecting to the peer that never greets, 20 queued: the bulkhead is full.
+    const holders = Array.from({ length: 30 }, () => gw.post(QUERY, { token }));
+    const until = performance.now() + 2000;
+    while (gw.policies.refusal('fault-busy')?.kind !== 'busy') {
+      expect(performance.now()).toBeLessThan(until);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const refusedEarly = async (requestId: string) => {
+      const before = gw.statements.length;
+      // Not even GraphQL: only a refusal before parsing answers this with the tenant's state.
+      const res = await gw.post('{ Patient(id: ', {
+        token,
+        headers: { 'x-request-id': requestId },
+      });
+      expect(gw.statements.length).toBe(before);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('x-request-id')).toBe(requestId);
+      expect(res.json.data).toBeUndefined();
+      return res;
+    };
+    const busy = await refusedEarly('early-busy-1');
+    expect(busy.headers.get('retry-after')).toBe('1');
+    const text = 'The tenant database is busy; retry shortly.';
+    expect(busy.json.errors).toEqual([
+      {
+        message: text,
+        extensions: {
+          code: 'TENANT_BUSY',
+          resource: {
+            resourceType: 'OperationOutcome',
+            issue: [{ severity: 'error', code: 'throttled', details: { text } }],
+          },
+        },
+      },
+    ]);
+    // The 10 connect timeouts (3 s) open the breaker; the queued 20 fail at once.
+    const held = await Promise.all(holders);
+    expect(held.every((r) => r.status === 503)).toBe(true);
+    expect(gw.policies.breakerState('fault-busy')).toBe('open');
+    const open = await refusedEarly('early-open-1');
+    expect(open.json.errors?.[0]?.extensions?.['code']).toBe('TENANT_UNAVAILABLE');
+    const retryAfter = Number(open.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(10);
+    // A fhir-admin token is let through to Yoga (an administrator must reach a broken tenant):
+    // this one fails parsing, not on the tenant's state.
+    const adminToken = await gw.tokenFor('fault-busy', ['fhir-read', 'fhir-admin']);
+    const admin = await gw.post('{ Patient(id: ', { token: adminToken });
+    expect(admin.json.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_PARSE_FAILED');
+    // Busy is not an access-control decision: no denial reaches the audit trail.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await gw.auditStore.readEvents({ requestId: 'early-busy-1' })).toEqual([]);
+    expect(await gw.auditStore.readEvents({ requestId: 'early-open-1' })).toEqual([]);
+  });
+
   it('statement errors of a healthy server never open the breaker', async () => {
     await gw.tenantDbs
       .get('hospital-b')!
