@@ -9,8 +9,13 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import { gatewayError } from '../errors.js';
+import { tenantHash } from '../logger.js';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
 import type { AuditTrail } from './audit-trail.js';
+import {
+  createPatientEnumerationGuard,
+  type PatientEnumerationLimit,
+} from './patient-enumeration.js';
 
 /**
  * The audit record of one request, in its GraphQL context. The request's DataLoaders push the
@@ -97,7 +102,11 @@ function codeOf(error: unknown): string | undefined {
  * plugin's `onDenied`. Batching and incremental delivery are off, so a result is one object; any
  * other shape from a request that read data is refused the same way as a failed write.
  */
-export function useAudit(options: { trail: AuditTrail }): {
+export function useAudit(options: {
+  trail: AuditTrail;
+  /** Per-user distinct-patient limit (C48); absent or 0: off. */
+  patientLimit?: PatientEnumerationLimit;
+}): {
   plugin: Plugin;
   /** Called by the context factory: the request's audit record, shared with its loaders. */
   begin(
@@ -106,6 +115,10 @@ export function useAudit(options: { trail: AuditTrail }): {
   ): RequestAudit;
 } {
   const { trail } = options;
+  const guard =
+    options.patientLimit === undefined
+      ? undefined
+      : createPatientEnumerationGuard(options.patientLimit);
   const tracked = new WeakMap<Request, Tracked>();
   // Yoga caches parsed documents by query text, so a repeated query is the same object: its
   // answer is computed once per operation name, not walked again on every request.
@@ -151,6 +164,38 @@ export function useAudit(options: { trail: AuditTrail }): {
       }
       if (!readData) {
         return;
+      }
+      if (guard !== undefined) {
+        const user = `${principal.issuer}\u0000${principal.subject}`;
+        const verdict = guard.admit(
+          user,
+          audit.reads.filter((ref) => ref.startsWith('Patient/')),
+        );
+        if (!verdict.ok) {
+          // A security alert for the operators: who (hashed), how many, never which patients.
+          log.warn(
+            {
+              alert: 'patient-enumeration',
+              user: tenantHash(user),
+              distinctPatients: verdict.distinct,
+            },
+            'security alert: distinct-patient limit exceeded; data withheld',
+          );
+          trail.denied({ code: 'RATE_LIMITED', requestId, principal, references: audit.reads });
+          setResult({
+            errors: [
+              gatewayError(
+                'RATE_LIMITED',
+                'Too many different patients read in a short time; try again later.',
+                {
+                  retryAfterSeconds: verdict.retryAfterSeconds,
+                  http: { headers: { 'retry-after': String(verdict.retryAfterSeconds) } },
+                },
+              ),
+            ],
+          });
+          return;
+        }
       }
       try {
         await trail.phiRead({

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { GraphQLSchema } from 'graphql';
 import { type AuditTrail, createAuditTrail } from '../../src/audit/audit-trail.js';
+import type { PatientEnumerationLimit } from '../../src/audit/patient-enumeration.js';
 import { createSqlAuditStore, type SqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { createAccessTokenVerifier } from '../../src/auth/verify-access-token.js';
 import type { Config } from '../../src/config.js';
@@ -57,6 +58,8 @@ export interface TestGatewayOptions {
   readonly createDatabase?: (prefix: string) => Promise<TestDatabase>;
   /** Per-user and per-tenant rate limits. @default unlimited */
   readonly rateLimits?: Config['rateLimits'];
+  /** Per-user distinct-patient limit (C48). @default off */
+  readonly patientLimit?: PatientEnumerationLimit;
   /** Log level of the captured logger. @default 'debug' */
   readonly logLevel?: string;
   /**
@@ -261,6 +264,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     policies,
     graphiql: true,
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+    ...(options.patientLimit === undefined ? {} : { patientLimit: options.patientLimit }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
     audit,
   });
