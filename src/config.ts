@@ -77,6 +77,7 @@ const EnvSchema = z.object({
   FHIRGATE_GRAPHQL_BATCH_LOADS: bool.default(true),
 
   FHIRGATE_CONFIG_TTL_MS: ms(1000).default(300_000),
+  FHIRGATE_CONFIG_MAX_STALE_MS: ms(0).default(900_000),
   FHIRGATE_POOL_MAX_TENANTS: positiveInt().default(200),
   FHIRGATE_POOL_IDLE_EVICT_MS: ms(1000).default(1_800_000),
   FHIRGATE_POOL_MAX_CONNECTIONS: positiveInt().default(150),
@@ -110,6 +111,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:._-]{1,128}$/)
     .default('fhirgate:tenant-reload'),
+  FHIRGATE_RELOAD_COOLDOWN_MS: ms(0).default(10_000),
   FHIRGATE_PLATFORM_ADMIN_ROLE: z
     .string()
     .regex(/^[A-Za-z0-9:._-]{1,128}$/)
@@ -122,7 +124,10 @@ const EnvSchema = z.object({
     .default('fhirgate'),
   FHIRGATE_AUDIT_BATCH_MAX: positiveInt().max(1000).default(100),
   FHIRGATE_AUDIT_BACKLOG: positiveInt().max(1_000_000).default(10_000),
+  FHIRGATE_AUDIT_MAX_IN_FLIGHT: positiveInt().max(32).default(1),
   FHIRGATE_AUDIT_WRITE_TIMEOUT_MS: ms(100).default(5000),
+  FHIRGATE_MAX_DISTINCT_PATIENTS: positiveInt(0).max(1_000_000).default(300),
+  FHIRGATE_DISTINCT_PATIENTS_WINDOW_MS: ms(1000).default(300_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -167,6 +172,8 @@ export interface Config {
   };
   readonly tenancy: {
     readonly configTtlMs: number;
+    /** How long a tenant's last good config is served while the registry is down. */
+    readonly configMaxStaleMs: number;
     readonly maxTenantPools: number;
     readonly poolIdleEvictMs: number;
     readonly maxTotalConnections: number;
@@ -205,6 +212,8 @@ export interface Config {
     readonly redisUrl: string | undefined;
     /** `FHIRGATE_RELOAD_CHANNEL` @default 'fhirgate:tenant-reload' */
     readonly reloadChannel: string;
+    /** `FHIRGATE_RELOAD_COOLDOWN_MS`: one effective `reloadTenantConfig` per tenant per window. @default 10000 */
+    readonly reloadCooldownMs: number;
   };
   readonly resilience: {
     readonly concurrency: number;
@@ -222,8 +231,12 @@ export interface Config {
     readonly batchMax: number;
     /** `FHIRGATE_AUDIT_BACKLOG`: events waiting at most; beyond, PHI reads get 503. @default 10000 */
     readonly backlog: number;
+    /** `FHIRGATE_AUDIT_MAX_IN_FLIGHT`: INSERT batches written at the same time. @default 1 */
+    readonly maxInFlight: number;
     /** `FHIRGATE_AUDIT_WRITE_TIMEOUT_MS`: budget of one INSERT. @default 5000 */
     readonly writeTimeoutMs: number;
+    /** `FHIRGATE_MAX_DISTINCT_PATIENTS` / `_WINDOW_MS`: per-user enumeration limit; 0 is off. */
+    readonly patientLimit: { readonly maxDistinctPatients: number; readonly windowMs: number };
   };
 }
 
@@ -301,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     tenancy: Object.freeze({
       configTtlMs: e.FHIRGATE_CONFIG_TTL_MS,
+      configMaxStaleMs: e.FHIRGATE_CONFIG_MAX_STALE_MS,
       maxTenantPools: e.FHIRGATE_POOL_MAX_TENANTS,
       poolIdleEvictMs: e.FHIRGATE_POOL_IDLE_EVICT_MS,
       maxTotalConnections: e.FHIRGATE_POOL_MAX_CONNECTIONS,
@@ -334,6 +348,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       platformAdminRole: e.FHIRGATE_PLATFORM_ADMIN_ROLE,
       redisUrl: e.REDIS_URL,
       reloadChannel: e.FHIRGATE_RELOAD_CHANNEL,
+      reloadCooldownMs: e.FHIRGATE_RELOAD_COOLDOWN_MS,
     }),
     resilience: Object.freeze({
       concurrency: e.FHIRGATE_TENANT_CONCURRENCY,
@@ -347,7 +362,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sourceId: e.FHIRGATE_AUDIT_SOURCE_ID,
       batchMax: e.FHIRGATE_AUDIT_BATCH_MAX,
       backlog: e.FHIRGATE_AUDIT_BACKLOG,
+      maxInFlight: e.FHIRGATE_AUDIT_MAX_IN_FLIGHT,
       writeTimeoutMs: e.FHIRGATE_AUDIT_WRITE_TIMEOUT_MS,
+      patientLimit: Object.freeze({
+        maxDistinctPatients: e.FHIRGATE_MAX_DISTINCT_PATIENTS,
+        windowMs: e.FHIRGATE_DISTINCT_PATIENTS_WINDOW_MS,
+      }),
     }),
   });
 }

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AuditTrail } from './audit/audit-trail.js';
+import type { PatientEnumerationLimit } from './audit/patient-enumeration.js';
 import { useAudit } from './audit/use-audit.js';
 import { useAuthentication } from './auth/use-authentication.js';
 import type { AccessTokenVerifier } from './auth/verify-access-token.js';
@@ -50,6 +51,8 @@ export interface GatewayDeps {
   readonly metrics?: GatewayMetrics;
   /** The HIPAA audit trail: PHI reads await it (no audit, no data), denials are recorded. */
   readonly audit: AuditTrail;
+  /** Per-user distinct-patient limit (C48); absent: off. */
+  readonly patientLimit?: PatientEnumerationLimit;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -107,8 +110,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     graphiql: deps.graphiql,
     ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
     onDenied: (denial) => deps.audit.denied(denial),
+    // A full or open tenant is refused before parsing (503 + Retry-After), not in its resolver.
+    tenantRefusal: (clientId) => deps.policies.refusal(clientId),
   });
-  const audit = useAudit({ trail: deps.audit });
+  const audit = useAudit({
+    trail: deps.audit,
+    ...(deps.patientLimit === undefined ? {} : { patientLimit: deps.patientLimit }),
+  });
   const { metrics, onStatement: listener } = deps;
   const onStatement: StatementListener | undefined =
     metrics === undefined
@@ -141,6 +149,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
             useMetrics(metrics, {
               graphqlEndpoint: GRAPHQL_ENDPOINT,
               tenantOf: (request) => auth.authenticated(request)?.runtime.tenantHash,
+              refusedBy: (request) => auth.refused(request),
             }),
           ]),
       useRoutes(deps.routes ?? []),

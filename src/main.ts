@@ -21,6 +21,7 @@ import { createTenantPolicies } from './tenancy/breakers.js';
 import { createConfigResolver } from './tenancy/config-resolver.js';
 import { KeyConfigError, parseKeyring } from './tenancy/crypto.js';
 import { parseDatabaseUrl } from './tenancy/database-url.js';
+import { describeRetiredKeyUse, retiredKeyUse } from './tenancy/key-check.js';
 import { createPoolManager } from './tenancy/pool-manager.js';
 import { createTenantRegistry } from './tenancy/registry.js';
 
@@ -69,6 +70,20 @@ async function main(): Promise<void> {
     fail('FHIRGATE_REGISTRY_URL is not a valid mysql://, mariadb:// or sqlite: URL.');
   }
   const registry = createTenantRegistry(registryTarget);
+  // A row sealed under a key that is no longer configured can never be opened: refuse to boot
+  // (counts only), unless the registry cannot be read yet (/readyz reports that).
+  let retired: Map<string, number> | undefined;
+  try {
+    retired = await retiredKeyUse(registry, keyring);
+  } catch (err) {
+    log.warn({ err }, 'registry unreadable at boot; sealed-URL key check skipped');
+  }
+  if (retired !== undefined && retired.size > 0) {
+    fail(
+      `${describeRetiredKeyUse(retired)}. Keep the old key in FHIRGATE_ENCRYPTION_OLD_KEYS ` +
+        'until `fhirgate keys rotate` has re-sealed every row.',
+    );
+  }
   // The audit store: the registry database unless FHIRGATE_AUDIT_DATABASE_URL names another.
   let auditTarget = registryTarget;
   if (config.audit.databaseUrl !== undefined) {
@@ -80,6 +95,7 @@ async function main(): Promise<void> {
   }
   const auditStore = createSqlAuditStore(auditTarget, {
     writeTimeoutMs: config.audit.writeTimeoutMs,
+    maxConcurrentWrites: config.audit.maxInFlight,
     connectTimeoutMs: config.tenancy.connectTimeoutMs,
   });
   await auditStore.ensureTable().catch((err: unknown) => {
@@ -94,6 +110,7 @@ async function main(): Promise<void> {
     sourceId: config.audit.sourceId,
     batchMax: config.audit.batchMax,
     backlog: config.audit.backlog,
+    maxInFlight: config.audit.maxInFlight,
   });
 
   const defs = loadDefinitions();
@@ -101,7 +118,7 @@ async function main(): Promise<void> {
   const policies = createTenantPolicies(config.resilience, log);
   const resolver = createConfigResolver(
     { registry, keyring, defs, log },
-    { ttlMs: config.tenancy.configTtlMs },
+    { ttlMs: config.tenancy.configTtlMs, maxStaleMs: config.tenancy.configMaxStaleMs },
   );
   // Admin fields and cross-replica reloads (src/admin). The audit hook goes in `onAdminAction`.
   const admin = createAdministration({
@@ -115,6 +132,7 @@ async function main(): Promise<void> {
     connectionsPerTenant: config.tenancy.connectionsPerTenant,
     redisUrl: config.admin.redisUrl,
     reloadChannel: config.admin.reloadChannel,
+    reloadCooldownMs: config.admin.reloadCooldownMs,
     onAdminAction: (event) => audit.adminAction(event),
   });
   const schema = buildGatewaySchema({
@@ -220,6 +238,7 @@ async function main(): Promise<void> {
     graphiql: config.graphql.graphiql,
     batchLoads: config.graphql.batchLoads,
     rateLimits: config.rateLimits,
+    patientLimit: config.audit.patientLimit,
     routes,
     ...(metrics === undefined ? {} : { metrics }),
     onStatement: admin.errors.onStatement,
