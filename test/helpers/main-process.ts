@@ -78,3 +78,22 @@ export async function registerTenant(options: {
     await registry.close();
   }
 }
+
+/** Polls `probe` (errors count as "not yet") until it gives a value, or fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 5000,
+): Promise<T> {
+  const until = performance.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) {
+      return value;
+    }
+    if (performance.now() > until) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

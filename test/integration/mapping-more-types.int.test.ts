@@ -12,7 +12,7 @@ import {
   hospitalDTenant,
 } from '../fixtures/hospital-d-tenant.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
-import { loadR4Definitions, validateR4 } from '../unit/conformance/r4-validator.js';
+import { loadR4Definitions, validateR4, withoutNulls } from '../unit/conformance/r4-validator.js';
 
 /**
  * Organization, Location, Procedure, Immunization and DiagnosticReport from configuration alone:
@@ -52,24 +52,9 @@ type Json = Record<string, unknown>;
 /** Resources validated so far, by type. */
 const validated: Record<string, number> = {};
 
-/** GraphQL answers `null` for elements the resource lacks; FHIR JSON omits them. */
-function fhirJson(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    return value.map(fhirJson);
-  }
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== null)
-        .map(([k, v]) => [k, fhirJson(v)]),
-    );
-  }
-  return value;
-}
-
 /** Strips nulls, validates against R4 (zero errors expected) and counts. */
 function valid(raw: unknown): Json {
-  const resource = fhirJson(raw) as Json;
+  const resource = withoutNulls(raw) as Json;
   expect(validateR4(resource as unknown as Resource), JSON.stringify(resource)).toEqual([]);
   const type = String(resource['resourceType']);
   validated[type] = (validated[type] ?? 0) + 1;

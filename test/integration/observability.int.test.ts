@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { createTenantRegistry } from '../../src/tenancy/registry.js';
 import { type CanaryTenant, hospitalA, hospitalB } from '../fixtures/tenants.js';
 import { refusedPort } from '../helpers/fault-servers.js';
 import { type KeycloakStub, startKeycloakStub } from '../helpers/jwks-server.js';
+import { startMain, waitFor } from '../helpers/main-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -60,26 +60,6 @@ async function startRelay(target: { host: string; port: number }): Promise<Relay
   };
 }
 
-function startMain(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
 /** The value of one sample, matched on its name and exactly its labels. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   const want = JSON.stringify(Object.entries(labels).sort());
@@ -97,24 +77,6 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     }
   }
   return 0;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 5000,
-): Promise<T> {
-  const until = performance.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) {
-      return value;
-    }
-    if (performance.now() > until) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('observability of the real server', () => {
@@ -484,7 +446,7 @@ describe('observability of the real server', () => {
       expect(second.output()).toContain('FHIRGATE_METRICS_TOKEN');
     } finally {
       second.child.kill('SIGTERM');
-      expect(await second.exited).toBe(0);
+      expect((await second.exited).code).toBe(0);
     }
   });
 });

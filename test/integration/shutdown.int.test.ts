@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hospitalA } from '../fixtures/tenants.js';
 import { refusedPort } from '../helpers/fault-servers.js';
 import { type KeycloakStub, startKeycloakStub } from '../helpers/jwks-server.js';
-import { registerTenant, startMain } from '../helpers/main-process.js';
+import { registerTenant, startMain, waitFor } from '../helpers/main-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -13,24 +13,6 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
  * request is held by a real table lock on the tenant's MariaDB database: its statement waits
  * until the test unlocks the table.
  */
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 5000,
-): Promise<T> {
-  const until = performance.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) {
-      return value;
-    }
-    if (performance.now() > until) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Whether a new TCP connection to the port is refused. */
 function connectionRefused(port: number): Promise<boolean> {
