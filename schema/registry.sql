@@ -51,7 +51,14 @@ CREATE TABLE IF NOT EXISTS fhirgate_audit_events (
   kind        VARCHAR(16) NOT NULL,
   outcome     TINYINT UNSIGNED NOT NULL,
   event       LONGTEXT NOT NULL,
+  -- Tamper evidence: each writer process keeps one hash chain (chain_id), numbered by chain_seq;
+  -- row_hash = SHA-256 over prev_hash and the row's content (see src/audit/audit-chain.ts).
+  chain_id    CHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  chain_seq   BIGINT UNSIGNED NOT NULL,
+  prev_hash   CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  row_hash    CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   PRIMARY KEY (id),
+  UNIQUE KEY ux_fhirgate_audit_events_chain (chain_id, chain_seq),
   KEY ix_fhirgate_audit_events_recorded (recorded_at),
   KEY ix_fhirgate_audit_events_tenant (client_id, recorded_at),
   KEY ix_fhirgate_audit_events_request (request_id),

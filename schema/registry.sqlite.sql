@@ -32,7 +32,12 @@ CREATE TABLE IF NOT EXISTS fhirgate_audit_events (
   client_id   TEXT NULL,
   kind        TEXT NOT NULL CHECK (kind IN ('read', 'search', 'denied', 'admin')),
   outcome     INTEGER NOT NULL CHECK (outcome IN (0, 4, 8, 12)),
-  event       TEXT NOT NULL CHECK (json_valid(event))
+  event       TEXT NOT NULL CHECK (json_valid(event)),
+  chain_id    TEXT NOT NULL,
+  chain_seq   INTEGER NOT NULL,
+  prev_hash   TEXT NOT NULL,
+  row_hash    TEXT NOT NULL,
+  UNIQUE (chain_id, chain_seq)
 );
 
 CREATE INDEX IF NOT EXISTS ix_fhirgate_audit_events_recorded ON fhirgate_audit_events (recorded_at);

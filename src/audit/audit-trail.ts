@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
+import { type ChainLink, createAuditChain } from './audit-chain.js';
 import {
   type AdminActionInput,
   type AuditEventResource,
@@ -18,6 +19,8 @@ export interface AuditRow {
   readonly outcome: number;
   /** The AuditEvent as JSON text. */
   readonly event: string;
+  /** The hash chain link (see `audit-chain.ts`), set when the row is batched. */
+  readonly chain: ChainLink;
 }
 
 /** Where audit rows go. `insert` writes all rows in one statement, or none. */
@@ -145,7 +148,7 @@ export interface AuditTrail {
 }
 
 interface Pending {
-  readonly row: AuditRow;
+  readonly row: Omit<AuditRow, 'chain'>;
   resolve(): void;
   reject(err: AuditUnavailableError): void;
 }
@@ -160,6 +163,8 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
   const backlog = options.backlog ?? 10_000;
   const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 1));
   const queue: Pending[] = [];
+  // This process's hash chain: rows are linked in the order their batches are started.
+  const chain = createAuditChain();
   /** A flush is scheduled for the end of this turn of the event loop. */
   let scheduled = false;
   let inFlight = 0;
@@ -194,9 +199,9 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
     return queue.splice(0, n);
   }
 
-  async function write(batch: Pending[]): Promise<void> {
+  async function write(batch: Pending[], rows: readonly AuditRow[]): Promise<void> {
     try {
-      await store.insert(batch.map((p) => p.row));
+      await store.insert(rows);
       counters.batches++;
       counters.written += batch.length;
       counters.largestBatch = Math.max(counters.largestBatch, batch.length);
@@ -223,9 +228,11 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
     scheduled = false;
     while (queue.length > 0 && inFlight < maxInFlight) {
       const batch = takeBatch();
+      // Linked here, synchronously and in queue order, whatever order the INSERTs finish in.
+      const rows = batch.map((p) => ({ ...p.row, chain: chain.link(p.row) }));
       inFlight++;
       counters.peakInFlight = Math.max(counters.peakInFlight, inFlight);
-      void write(batch).finally(() => {
+      void write(batch, rows).finally(() => {
         inFlight--;
         // Events that gathered while every slot was busy go out now (after the rest of this
         // turn, so that they all share the INSERT).
@@ -251,7 +258,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
 
   function enqueue(
     event: AuditEventResource | { readonly recorded: string; readonly json: string },
-    row: Omit<AuditRow, 'event' | 'recordedAt'>,
+    row: Omit<AuditRow, 'event' | 'recordedAt' | 'chain'>,
   ) {
     if (closed) {
       return Promise.reject(new AuditUnavailableError('closed'));

@@ -4,12 +4,14 @@ import { createSqliteDatabase } from '../db/sqlite-database.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import type { DatabaseTarget } from '../tenancy/database-url.js';
 import { registryDdl } from '../tenancy/registry.js';
+import { type ChainVerification, verifyAuditChain } from './audit-chain.js';
 import type { AuditStore } from './audit-trail.js';
 
 /** The audit table, created by `schema/registry.sql` (and `registry.sqlite.sql`). */
 export const AUDIT_TABLE = 'fhirgate_audit_events';
 
-const COLUMNS = '(recorded_at, request_id, client_id, kind, outcome, event)';
+const COLUMNS =
+  '(recorded_at, request_id, client_id, kind, outcome, event, chain_id, chain_seq, prev_hash, row_hash)';
 
 export interface SqlAuditStore extends AuditStore {
   /**
@@ -21,6 +23,8 @@ export interface SqlAuditStore extends AuditStore {
   ensureTable(): Promise<void>;
   /** Rows newest last, for tests and operators: never called on the request path. */
   readEvents(filter?: { requestId?: string; clientId?: string }): Promise<AuditRecord[]>;
+  /** Recomputes every row's hash chain link (tamper evidence; see `audit-chain.ts`). */
+  verifyChain(): Promise<ChainVerification>;
 }
 
 /** A stored audit row as read back. */
@@ -93,9 +97,15 @@ export function createSqlAuditStore(
           r.kind,
           r.outcome,
           r.event,
+          r.chain.chainId,
+          r.chain.seq,
+          r.chain.prevHash,
+          r.chain.rowHash,
         );
       }
-      const values = new Array<string>(rows.length).fill('(?, ?, ?, ?, ?, ?)').join(', ');
+      const values = new Array<string>(rows.length)
+        .fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .join(', ');
       await db.query({ sql: `INSERT INTO ${AUDIT_TABLE} ${COLUMNS} VALUES ${values}`, params });
     },
     async ensureTable() {
@@ -128,6 +138,28 @@ export function createSqlAuditStore(
         outcome: Number(r['outcome']),
         event: JSON.parse(String(r['event'])) as Record<string, unknown>,
       }));
+    },
+    async verifyChain() {
+      const rows: Row[] = await db.query({
+        sql:
+          'SELECT id, request_id, client_id, kind, outcome, event, chain_id, chain_seq, ' +
+          `prev_hash, row_hash FROM ${AUDIT_TABLE}`,
+        params: [],
+      });
+      return verifyAuditChain(
+        rows.map((r) => ({
+          id: Number(r['id']),
+          requestId: String(r['request_id']),
+          clientId: r['client_id'] === null ? null : String(r['client_id']),
+          kind: String(r['kind']),
+          outcome: Number(r['outcome']),
+          event: String(r['event']),
+          chainId: String(r['chain_id']),
+          seq: Number(r['chain_seq']),
+          prevHash: String(r['prev_hash']),
+          rowHash: String(r['row_hash']),
+        })),
+      );
     },
     close() {
       return db.close();
