@@ -155,9 +155,12 @@ export async function checkMapping(
         continue;
       }
       // A template joins its columns into text first: their types do not reach the element.
-      const message = templates.has(use.path)
+      let message = templates.has(use.path)
         ? undefined
         : typeProblem(use, column, { defs, resource, idType });
+      if (message === undefined && column.kind === 'text' && isDateSearch(use, defs, resource)) {
+        message = await textDateProblem(database, use, column);
+      }
       if (message !== undefined) {
         add({ resource, path, column: use.column, message });
       }
@@ -460,6 +463,50 @@ function templatePaths(mapping: ResourceMapping): Set<string> {
   return paths;
 }
 
+/** The use is a date search parameter of `resource`. */
+function isDateSearch(use: ColumnUse, defs: FhirDefinitions, resource: string): boolean {
+  return (
+    use.path.startsWith('search:') &&
+    defs.searchParam(resource, use.path.slice('search:'.length))?.type === 'date'
+  );
+}
+
+/** ISO date text as date search compares it (zero dates included: search keeps them out). */
+const ISO_DATE_TEXT = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/;
+/** Rows a text date column is sampled on. */
+const DATE_SAMPLE_ROWS = 100;
+
+/**
+ * Date search compares a text column as text, which is right only for ISO dates
+ * (`YYYY-MM-DD...`); a `DD/MM/YYYY` column would answer every range wrongly. The catalogue cannot
+ * tell them apart, so up to 100 non-empty values are read and matched here (in memory only,
+ * never logged or returned): all ISO passes; any other value, or no value to judge by, is a
+ * problem.
+ */
+async function textDateProblem(
+  database: TenantDatabase,
+  use: ColumnUse,
+  column: LiveColumn,
+): Promise<string | undefined> {
+  const code = use.path.slice('search:'.length);
+  const q = database.dialect.quoteId;
+  const rows = await database.query({
+    sql:
+      `SELECT ${q(use.column)} AS v FROM ${q(use.table)} ` +
+      `WHERE ${q(use.column)} IS NOT NULL AND ${q(use.column)} <> '' LIMIT ${DATE_SAMPLE_ROWS}`,
+    params: [],
+  });
+  const values = rows.map((r) => String(r['v']).trim());
+  if (values.length > 0 && values.every((v) => ISO_DATE_TEXT.test(v))) {
+    return undefined;
+  }
+  const found =
+    values.length === 0
+      ? 'has no values to confirm they are ISO dates'
+      : `holds values that are not ISO dates (YYYY-MM-DD) in the ${values.length} rows sampled`;
+  return `search parameter "${code}" is a date search but column "${use.column}" is ${column.type} and ${found}; date comparisons need a DATE or DATETIME column, or ISO text (map a view that converts it)`;
+}
+
 /** Why `column` cannot feed `use`, or `undefined` when its type suits it. */
 function typeProblem(
   use: ColumnUse,
@@ -479,7 +526,13 @@ function typeProblem(
   if (use.path.startsWith('search:')) {
     const code = use.path.slice('search:'.length);
     const param = context.defs.searchParam(context.resource, code);
-    if (param?.type === 'date' && column.kind !== 'date' && column.kind !== 'datetime') {
+    if (
+      param?.type === 'date' &&
+      column.kind !== 'date' &&
+      column.kind !== 'datetime' &&
+      // Text may hold ISO dates: the values decide (textDateProblem).
+      column.kind !== 'text'
+    ) {
       return `search parameter "${code}" is a date search but ${name}; date comparisons need a DATE or DATETIME column (map a view that converts it)`;
     }
     return undefined;

@@ -188,6 +188,50 @@ describe('checkMapping on MariaDB', () => {
     ]);
   });
 
+  it('accepts ISO text for a date search and refuses other text, quoting no value', async () => {
+    await tenantDb.exec(
+      'CREATE TABLE IF NOT EXISTS examenes_txt (id INT PRIMARY KEY, id_paciente INT NOT NULL, ' +
+        'fecha_iso VARCHAR(19), fecha_cl VARCHAR(10))',
+    );
+    await tenantDb.exec(
+      "INSERT INTO examenes_txt VALUES (1, 1, '2024-03-04 08:30', '04/03/2024'), " +
+        "(2, 1, '2024-05-06', '06/05/2024'), (3, 2, '0000-00-00', NULL), (4, 2, '', '')",
+    );
+    const mapping = (column: string) => ({
+      formatVersion: 1,
+      resources: {
+        Observation: {
+          table: 'examenes_txt',
+          id: { column: 'id', type: 'integer' },
+          elements: { 'subject.reference': { template: 'Patient/{id_paciente}' } },
+          search: { date: { column } },
+        },
+      },
+    });
+    statements.length = 0;
+    expect(await checkMapping(mapping('fecha_iso'), { defs, database })).toEqual({
+      ok: true,
+      problems: [],
+    });
+    // The catalogue statement, then one sample of at most 100 values of the text column.
+    expect(statements).toHaveLength(2);
+    expect(statements[1]).toMatch(/^SELECT `fecha_iso` AS v FROM `examenes_txt` .* LIMIT 100$/);
+
+    const refused = await checkMapping(mapping('fecha_cl'), { defs, database });
+    expect(refused.ok).toBe(false);
+    expect(refused.problems).toEqual([
+      {
+        resource: 'Observation',
+        path: 'search.date',
+        column: 'fecha_cl',
+        message: expect.stringMatching(
+          /^search parameter "date" is a date search but column "fecha_cl" is varchar\(10\) and holds values that are not ISO dates \(YYYY-MM-DD\) in the 2 rows sampled/,
+        ),
+      },
+    ]);
+    expect(JSON.stringify(refused)).not.toContain('/2024');
+  });
+
   it('checks booleans and integer ids against the column type', async () => {
     const bad = await checkMapping(
       {

@@ -234,7 +234,7 @@ describe('checkMapping on SQLite', () => {
         /^an integer element needs a "number" transform to read column "partos", which is varchar\(10\)$/,
       ),
       'Patient search.birthdate fec_nac_txt': expect.stringMatching(
-        /^search parameter "birthdate" is a date search but column "fec_nac_txt" is varchar\(10\); date comparisons need a DATE or DATETIME column/,
+        /^search parameter "birthdate" is a date search but column "fec_nac_txt" is varchar\(10\) and has no values to confirm they are ISO dates; date comparisons need a DATE or DATETIME column, or ISO text/,
       ),
       'Observation valueInteger tomado':
         'transform "number" reads numbers but column "tomado" is date',
