@@ -1,13 +1,13 @@
 import type { Dialect, SqlValue } from '../db/dialect.js';
-import { MappingQueryError } from './mapping-query-error.js';
 import type { FanOutItem } from './mapping-schema.js';
 import { type IdType, toIdParam } from './resource-id.js';
 import type { CompiledFields } from './row-to-resource.js';
 import {
+  badInput,
   type CompiledSearchParam,
   type ItemSelection,
   parseToken,
-  usableValues,
+  searchValues,
 } from './search.js';
 import { placeholders, type SqlFragment, toSqlValue } from './sql-fragment.js';
 
@@ -126,13 +126,6 @@ export function createFanOutIds(keys: readonly string[]): Pick<FanOutPlan, 'pars
   };
 }
 
-function badInput(code: string, what: string): MappingQueryError {
-  const name = /^[_a-z][a-z0-9-]{0,63}$/.test(code)
-    ? `Search parameter "${code}"`
-    : 'A search parameter';
-  return new MappingQueryError('BAD_USER_INPUT', `${name} ${what}.`, code);
-}
-
 /**
  * `_id` of a fan-out resource: each value names one item of one row, so the condition is per
  * item (`12-8302-2` selects row 12 in the height branch only).
@@ -149,10 +142,7 @@ export function compileFanOutIdSearch(
     sortColumn: idColumn,
     toSql: () => undefined,
     toItems(query) {
-      if (query.modifier !== undefined) {
-        throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
-      }
-      const values = usableValues(query);
+      const values = searchValues(query);
       if (values.length === 0) {
         return undefined;
       }
@@ -200,10 +190,7 @@ export function compileFanOutKeySearch(
     code,
     toSql: () => undefined,
     toItems(query) {
-      if (query.modifier !== undefined) {
-        throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
-      }
-      const values = usableValues(query);
+      const values = searchValues(query);
       if (values.length === 0) {
         return undefined;
       }

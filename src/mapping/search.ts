@@ -97,8 +97,20 @@ function paramName(code: string): string {
   return /^[_a-z][a-z0-9-]{0,63}$/.test(code) ? `Search parameter "${code}"` : 'A search parameter';
 }
 
-function badInput(code: string, what: string): MappingQueryError {
+/** `BAD_USER_INPUT` naming the parameter (when well-formed), never a value. */
+export function badInput(code: string, what: string): MappingQueryError {
   return new MappingQueryError('BAD_USER_INPUT', `${paramName(code)} ${what}.`, code);
+}
+
+/** Refuses a modifier outside `allowed`, then gives the usable values. */
+export function searchValues(
+  query: SearchParamQuery,
+  allowed: readonly SearchModifier[] = [],
+): string[] {
+  if (query.modifier !== undefined && !allowed.includes(query.modifier)) {
+    throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
+  }
+  return usableValues(query);
 }
 
 /** Checks the size of an entry and drops empty values. */
@@ -128,10 +140,7 @@ export function compileIdSearch(context: SearchContext): CompiledSearchParam {
     code: '_id',
     sortColumn: context.idColumn,
     toSql(query) {
-      if (query.modifier !== undefined) {
-        throw badInput(query.code, `does not support the :${query.modifier} modifier`);
-      }
-      const values = usableValues(query);
+      const values = searchValues(query);
       if (values.length === 0) {
         return undefined;
       }
@@ -376,10 +385,7 @@ export function compileSearchParam(
     code,
     ...(child === undefined && first !== undefined ? { sortColumn: first } : {}),
     toSql(query) {
-      if (query.modifier !== undefined && !allowed.includes(query.modifier)) {
-        throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
-      }
-      const values = usableValues(query);
+      const values = searchValues(query, allowed);
       if (values.length === 0) {
         return undefined;
       }
@@ -537,10 +543,7 @@ function compileReferenceParam(
     sortColumn: column,
     reference,
     toSql(query) {
-      if (query.modifier !== undefined && query.modifier !== 'missing') {
-        throw badInput(query.code, `does not support the :${String(query.modifier)} modifier`);
-      }
-      const values = usableValues(query);
+      const values = searchValues(query, ['missing']);
       if (values.length === 0) {
         return undefined;
       }
