@@ -216,8 +216,11 @@ async function readUrl(url: CheckArgs['url']): Promise<DatabaseTarget> {
   }
 }
 
-/** A CLI check needs one connection and patience for a slow catalogue, nothing more. */
-function openDatabase(target: DatabaseTarget): TenantDatabase {
+/**
+ * A CLI check needs one connection and patience for a slow catalogue, nothing more (also used by
+ * `tenant add --mapping`).
+ */
+export function openCheckDatabase(target: DatabaseTarget): TenantDatabase {
   if (target.kind === 'sqlite') {
     return createSqliteDatabase(target.path, { readonly: true });
   }
@@ -275,7 +278,7 @@ async function runMappingCheck(
     const document = await readDocument(parsed.file);
     const target = await readUrl(parsed.url);
     try {
-      database = openDatabase(target);
+      database = openCheckDatabase(target);
       // Reach the database first, so an unreachable one is exit 2 whatever the document holds.
       await database.query({ sql: 'SELECT 1 AS ok', params: [] });
     } catch (err) {

@@ -1,10 +1,3 @@
-/**
- * `fhirgate tenant add|list|disable|enable`: the tenant registry from the command line. Database
- * URLs are sealed (AES-256-GCM, bound to the client id) before they are stored and are never
- * printed.
- */
-import { createMysqlDatabase } from '../db/mysql-database.js';
-import { createSqliteDatabase } from '../db/sqlite-database.js';
 import { DatabaseError, type TenantDatabase } from '../db/tenant-database.js';
 import { loadDefinitions } from '../fhir/definitions.js';
 import { checkMapping } from '../mapping/check-mapping.js';
@@ -23,7 +16,7 @@ import {
   shown,
 } from './cli-support.js';
 import type { CliCommand, CliIo } from './main.js';
-import { formatProblem } from './mapping-command.js';
+import { formatProblem, openCheckDatabase } from './mapping-command.js';
 
 export const TENANT_USAGE = `Usage:
   fhirgate tenant add <client-id> --database-url <url> [--mapping <file>] [--name <text>]
@@ -49,24 +42,10 @@ Exit codes: 0 done, 1 the registry refused (unknown tenant, client id taken, map
 2 bad usage, an invalid URL or file, or an unreachable database.
 `;
 
-function openTenantDatabase(target: DatabaseTarget): TenantDatabase {
-  if (target.kind === 'sqlite') {
-    return createSqliteDatabase(target.path, { readonly: true });
-  }
-  return createMysqlDatabase(target, {
-    connectionLimit: 1,
-    queueLimit: 10,
-    connectTimeoutMs: 5000,
-    queryTimeoutMs: 30_000,
-    connectionIdleMs: 60_000,
-    validateAfterIdleMs: 30_000,
-  });
-}
-
 async function checkAgainstTenant(document: unknown, target: DatabaseTarget, io: CliIo) {
   let database: TenantDatabase | undefined;
   try {
-    database = openTenantDatabase(target);
+    database = openCheckDatabase(target);
     const result = await checkMapping(document, { defs: loadDefinitions(), database });
     for (const problem of result.problems) {
       io.out(`${formatProblem(problem)}\n`);
