@@ -1,9 +1,7 @@
-import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlDatabase } from '../../src/db/mysql-database.js';
 import { R4_EXTRACT_RESOURCE_TYPES } from '../../src/fhir/build-extract.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
-import { tenantHash } from '../../src/logger.js';
 import { checkMapping } from '../../src/mapping/check-mapping.js';
 import {
   DEIS_SYSTEM,
@@ -12,7 +10,8 @@ import {
   hospitalDTenant,
 } from '../fixtures/hospital-d-tenant.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
-import { loadR4Definitions, validateR4, withoutNulls } from '../unit/conformance/r4-validator.js';
+import { validatingClient } from '../helpers/validating-client.js';
+import { loadR4Definitions } from '../unit/conformance/r4-validator.js';
 
 /**
  * Organization, Location, Procedure, Immunization and DiagnosticReport from configuration alone:
@@ -49,17 +48,12 @@ const FIELDS: Record<string, string> = {
 
 type Json = Record<string, unknown>;
 
-/** Resources validated so far, by type. */
-const validated: Record<string, number> = {};
-
-/** Strips nulls, validates against R4 (zero errors expected) and counts. */
-function valid(raw: unknown): Json {
-  const resource = withoutNulls(raw) as Json;
-  expect(validateR4(resource as unknown as Resource), JSON.stringify(resource)).toEqual([]);
-  const type = String(resource['resourceType']);
-  validated[type] = (validated[type] ?? 0) + 1;
-  return resource;
-}
+const { validated, valid, data, list, read, ids, statementsSince } = validatingClient({
+  fields: FIELDS,
+  clientId: HOSPITAL_D,
+  gateway: () => gw,
+  token: () => token,
+});
 
 beforeAll(async () => {
   loadR4Definitions();
@@ -74,42 +68,11 @@ afterAll(async () => {
   await gw?.close();
 });
 
-async function data(query: string): Promise<Json> {
-  const res = await gw.post(query, { token });
-  expect(res.json.errors, res.text).toBeUndefined();
-  expect(res.status).toBe(200);
-  return res.json.data as Json;
-}
-
-/** `XList(<args>)` with the full selection set, every resource validated. */
-async function list(type: string, args = ''): Promise<Json[]> {
-  const d = await data(`{ r: ${type}List${args === '' ? '' : `(${args})`} { ${FIELDS[type]} } }`);
-  return (d['r'] as unknown[]).map(valid);
-}
-
-/** `X(id:)` with the full selection set; `null` when there is none. */
-async function read(type: string, id: string): Promise<Json | null> {
-  const d = await data(`{ r: ${type}(id: ${JSON.stringify(id)}) { ${FIELDS[type]} } }`);
-  return d['r'] === null ? null : valid(d['r']);
-}
-
-async function ids(type: string, args: string): Promise<string[]> {
-  const d = await data(`{ r: ${type}List(${args}) { id } }`);
-  return (d['r'] as Json[]).map((r) => String(r['id']));
-}
-
 /** The first error code of a request that must fail. */
 async function errorCode(query: string): Promise<unknown> {
   const res = await gw.post(query, { token });
   expect(res.json.errors, res.text).toBeDefined();
   return res.json.errors?.[0]?.extensions?.['code'];
-}
-
-function statementsSince(from: number): string[] {
-  return gw.statements
-    .slice(from)
-    .filter((s) => s.tenantHash === tenantHash(HOSPITAL_D))
-    .map((s) => s.sql);
 }
 
 const LOINC = 'http://loinc.org';
