@@ -168,21 +168,25 @@ function base(input: EventBase) {
   };
 }
 
+/** The BALP profile of a read: query or read, about patients or not. */
+function readProfile(search: boolean, patients: boolean): string {
+  if (search) {
+    return patients ? 'IHE.BasicAudit.PatientQuery' : 'IHE.BasicAudit.Query';
+  }
+  return patients ? 'IHE.BasicAudit.PatientRead' : 'IHE.BasicAudit.Read';
+}
+
 /**
  * A request that read tenant data (BALP PatientRead / PatientQuery): `read` with action `R` for
  * reads by id, `search-type` with action `E` when the operation searched. Every resource the
  * request read is an entity, each patient with the patient role; the request id is one more.
+ * The readable definition of the event: the request path writes the same text directly with
+ * {@link phiReadEventJson}, and the unit tests hold that text to this object.
  */
 export function phiReadEvent(input: PhiReadInput): AuditEventResource {
   const references = referenceEntities(input.references);
   const patients = references.some((e) => e.role === PATIENT_ENTITY.role);
-  const profile = input.search
-    ? patients
-      ? 'IHE.BasicAudit.PatientQuery'
-      : 'IHE.BasicAudit.Query'
-    : patients
-      ? 'IHE.BasicAudit.PatientRead'
-      : 'IHE.BasicAudit.Read';
+  const profile = readProfile(input.search, patients);
   return {
     ...base(input),
     meta: { profile: [`${BALP}/${profile}`] },
@@ -251,13 +255,7 @@ export function phiReadEventJson(input: PhiReadInput): { recorded: string; json:
     agents = JSON.stringify(principalAgents(input.principal));
     agentsJson.set(input.principal, agents);
   }
-  const profile = input.search
-    ? patients
-      ? 'IHE.BasicAudit.PatientQuery'
-      : 'IHE.BasicAudit.Query'
-    : patients
-      ? 'IHE.BasicAudit.PatientRead'
-      : 'IHE.BasicAudit.Read';
+  const profile = readProfile(input.search, patients);
   const outcomeDesc =
     input.errorCodes === undefined || input.errorCodes.length === 0
       ? ''
