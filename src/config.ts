@@ -96,6 +96,8 @@ const EnvSchema = z.object({
   FHIRGATE_RATE_USER_BURST: positiveInt().default(100),
   FHIRGATE_RATE_TENANT_PER_S: z.coerce.number().min(0).default(500),
   FHIRGATE_RATE_TENANT_BURST: positiveInt().default(1000),
+  FHIRGATE_REFUSAL_HOLD_MS: ms(0).max(10_000).default(1000),
+  FHIRGATE_REFUSAL_HOLD_MAX: positiveInt(0).max(100_000).default(1000),
   FHIRGATE_METRICS: bool.default(true),
   FHIRGATE_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   FHIRGATE_METRICS_TOKEN: z.string().min(16).max(512).optional(),
@@ -191,6 +193,12 @@ export interface Config {
     /** Per tenant (client id); `perSecond` 0 turns it off. */
     readonly tenant: { readonly perSecond: number; readonly burst: number };
   };
+  /**
+   * 429 and busy/unavailable 503 answers are held up to their `Retry-After`, at most `delayMs`
+   * (`FHIRGATE_REFUSAL_HOLD_MS`, 0 = answer at once), with at most `maxHeld`
+   * (`FHIRGATE_REFUSAL_HOLD_MAX`) held at a time.
+   */
+  readonly refusalHold: { readonly delayMs: number; readonly maxHeld: number };
   readonly observability: {
     /** `FHIRGATE_METRICS`: serve `/metrics`. @default true */
     readonly metrics: boolean;
@@ -335,6 +343,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         perSecond: e.FHIRGATE_RATE_TENANT_PER_S,
         burst: e.FHIRGATE_RATE_TENANT_BURST,
       }),
+    }),
+    refusalHold: Object.freeze({
+      delayMs: e.FHIRGATE_REFUSAL_HOLD_MS,
+      maxHeld: e.FHIRGATE_REFUSAL_HOLD_MAX,
     }),
     observability: Object.freeze({
       metrics: e.FHIRGATE_METRICS,

@@ -13,6 +13,7 @@ import { createRequestLoaders } from './graphql/loaders.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/use-metrics.js';
+import { createRefusalHold } from './security/refusal-hold.js';
 import { useQueryLimits } from './security/use-query-limits.js';
 import { useRequestLimits } from './security/use-request-limits.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
@@ -41,6 +42,8 @@ export interface GatewayDeps {
   readonly graphiql: boolean;
   /** Per-user and per-tenant request rates; absent means unlimited (tests). */
   readonly rateLimits?: Config['rateLimits'];
+  /** Hold throttling refusals (see `refusal-hold.ts`); absent = answer them at once. */
+  readonly refusalHold?: Config['refusalHold'];
   /** Extra GET routes (the demo's JWKS). */
   readonly routes?: readonly Route[];
   /** Sees every tenant statement: tests count them, metrics time them. */
@@ -109,6 +112,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     graphiql: deps.graphiql,
     ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
+    ...(deps.refusalHold === undefined ? {} : { refusalHold: createRefusalHold(deps.refusalHold) }),
     onDenied: (denial) => deps.audit.denied(denial),
     // A full or open tenant is refused before parsing (503 + Retry-After), not in its resolver.
     tenantRefusal: (clientId) => deps.policies.refusal(clientId),

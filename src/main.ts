@@ -238,6 +238,7 @@ async function main(): Promise<void> {
     graphiql: config.graphql.graphiql,
     batchLoads: config.graphql.batchLoads,
     rateLimits: config.rateLimits,
+    refusalHold: config.refusalHold,
     patientLimit: config.audit.patientLimit,
     routes,
     ...(metrics === undefined ? {} : { metrics }),

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
 import { tenantHash } from '../logger.js';
 import { createRateLimiter, type RateLimit } from '../security/rate-limiter.js';
+import type { RefusalHold } from '../security/refusal-hold.js';
 import type { ConfigResolver, TenantRuntime } from '../tenancy/config-resolver.js';
 import { isAuthError } from './auth-error.js';
 import { FHIR_ROLES, type Principal } from './principal.js';
@@ -43,6 +44,11 @@ export interface AuthenticationOptions {
   readonly tenantRefusal?: (
     clientId: string,
   ) => { readonly kind: 'busy' | 'open'; readonly retryAfterSec: number } | undefined;
+  /**
+   * Holds 429 and busy/unavailable 503 answers for up to their `Retry-After` before sending them,
+   * so a client that re-sends at once cannot turn refusals into a loop (see `refusal-hold.ts`).
+   */
+  readonly refusalHold?: RefusalHold;
   /** Requests per user (`iss` + `sub`) and per tenant, checked after the token verifies. */
   readonly rateLimits?: { readonly user: RateLimit; readonly tenant: RateLimit };
   /**
@@ -202,16 +208,16 @@ export function useAuthentication(options: AuthenticationOptions): {
       const limited = byUser.ok ? perTenant.take(principal.clientId) : byUser;
       if (!limited.ok) {
         logRateLimited(requestId, principal.clientId);
-        endResponse(
-          reject(
-            request,
-            'RATE_LIMITED',
-            'Too many requests; retry later.',
-            requestId,
-            { 'retry-after': String(limited.retryAfterSec) },
-            { principal },
-          ),
+        const response = reject(
+          request,
+          'RATE_LIMITED',
+          'Too many requests; retry later.',
+          requestId,
+          { 'retry-after': String(limited.retryAfterSec) },
+          { principal },
         );
+        await options.refusalHold?.hold(limited.retryAfterSec);
+        endResponse(response);
         return;
       }
       if (!FHIR_ROLES.some((role) => principal.roles.has(role))) {
@@ -251,17 +257,17 @@ export function useAuthentication(options: AuthenticationOptions): {
         : options.tenantRefusal?.(runtime.clientId);
       if (busy !== undefined) {
         const code: ErrorCode = busy.kind === 'busy' ? 'TENANT_BUSY' : 'TENANT_UNAVAILABLE';
-        endResponse(
-          reject(
-            request,
-            code,
-            MESSAGES[code] ?? '',
-            requestId,
-            { 'retry-after': String(busy.retryAfterSec) },
-            {},
-            runtime.tenantHash,
-          ),
+        const response = reject(
+          request,
+          code,
+          MESSAGES[code] ?? '',
+          requestId,
+          { 'retry-after': String(busy.retryAfterSec) },
+          {},
+          runtime.tenantHash,
         );
+        await options.refusalHold?.hold(busy.retryAfterSec);
+        endResponse(response);
         return;
       }
       states.set(request, {

@@ -58,6 +58,8 @@ export interface TestGatewayOptions {
   readonly createDatabase?: (prefix: string) => Promise<TestDatabase>;
   /** Per-user and per-tenant rate limits. @default unlimited */
   readonly rateLimits?: Config['rateLimits'];
+  /** Hold throttling refusals; absent = answer at once (production default: 1 s, 1,000 held). */
+  readonly refusalHold?: Config['refusalHold'];
   /** Per-user distinct-patient limit (C48). @default off */
   readonly patientLimit?: PatientEnumerationLimit;
   /** Log level of the captured logger. @default 'debug' */
@@ -264,6 +266,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     policies,
     graphiql: true,
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+    ...(options.refusalHold === undefined ? {} : { refusalHold: options.refusalHold }),
     ...(options.patientLimit === undefined ? {} : { patientLimit: options.patientLimit }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
     audit,

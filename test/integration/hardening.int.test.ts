@@ -165,3 +165,56 @@ describe('rate limits', () => {
     expect(bobStatuses).toEqual([200, 200, 429]);
   });
 });
+
+describe('refusal hold (a client that re-sends at once cannot loop on refusals)', () => {
+  let held: TestGateway;
+  const HOLD_MS = 800;
+  /** The shortest hold: a random half to all of `HOLD_MS`; 30 ms for timer slack. */
+  const SHORTEST = HOLD_MS / 2 - 30;
+  beforeAll(async () => {
+    held = await createTestGateway({
+      tenants: [hospitalA()],
+      // One request per 5 s: no token comes back during the holds below.
+      rateLimits: { user: { perSecond: 0.2, burst: 1 }, tenant: { perSecond: 0, burst: 0 } },
+      refusalHold: { delayMs: HOLD_MS, maxHeld: 2 },
+    });
+  });
+  afterAll(async () => {
+    await held?.close();
+  });
+
+  async function timed(token: string) {
+    const started = performance.now();
+    const res = await held.post('{ Patient(id: "1") { id } }', { token });
+    return { res, ms: performance.now() - started };
+  }
+
+  it('holds each 429 for half to all of its Retry-After (capped), so a closed loop of re-sends slows to the hold', async () => {
+    const carol = await held.tokenFor('hospital-a', ['fhir-read'], { sub: 'carol' });
+    const first = await timed(carol);
+    expect(first.res.status).toBe(200);
+    const started = performance.now();
+    const refused = [];
+    for (let i = 0; i < 3; i++) {
+      refused.push(await timed(carol));
+    }
+    // Three refusals re-sent at once took at least three holds, and each kept its answer.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(3 * SHORTEST);
+    for (const { res, ms } of refused) {
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(res.json.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+      expect(ms).toBeGreaterThanOrEqual(SHORTEST);
+      expect(ms).toBeLessThan(HOLD_MS + 500);
+    }
+  });
+
+  it('holds at most maxHeld refusals at once and answers the rest at once', async () => {
+    const dave = await held.tokenFor('hospital-a', ['fhir-read'], { sub: 'dave' });
+    expect((await timed(dave)).res.status).toBe(200);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => timed(dave)));
+    expect(answers.map((a) => a.res.status)).toEqual([429, 429, 429, 429, 429, 429]);
+    // Exactly the 2 held ones waited the hold; the other 4 were answered before it ended.
+    expect(answers.filter((a) => a.ms >= SHORTEST)).toHaveLength(2);
+  });
+});
