@@ -4,10 +4,15 @@
  *
  * `npm run bench:noisy` (about 1.5 min). Three rounds of an idle window (B alone) followed by a
  * noisy window (B while A is stalled); B's latencies are pooled per side. Flags:
- *   --mode sleep|stalled   how A is broken (default sleep): `sleep` = A's patient table is a view
- *                          that sleeps on the real MariaDB, so every statement runs into the 4 s
- *                          server-side limit; `stalled` = A's URL points at a TCP peer that
- *                          accepts and never greets (the 3 s connect timeout).
+ *   --mode lock|sleep|stalled  how A is broken (default lock): `lock` = another session holds
+ *                          `LOCK TABLES pacientes WRITE` in A's database (a DBA's lock, a long
+ *                          ALTER), so every statement of A waits on the metadata lock until the
+ *                          4 s server-side limit ends it; `sleep` = A's patient table is a view
+ *                          that calls SLEEP() per row, ended by the same limit (but see
+ *                          `bench/mariadb-stall-probe.ts`: on MariaDB 10.11 killing SLEEP()ing
+ *                          statements stalled *other* databases' statements for 2-6 s in 3 of 6
+ *                          runs, with mysql2 alone and no gateway); `stalled` = A's URL points at
+ *                          a TCP peer that accepts and never greets (the 3 s connect timeout).
  *   --clients polite|flood how A's 100 clients behave after a refusal (default polite: they wait
  *                          out `Retry-After`; flood: they re-send at once, a hostile client)
  *   --seconds N            length of each window (default 8)
@@ -22,7 +27,7 @@
  *
  * Everything is real: `src/main.ts` in a child process in production mode, a MariaDB registry and
  * tenant databases from the test helpers, RS256 tokens from the Keycloak stub, HTTP load from
- * autocannon (B) and fetch (A). A's load runs in a second child process (this file with
+ * paced node:http requests (B, open loop) and fetch (A). A's load runs in a second child process (this file with
  * `--load-a`), so A's client-side work does not slow the process that times B. Writes
  * `bench/results/noisy-neighbour.json` (`-flood.json` for flood clients). Exit code 0 on PASS,
  * 1 on MISS.
@@ -30,9 +35,9 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg, setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import { parseKeyring, sealSecret } from '../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../src/tenancy/database-url.js';
 import { createTenantRegistry } from '../src/tenancy/registry.js';
@@ -69,12 +74,20 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-/** Closed-loop or fixed-rate HTTP load; latencies of 2xx GraphQL answers without errors. */
+/**
+ * B's load: open loop at a fixed rate, one request every `1000 / rate` ms, over at most
+ * `connections` keep-alive sockets. Latency counts from the moment a request was *due*, so a
+ * request held up by a busy client or a slow server is charged in full (no coordinated omission).
+ * Not autocannon: its `overallRate` sends each connection's whole per-second quota back to back at
+ * the top of every second and then pauses (`lib/httpClient.js`, `reqsMadeThisSecond`), so "100
+ * req/s over 10 connections" was a burst of 100 requests 10 at a time each second, and B's p95
+ * measured B queueing behind itself.
+ */
 function load(options: {
   readonly url: string;
   readonly connections: number;
   readonly seconds: number;
-  readonly rate?: number;
+  readonly rate: number;
   readonly tokens: readonly string[];
   readonly query: string;
 }): Promise<
@@ -89,44 +102,74 @@ function load(options: {
   /** The start of the first body per failing status, to say what went wrong. */
   const samples: Record<string, string> = {};
   let failed = 0;
-  let next = 0;
   const body = JSON.stringify({ query: options.query });
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: options.url,
-        connections: options.connections,
-        duration: options.seconds,
-        ...(options.rate === undefined ? {} : { overallRate: options.rate }),
-        requests: [
-          {
-            method: 'POST',
-            setupRequest: (request) => ({
-              ...request,
-              headers: {
-                'content-type': 'application/json',
-                accept: 'application/json',
-                authorization: `Bearer ${options.tokens[next++ % options.tokens.length]}`,
-              },
-              body,
-            }),
-            onResponse: (status, text) => {
-              if (status !== 200 && samples[status] === undefined) {
-                samples[status] = text.slice(0, 300);
-              }
-            },
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const target = new URL(options.url);
+  const total = Math.round(options.seconds * options.rate);
+  const intervalMs = 1000 / options.rate;
+
+  const send = (index: number, dueAt: number): Promise<void> =>
+    new Promise((done) => {
+      const req = httpRequest(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${options.tokens[index % options.tokens.length]}`,
           },
-        ],
-      },
-      (err) => {
-        if (err) {
-          reject(err);
-          return;
-        }
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            statuses[status] = (statuses[status] ?? 0) + 1;
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (status === 200 && !text.includes('"errors"')) {
+              latencies.push(performance.now() - dueAt);
+            } else {
+              failed++;
+              samples[status] ??= text.slice(0, 300);
+            }
+            done();
+          });
+        },
+      );
+      req.on('error', (err) => {
+        failed++;
+        statuses['error'] = (statuses['error'] ?? 0) + 1;
+        samples['error'] ??= err.message;
+        done();
+      });
+      req.end(body);
+    });
+
+  return new Promise((resolve) => {
+    const startedAt = performance.now();
+    const inFlight: Promise<void>[] = [];
+    let sent = 0;
+    const tick = (): void => {
+      // Every request that is due by now goes out, late ones at once (their lateness is counted).
+      const now = performance.now();
+      while (sent < total && startedAt + sent * intervalMs <= now) {
+        inFlight.push(send(sent, startedAt + sent * intervalMs));
+        sent++;
+      }
+      if (sent < total) {
+        setTimeout(tick, Math.max(0, startedAt + sent * intervalMs - performance.now()));
+        return;
+      }
+      void Promise.all(inFlight).then(() => {
+        agent.destroy();
         latencies.sort((x, y) => x - y);
-        const requests = Object.values(statuses).reduce((s, n) => s + n, 0);
         resolve({
-          requests,
+          requests: sent,
           ok: latencies.length,
           failed,
           p50: percentile(latencies, 50),
@@ -137,16 +180,9 @@ function load(options: {
           samples,
           latencies,
         });
-      },
-    );
-    instance.on('response', (_client, status, _bytes, responseTime) => {
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status === 200) {
-        latencies.push(responseTime);
-      } else {
-        failed++;
-      }
-    });
+      });
+    };
+    tick();
   });
 }
 
@@ -276,9 +312,9 @@ function arg(name: string, fallback: string): string {
 }
 
 async function main(): Promise<void> {
-  const mode = arg('--mode', 'sleep');
-  if (mode !== 'sleep' && mode !== 'stalled') {
-    throw new Error('--mode must be sleep or stalled');
+  const mode = arg('--mode', 'lock');
+  if (mode !== 'lock' && mode !== 'sleep' && mode !== 'stalled') {
+    throw new Error('--mode must be lock, sleep or stalled');
   }
   const seconds = Number(arg('--seconds', '8'));
   const rate = Number(arg('--rate', '100'));
@@ -322,7 +358,15 @@ async function main(): Promise<void> {
       resources: { Patient: { table: string } };
     };
     let urlA = dbA.url;
-    if (mode === 'sleep') {
+    if (mode === 'lock') {
+      // Held until the end; released (cleanups run in reverse) before A's database is dropped.
+      const locker = await dbA.connection();
+      await locker.query('LOCK TABLES pacientes WRITE');
+      cleanups.push(async () => {
+        await locker.query('UNLOCK TABLES');
+        await locker.end();
+      });
+    } else if (mode === 'sleep') {
       // Every row sleeps: the server-side limit (4 s, errno 1969) is what ends each statement.
       await dbA.exec('CREATE VIEW pacientes_slow AS SELECT * FROM pacientes WHERE SLEEP(1) = 0');
       mappingA.resources.Patient.table = 'pacientes_slow';
