@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { RequestAudit } from './audit/use-audit.js';
 import type { Principal } from './auth/principal.js';
 import type { RequestLoaders } from './graphql/loaders.js';
+import type { DocumentElements } from './graphql/selected-elements.js';
 import type { TenantScope } from './tenancy/tenant-scope.js';
 
 /**
@@ -14,6 +15,11 @@ export interface GatewayContext {
   readonly principal: Principal;
   readonly tenant: TenantScope;
   readonly loaders: RequestLoaders;
+  /**
+   * Set when execution starts: the elements the operation selects per resource type
+   * (`selected-elements.ts`), which the loaders build resources with.
+   */
+  readonly selection: { elements?: DocumentElements };
   readonly log: Logger;
   /** What this request read, for its AuditEvent; `audit.trail.adminAction` for admin mutations. */
   readonly audit: RequestAudit;

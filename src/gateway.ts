@@ -10,6 +10,7 @@ import type { AccessTokenVerifier } from './auth/verify-access-token.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createRequestLoaders } from './graphql/loaders.js';
+import { resourceTypesOf, selectedElements } from './graphql/selected-elements.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { useMetrics } from './observability/use-metrics.js';
@@ -101,6 +102,23 @@ function useRoutes(routes: readonly Route[]): Plugin {
 }
 
 /**
+ * Tells the request's loaders which elements the operation reads (`selected-elements.ts`), so the
+ * mapping builds only those and skips child tables nobody selected. Execution has the document;
+ * the context (and its loaders) is made before it.
+ */
+function useSelectedElements(resourceTypes: ReadonlySet<string>): Plugin<GatewayContext> {
+  return {
+    onExecute({ args }) {
+      args.contextValue.selection.elements = selectedElements(
+        args.schema,
+        args.document,
+        resourceTypes,
+      );
+    },
+  };
+}
+
+/**
  * The gateway as a fetch-style handler: Yoga with authentication in front, a fresh context per
  * request and the routes beside it. It never listens; `main.ts` (or a test) gives it a port.
  */
@@ -129,6 +147,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           listener?.(event);
           metrics.onStatement(event);
         };
+  const resourceTypes = resourceTypesOf(deps.schema);
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -166,6 +185,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         {},
         { onError: () => deps.log.warn('graphql-jit could not compile an operation') },
       ),
+      useSelectedElements(resourceTypes),
       // Before useOperationOutcome: an AUDIT_UNAVAILABLE result gets its OperationOutcome too.
       audit.plugin,
       useOperationOutcome(),
@@ -189,12 +209,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
         requestId: state.requestId,
         log: state.log,
       });
+      const selection: GatewayContext['selection'] = {};
       return {
         requestId: state.requestId,
         principal: state.principal,
         tenant,
+        selection,
         loaders: createRequestLoaders(tenant, requestAudit.reads, {
           batch: deps.batchLoads !== false,
+          elements: () => selection.elements,
         }),
         log: state.log,
         audit: requestAudit,

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { noteRead } from '../audit/reads.js';
+import type { ElementSelection } from '../mapping/compiled-resource.js';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
 import type { FhirJson } from './builder.js';
 import { translateSearchError } from './resource-access.js';
@@ -30,6 +31,11 @@ export interface RequestLoaders {
    * search, count), so the lists of every parent at one nesting level become one statement.
    */
   reverse(lookup: ReverseLookup): DataLoader<string, FhirJson[]>;
+  /**
+   * The elements the request's operation selects on `resourceType` (see `selected-elements.ts`),
+   * which every resource of that type this request builds holds; `undefined` = all.
+   */
+  elements(resourceType: string): ElementSelection | undefined;
 }
 
 export interface LoaderOptions {
@@ -38,6 +44,11 @@ export interface LoaderOptions {
    * the benchmark's naive variant (`FHIRGATE_GRAPHQL_BATCH_LOADS=false`) does this. @default true
    */
   readonly batch?: boolean;
+  /**
+   * The operation's selected elements per resource type, asked when a batch runs (the operation
+   * is known by then; the loaders are made before it is). Absent: every element is built.
+   */
+  readonly elements?: () => ReadonlyMap<string, ElementSelection> | undefined;
 }
 
 /**
@@ -55,6 +66,7 @@ export function createRequestLoaders(
       ? { batch: false, cache: false, maxBatchSize: MAX_BATCH_SIZE }
       : { maxBatchSize: MAX_BATCH_SIZE };
   const byType = new Map<string, DataLoader<string, FhirJson | null>>();
+  const elements = (resourceType: string) => options.elements?.()?.get(resourceType);
   const reverse = new Map<string, DataLoader<string, FhirJson[]>>();
 
   const byId = (resourceType: string): DataLoader<string, FhirJson | null> => {
@@ -65,7 +77,7 @@ export function createRequestLoaders(
         if (resource === undefined) {
           return ids.map(() => null);
         }
-        const found = await resource.loadByIds(tenant.executor, ids);
+        const found = await resource.loadByIds(tenant.executor, ids, elements(resourceType));
         for (const r of found) {
           noteRead(reads, resourceType, r);
         }
@@ -78,6 +90,7 @@ export function createRequestLoaders(
 
   return {
     byId,
+    elements,
     reverse({ search, code, countPerTarget }) {
       const key = JSON.stringify([search.key, code, countPerTarget]);
       let loader = reverse.get(key);
@@ -96,6 +109,7 @@ export function createRequestLoaders(
               query: search.query,
               countPerTarget,
               sort: search.sort,
+              elements: elements(resourceType),
             });
           } catch (err) {
             return translateSearchError(err);

@@ -170,10 +170,12 @@ async function searchList(
   }
   let found: FhirJson[];
   try {
-    found = await resource.search(ctx.tenant.executor, search.query, {
-      ...page,
-      sort: search.sort,
-    });
+    found = await resource.search(
+      ctx.tenant.executor,
+      search.query,
+      { ...page, sort: search.sort },
+      ctx.loaders.elements(resourceType),
+    );
   } catch (err) {
     return translateSearchError(err);
   }
@@ -213,11 +215,12 @@ async function searchConnection(
   let rows: FhirJson[] = [];
   if (page.count > 0) {
     try {
-      rows = await resource.search(exec, search.query, {
-        count: probe,
-        offset: page.offset,
-        sort: search.sort,
-      });
+      rows = await resource.search(
+        exec,
+        search.query,
+        { count: probe, offset: page.offset, sort: search.sort },
+        ctx.loaders.elements(resourceType),
+      );
     } catch (err) {
       return translateSearchError(err);
     }

@@ -32,7 +32,12 @@ import {
   type RowsSource,
 } from './mapping-schema.js';
 import type { IdType } from './resource-id.js';
-import { type CompiledFields, compileFields, createItemsAppender } from './row-to-resource.js';
+import {
+  type CompiledFields,
+  compileFields,
+  createItemsAppender,
+  topElement,
+} from './row-to-resource.js';
 import {
   type ChildTableSql,
   type CompiledSearchParam,
@@ -224,6 +229,7 @@ function compileResource(
       filterParams: filters?.params ?? [],
       selectSuffix: `) ORDER BY ${order.join(', ')}`,
       key,
+      element: topElement(path),
       fields: childFields,
       append: createItemsAppender(resolved),
     });

@@ -52,6 +52,8 @@ export interface ReverseReferenceRequest {
   readonly countPerTarget: number;
   /** The order inside each target's list, as in {@link SearchPage.sort}. @default by id */
   readonly sort?: readonly SortSpec[];
+  /** The elements to build, as in {@link CompiledResource.search}. @default all */
+  readonly elements?: ElementSelection;
 }
 
 /** The largest page a search may ask for; the GraphQL layer normally caps lower. */
@@ -81,6 +83,14 @@ const ITEM_ALIAS = '_fhirgate_item';
  */
 const PRESENT_ALIAS_PREFIX = '_fhirgate_present_';
 
+/**
+ * The top-level elements a caller will read (`name`, `birthDate`, `valueQuantity`): the resources
+ * built hold those (and `resourceType` and `id`), and child tables that feed none of them are not
+ * queried. `undefined` builds every mapped element. The same set object should be passed for one
+ * request: the filtered element lists are cached per set.
+ */
+export type ElementSelection = ReadonlySet<string>;
+
 /** A compiled resource type; see `compileMapping`. */
 export interface CompiledResource {
   readonly resourceType: string;
@@ -106,13 +116,22 @@ export interface CompiledResource {
    * Resources by id, in the order of `ids`; `null` for an id with no row. Ids that cannot exist
    * (not a FHIR id, or not an integer for an integer id column) are `null` without any SQL.
    */
-  loadByIds(exec: QueryExecutor, ids: readonly string[]): Promise<(FhirJson | null)[]>;
+  loadByIds(
+    exec: QueryExecutor,
+    ids: readonly string[],
+    elements?: ElementSelection,
+  ): Promise<(FhirJson | null)[]>;
   /**
    * One page of resources matching `query`, ordered by `page.sort` then id. Throws
    * {@link MappingQueryError} for an unmapped parameter or sort key, or a value that cannot be
    * parsed.
    */
-  search(exec: QueryExecutor, query: SearchQuery, page: SearchPage): Promise<FhirJson[]>;
+  search(
+    exec: QueryExecutor,
+    query: SearchQuery,
+    page: SearchPage,
+    elements?: ElementSelection,
+  ): Promise<FhirJson[]>;
   /** How many resources match `query`: one `SELECT COUNT(*)`, none when nothing can match. */
   count(exec: QueryExecutor, query: SearchQuery): Promise<number>;
   /**
@@ -136,6 +155,8 @@ export interface ChildPlan {
   /** `) ORDER BY c.key, ...`. */
   readonly selectSuffix: string;
   readonly key: string;
+  /** The top-level element the child rows fill (`name`); unselected, the table is not read. */
+  readonly element: string;
   readonly fields: CompiledFields;
   readonly append: (root: JsonNode, items: JsonNode[]) => void;
 }
@@ -379,10 +400,14 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
   const loadChildren = async (
     exec: QueryExecutor,
     parentValues: readonly SqlValue[],
+    elements: ElementSelection | undefined,
   ): Promise<Map<string, Row[]>[]> =>
     Promise.all(
       plan.children.map(async (child) => {
         const groups = new Map<string, Row[]>();
+        if (elements !== undefined && !elements.has(child.element)) {
+          return groups;
+        }
         for (const part of chunks(parentValues, MAX_KEYS_PER_STATEMENT)) {
           const rows = await exec.query({
             sql: `${child.selectPrefix}${placeholders(part.length)}${child.selectSuffix}`,
@@ -428,6 +453,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
   const build = async (
     exec: QueryExecutor,
     results: readonly ResultRow[],
+    elements: ElementSelection | undefined,
   ): Promise<(FhirJson | undefined)[]> => {
     if (results.length === 0) {
       return [];
@@ -437,7 +463,8 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         results.map((r) => toKeyParam(r.row[plan.idColumn])).filter((v) => v !== undefined),
       ),
     ];
-    const childGroups = plan.children.length === 0 ? [] : await loadChildren(exec, parentValues);
+    const childGroups =
+      plan.children.length === 0 ? [] : await loadChildren(exec, parentValues, elements);
     return results.map(({ row, item: index }) => {
       const key = rowKey(row[plan.idColumn]);
       if (key === undefined) {
@@ -453,9 +480,12 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         return undefined;
       }
       const root: JsonNode = {};
-      plan.fields.apply(root, row);
-      fanOutItem?.fields.apply(root, row);
+      plan.fields.apply(root, row, elements);
+      fanOutItem?.fields.apply(root, row, elements);
       plan.children.forEach((child, i) => {
+        if (elements !== undefined && !elements.has(child.element)) {
+          return;
+        }
         const childRows = childGroups[i]?.get(key) ?? [];
         child.append(
           root,
@@ -498,7 +528,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     tables: tablesOf(plan.columnUses),
     columnUses: Object.freeze([...plan.columnUses]),
 
-    async loadByIds(exec, ids) {
+    async loadByIds(exec, ids, elements) {
       assertDialect(exec);
       // The row each id names (for fan-out, the part before the item key).
       const wanted = new Map<string, { row: string; item: number | undefined }>();
@@ -537,7 +567,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
           ? []
           : [{ id, row: hit, item }];
       });
-      const resources = await build(exec, requests);
+      const resources = await build(exec, requests, elements);
       const byId = new Map<string, FhirJson>();
       requests.forEach(({ id }, i) => {
         const resource = resources[i];
@@ -548,7 +578,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       return ids.map((id) => byId.get(id) ?? null);
     },
 
-    async search(exec, query, page) {
+    async search(exec, query, page, elements) {
       assertDialect(exec);
       assertCount('_count', page.count);
       if (!Number.isSafeInteger(page.offset) || page.offset < 0) {
@@ -582,6 +612,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         await build(
           exec,
           rows.map((row) => ({ row, item: itemOf(row) })),
+          elements,
         ),
       );
     },
@@ -668,6 +699,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       const resources = await build(
         exec,
         found.map((row) => ({ row, item: itemOf(row) })),
+        request.elements,
       );
       const seen = new Set<unknown>();
       found.forEach((row, i) => {

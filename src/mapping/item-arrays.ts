@@ -10,6 +10,8 @@ import {
   createItemsAppender,
   type JsonNode,
   type ProblemReporter,
+  selectiveApply,
+  topElement,
 } from './row-to-resource.js';
 import { toText } from './transforms/cell-values.js';
 
@@ -35,6 +37,8 @@ export interface CompiledItemArray {
   readonly rowColumns: readonly string[];
   /** Column uses of the source column and of the row columns the items read. */
   readonly uses: readonly FieldColumnUse[];
+  /** The top-level element the items go into (`telecom`). */
+  readonly element: string;
   /** Appends one item per part or entry of the row's cell. */
   apply(target: JsonNode, row: Row): void;
 }
@@ -152,6 +156,7 @@ export function compileItemArray(
   const append = createItemsAppender(resolved);
   return {
     column,
+    element: topElement(path),
     rowColumns,
     uses: [
       { column, path, transforms: [] },
@@ -198,6 +203,7 @@ export function withItemArrays(
   if (arrays.length === 0) {
     return fields;
   }
+  const applyArrays = selectiveApply(arrays, (array) => array.element);
   return {
     columns: [
       ...new Set([...fields.columns, ...arrays.flatMap((a) => [a.column, ...a.rowColumns])]),
@@ -206,11 +212,9 @@ export function withItemArrays(
     references: fields.references,
     constants: fields.constants,
     leaves: fields.leaves,
-    apply(target, row) {
-      fields.apply(target, row);
-      for (const array of arrays) {
-        array.apply(target, row);
-      }
+    apply(target, row, elements) {
+      fields.apply(target, row, elements);
+      applyArrays(target, row, elements);
     },
   };
 }

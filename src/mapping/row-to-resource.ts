@@ -63,8 +63,47 @@ export interface CompiledFields {
   readonly constants: readonly (readonly [string, string | number | boolean])[];
   /** The compiled leaves, to check another set of fields against these (fan-out items). */
   readonly leaves: readonly CompiledLeaf[];
-  /** Writes every field of `row` into `target`. */
-  apply(target: JsonNode, row: Row): void;
+  /**
+   * Writes the fields of `row` into `target`: those under a top-level element in `elements`
+   * (see {@link topElement}), or every field when `elements` is absent. Pass the same set object
+   * for every row of a request: the filtered field list is kept per set.
+   */
+  apply(target: JsonNode, row: Row, elements?: ReadonlySet<string>): void;
+}
+
+/**
+ * The top-level element a mapping path writes: `name` for `name[0].family`, `valueQuantity` for
+ * `valueQuantity.value`. The GraphQL field of a resource type has the same name.
+ */
+export function topElement(path: string): string {
+  const end = path.search(/[.[]/);
+  return end === -1 ? path : path.slice(0, end);
+}
+
+/**
+ * `apply` for a list of parts, each under one top-level element: all of them, or only those
+ * under the elements of a selection (filtered once per selection set, then reused).
+ */
+export function selectiveApply<T extends { apply(target: JsonNode, row: Row): void }>(
+  parts: readonly T[],
+  elementOf: (part: T) => string,
+): (target: JsonNode, row: Row, elements?: ReadonlySet<string>) => void {
+  const tops = parts.map(elementOf);
+  const bySelection = new WeakMap<ReadonlySet<string>, readonly T[]>();
+  return (target, row, elements) => {
+    let chosen: readonly T[] = parts;
+    if (elements !== undefined) {
+      let cached = bySelection.get(elements);
+      if (cached === undefined) {
+        cached = parts.filter((_, i) => elements.has(tops[i] as string));
+        bySelection.set(elements, cached);
+      }
+      chosen = cached;
+    }
+    for (const part of chosen) {
+      part.apply(target, row);
+    }
+  };
 }
 
 /** A normalised element source: shorthands expanded, transform names turned into objects. */
@@ -611,11 +650,7 @@ export function compileFields(
       l.constant === undefined ? [] : [[l.normalized, l.constant] as const],
     ),
     leaves,
-    apply(target, row) {
-      for (const leaf of leaves) {
-        leaf.apply(target, row);
-      }
-    },
+    apply: selectiveApply(leaves, (leaf) => topElement(leaf.normalized)),
   };
 }
 

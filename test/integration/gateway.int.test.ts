@@ -109,8 +109,46 @@ describe('the request path, end to end over HTTP and MariaDB', () => {
       token: await gw.tokenFor('hospital-a'),
     });
     expect(res.status).toBe(200);
-    // One statement for the patients, one for their phone numbers.
-    expect(statementsOf('hospital-a', from)).toHaveLength(2);
+    // One statement for the patients; their phone numbers' child table is not read, as the
+    // operation selects no telecom.
+    expect(statementsOf('hospital-a', from)).toHaveLength(1);
+    const withPhones = gw.statements.length;
+    const phones = await gw.post(
+      `{ ${aliases.join(' ')} last: Patient(id: "12") { telecom { value } } }`,
+      { token: await gw.tokenFor('hospital-a') },
+    );
+    expect(phones.json.data?.['last']).toMatchObject({ telecom: [{ value: expect.any(String) }] });
+    expect(statementsOf('hospital-a', withPhones)).toHaveLength(2);
+  });
+
+  it('builds only the elements an operation selects, one set per type for the whole operation', async () => {
+    const token = await gw.tokenFor('hospital-a');
+    const from = gw.statements.length;
+    const res = await gw.post(
+      `{
+        PatientList(_count: 3) { id birthDate }
+        again: Patient(id: "2") { id }
+        other: Patient(id: "2") { gender }
+      }`,
+      { token },
+    );
+    expect(res.json.errors).toBeUndefined();
+    const list = res.json.data?.['PatientList'] as Record<string, unknown>[];
+    expect(list).toHaveLength(3);
+    // Every Patient this request builds holds what any of its fields reads (birthDate, gender),
+    // whichever statement or cache serves the field.
+    expect(res.json.data?.['again']).toEqual({ id: '2' });
+    expect(res.json.data?.['other']).toEqual({
+      gender: expect.stringMatching(/^(male|female|other|unknown)$/),
+    });
+    const sent = statementsOf('hospital-a', from);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    // No telecom or name is selected: the phone child table is not read.
+    expect(sent.every((s) => !s.sql.includes('fono'))).toBe(true);
+    // The same rows, asked for everything LIST selects: identical values for the shared fields.
+    const full = await gw.post(LIST.replace('_count: 50', '_count: 3'), { token });
+    const fullList = full.json.data?.['PatientList'] as Record<string, unknown>[];
+    expect(list.map((p) => p['birthDate'])).toEqual(fullList.map((p) => p['birthDate']));
   });
 
   it('answers 401 with WWW-Authenticate and touches no tenant database for bad tokens', async () => {

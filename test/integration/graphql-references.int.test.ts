@@ -148,7 +148,44 @@ describe('Reference.resource', () => {
     const list = d['ObservationList'] as Json[];
     expect(list).toHaveLength(60);
     // Observations, then patients (with their phones) and doctors, each once.
-    expect(tablesSince(from).sort()).toEqual(['examenes', 'medicos', 'pac', 'pac_fonos']);
+    // No telecom is selected, so the patients' phone child table is not read.
+    expect(tablesSince(from).sort()).toEqual(['examenes', 'medicos', 'pac']);
+  });
+});
+
+describe('the audit trail with partial selections', () => {
+  it('names the patient of each Observation even when the query does not select its subject', async () => {
+    // The mapping builds only the selected elements, plus subject/patient for this trail.
+    const requestId = `partial-${Date.now()}`;
+    const res = await gw.post('{ ObservationList(_count: 4) { id } }', {
+      token,
+      headers: { 'x-request-id': requestId },
+    });
+    expect(res.status).toBe(200);
+    const ids = ((res.json.data?.['ObservationList'] ?? []) as { id: string }[]).map((o) => o.id);
+    expect(ids).toHaveLength(4);
+    const withSubject = await gw.post('{ ObservationList(_count: 4) { subject { reference } } }', {
+      token,
+    });
+    const patients = new Set(
+      (
+        (withSubject.json.data?.['ObservationList'] ?? []) as {
+          subject: { reference: string };
+        }[]
+      ).map((o) => o.subject.reference),
+    );
+    expect(patients.size).toBeGreaterThan(0);
+    const [row] = await gw.auditStore.readEvents({ requestId });
+    const entities = (row?.event['entity'] ?? []) as {
+      what: { reference?: string };
+      role?: { code: string };
+    }[];
+    expect(
+      new Set(entities.filter((e) => e.role?.code === '1').map((e) => e.what.reference)),
+    ).toEqual(patients);
+    expect(entities.map((e) => e.what.reference)).toEqual(
+      expect.arrayContaining(ids.map((id) => `Observation/${id}`)),
+    );
   });
 });
 
@@ -261,13 +298,13 @@ describe('statements per request', () => {
         Number(patient['id']) % 5 === 0 ? 2 : 1,
       );
     }
-    // Level 1: patients (+ their phone child table). Level 2: one statement each for
-    // observations, encounters and conditions, for all 20 patients. Level 3: the observations'
-    // subjects were loaded at level 1, so no statement at all.
+    // Level 1: patients (their phone child table is not read: no telecom is selected). Level 2:
+    // one statement each for observations, encounters and conditions, for all 20 patients.
+    // Level 3: the observations' subjects were loaded at level 1, so no statement at all.
     const tables = tablesSince(from);
-    expect(tables.slice(0, 2)).toEqual(['pac', 'pac_fonos']);
-    expect(tables.slice(2).sort()).toEqual(['atenciones', 'diagnosticos', 'examenes']);
-    expect(tables).toHaveLength(5);
+    expect(tables[0]).toBe('pac');
+    expect(tables.slice(1).sort()).toEqual(['atenciones', 'diagnosticos', 'examenes']);
+    expect(tables).toHaveLength(4);
     const sql = gw.statements.slice(from).map((s) => s.sql);
     // Bound values only: no patient id is written into the statement text.
     expect(sql.every((s) => s.includes('?'))).toBe(true);
@@ -290,7 +327,8 @@ describe('statements per request', () => {
     }`);
     const patients = d['PatientList'] as Json[];
     expect(patients).toHaveLength(CLINIC_PATIENTS);
-    // 240 performer references to 3 doctors: one statement.
-    expect(tablesSince(from)).toEqual(['pac', 'pac_fonos', 'examenes', 'medicos']);
+    // 240 performer references to 3 doctors: one statement (the patients' phones: none, as
+    // nothing selects telecom).
+    expect(tablesSince(from)).toEqual(['pac', 'examenes', 'medicos']);
   });
 });
