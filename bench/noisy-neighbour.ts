@@ -20,6 +20,7 @@
  *   --nice-a N             run A's load generator at this OS niceness (default 0; 19 = lowest
  *                          priority): on this 2-core machine a flooding load generator takes
  *                          70-100% of a core that real clients elsewhere would not take
+ *   --gateway-env=NAME=value  extra FHIRGATE_ setting for the gateway (repeatable), to A/B it
  *   --profile              CPU-profile the gateway during the last noisy window (the profiler's
  *                          own cost skews that run's ratio) and print its top functions
  *   --no-rate-limits       lift the per-user/per-tenant token buckets (production defaults:
@@ -322,6 +323,14 @@ async function main(): Promise<void> {
   const niceA = Number(arg('--nice-a', '0'));
   const profile = process.argv.includes('--profile');
   const clients = arg('--clients', 'polite');
+  // `--gateway-env=NAME=value` (repeatable, FHIRGATE_ names only): A/B a gateway setting.
+  const gatewayEnv: Record<string, string> = Object.fromEntries(
+    process.argv
+      .filter((a) => a.startsWith('--gateway-env='))
+      .map((a) => a.slice('--gateway-env='.length))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
+      .filter(([k]) => /^FHIRGATE_[A-Z0-9_]+$/.test(k ?? '')),
+  );
   if (clients !== 'polite' && clients !== 'flood') {
     throw new Error('--clients must be polite or flood');
   }
@@ -422,11 +431,12 @@ async function main(): Promise<void> {
               FHIRGATE_RATE_USER_PER_S: '0',
               FHIRGATE_RATE_TENANT_PER_S: '0',
             }),
+        ...gatewayEnv,
       },
     });
     const url = `${gateway.baseUrl}/graphql`;
     log(
-      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}`,
+      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
     );
 
     const dbPid = await databaseServerPid();

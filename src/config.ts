@@ -96,7 +96,7 @@ const EnvSchema = z.object({
   FHIRGATE_RATE_USER_BURST: positiveInt().default(100),
   FHIRGATE_RATE_TENANT_PER_S: z.coerce.number().min(0).default(500),
   FHIRGATE_RATE_TENANT_BURST: positiveInt().default(1000),
-  FHIRGATE_REFUSAL_HOLD_MS: ms(0).max(10_000).default(1000),
+  FHIRGATE_REFUSAL_HOLD_MS: ms(0).max(10_000).default(5000),
   FHIRGATE_REFUSAL_HOLD_MAX: positiveInt(0).max(100_000).default(1000),
   FHIRGATE_METRICS: bool.default(true),
   FHIRGATE_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),

@@ -58,7 +58,7 @@ export interface TestGatewayOptions {
   readonly createDatabase?: (prefix: string) => Promise<TestDatabase>;
   /** Per-user and per-tenant rate limits. @default unlimited */
   readonly rateLimits?: Config['rateLimits'];
-  /** Hold throttling refusals; absent = answer at once (production default: 1 s, 1,000 held). */
+  /** Hold throttling refusals; absent = answer at once (production default: 5 s, 1,000 held). */
   readonly refusalHold?: Config['refusalHold'];
   /** Per-user distinct-patient limit (C48). @default off */
   readonly patientLimit?: PatientEnumerationLimit;

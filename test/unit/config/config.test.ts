@@ -46,8 +46,24 @@ describe('loadConfig', () => {
         queueLimit: 20,
         connectTimeoutMs: 3000,
       },
+      refusalHold: { delayMs: 5000, maxHeld: 1000 },
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads the refusal hold, and refuses a hold above 10 s or a negative cap by name', () => {
+    expect(
+      loadConfig({ FHIRGATE_REFUSAL_HOLD_MS: '0', FHIRGATE_REFUSAL_HOLD_MAX: '0' }).refusalHold,
+    ).toEqual({ delayMs: 0, maxHeld: 0 });
+    let error: unknown;
+    try {
+      loadConfig({ FHIRGATE_REFUSAL_HOLD_MS: '20000', FHIRGATE_REFUSAL_HOLD_MAX: '-1' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String((error as Error).message)).toContain('FHIRGATE_REFUSAL_HOLD_MS');
+    expect(String((error as Error).message)).toContain('FHIRGATE_REFUSAL_HOLD_MAX');
   });
 
   it('derives the JWKS URL from a Keycloak issuer', () => {
