@@ -626,6 +626,9 @@ async function main(): Promise<void> {
     FHIRGATE_RATE_USER_BURST: '1000000',
     FHIRGATE_RATE_TENANT_PER_S: '1000000',
     FHIRGATE_RATE_TENANT_BURST: '1000000',
+    // The same for the per-user distinct-patient limit (300 per 5 min by default): S1 reads
+    // random patients as one user, so the default would refuse it after 300.
+    FHIRGATE_MAX_DISTINCT_PATIENTS: '1000000',
     ...GATEWAY_ENV,
     ...extra,
   });
