@@ -50,26 +50,23 @@ const CLIENT_ERRORS: Record<DatabaseError['code'], { code: ErrorCode; message: s
  * Turns a failure below the resolvers into the client's error: a fixed message and a stable code.
  * The driver's own error is logged with its code only.
  */
-function translateFailure(err: unknown, tenantHash: string, log: Logger): Error {
+function translateFailure(err: unknown, log: Logger): Error {
   if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
-    log.debug({ tenant: tenantHash }, 'tenant breaker open: statement refused');
+    log.debug('tenant breaker open: statement refused');
     return gatewayError('TENANT_UNAVAILABLE', 'The tenant database is unavailable.');
   }
   if (err instanceof BulkheadRejectedError) {
-    log.warn({ tenant: tenantHash }, 'tenant bulkhead full: statement refused');
+    log.warn('tenant bulkhead full: statement refused');
     return gatewayError('TENANT_BUSY', 'The tenant database is busy; retry shortly.', {
       http: { status: 503, headers: { 'retry-after': '1' } },
     });
   }
   if (err instanceof TaskCancelledError) {
-    log.warn({ tenant: tenantHash }, 'tenant statement timed out');
+    log.warn('tenant statement timed out');
     return gatewayError('UPSTREAM_TIMEOUT', 'The tenant database did not answer in time.');
   }
   const dbErr = err instanceof DatabaseError ? err : toDatabaseError(err);
-  log.warn(
-    { tenant: tenantHash, err: dbErr, driverCode: dbErr.driverCode },
-    'tenant statement failed',
-  );
+  log.warn({ err: dbErr, driverCode: dbErr.driverCode }, 'tenant statement failed');
   const { code, message } = CLIENT_ERRORS[dbErr.code];
   return gatewayError(code, message);
 }
@@ -78,6 +75,10 @@ export function createTenantScope(deps: {
   readonly runtime: TenantRuntime;
   readonly pools: TenantPoolManager;
   readonly policies: TenantPolicies;
+  /**
+   * The request's logger, with `requestId` and `tenant` (the hash) already bound: the lines here
+   * add neither again (a second `tenant` key made duplicate keys in each JSON line).
+   */
   readonly log: Logger;
   readonly onStatement?: StatementListener | undefined;
 }): TenantScope {
@@ -105,7 +106,7 @@ export function createTenantScope(deps: {
         ok = true;
         return rows;
       } catch (err) {
-        const failure = translateFailure(err, runtime.tenantHash, log);
+        const failure = translateFailure(err, log);
         errorCode = String((failure as { extensions?: { code?: unknown } }).extensions?.code);
         throw failure;
       } finally {

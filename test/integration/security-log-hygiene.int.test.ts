@@ -202,6 +202,9 @@ describe('log hygiene on every failure path', () => {
     const logs = gw.logLines.slice(from).join('\n');
     // mysql2 names errno 1644 ER_SIGNAL_EXCEPTION; its message held the canary.
     expect(logs).toContain('ER_SIGNAL_EXCEPTION');
+    // The failure line names its tenant (by hash) once: one JSON key, not two.
+    const failed = gw.logLines.slice(from).find((l) => l.includes('tenant statement failed'));
+    expect(failed?.match(/"tenant":/g)).toHaveLength(1);
     expect(logs).not.toContain(leaky.canary);
     expect(res.text).not.toContain(leaky.canary);
     expect(hitsIn(logs)).toBe(0);
