@@ -2,7 +2,8 @@
  * Issue 5, noisy neighbour (SECURITY-TESTS 67): while tenant A is stalled under 100 concurrent
  * requests, tenant B's p95 latency stays within 1.2x of its idle baseline.
  *
- * `npm run bench:noisy` (about 1.5 min). Three rounds of an idle window (B alone) followed by a
+ * `npm run bench:noisy` (about 2.5 min). After one unmeasured stall of A, four rounds of an idle
+ * window (B alone) followed by a
  * noisy window (B while A is stalled); B's latencies are pooled per side. Flags:
  *   --mode lock|sleep|stalled  how A is broken (default lock): `lock` = another session holds
  *                          `LOCK TABLES pacientes WRITE` in A's database (a DBA's lock, a long
@@ -20,6 +21,9 @@
  *   --nice-a N             run A's load generator at this OS niceness (default 0; 19 = lowest
  *                          priority): on this 2-core machine a flooding load generator takes
  *                          70-100% of a core that real clients elsewhere would not take
+ *   --control              A's clients send to a stand-in server (another process answering
+ *                          503 after the same hold), not the gateway: B's ratio then measures
+ *                          what the machine alone adds (A's load generator, a second server)
  *   --gateway-env=NAME=value  extra FHIRGATE_ setting for the gateway (repeatable), to A/B it
  *   --profile              CPU-profile the gateway during the last noisy window (the profiler's
  *                          own cost skews that run's ratio) and print its top functions
@@ -36,7 +40,7 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import { cpus, loadavg, setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseKeyring, sealSecret } from '../src/tenancy/crypto.js';
@@ -53,7 +57,7 @@ import { formatSummary, summarizeProfileFile } from './profile-summary.js';
 const TARGET_RATIO = 1.2;
 const A_CONNECTIONS = 100;
 const B_CONNECTIONS = 10;
-const ROUNDS = 3;
+const ROUNDS = 4;
 const B_QUERY =
   '{ PatientList(_count: 10) { id name { family given } gender birthDate telecom { value } } }';
 const A_QUERY = '{ PatientList(_count: 10) { id name { family } } }';
@@ -323,6 +327,10 @@ async function main(): Promise<void> {
   const niceA = Number(arg('--nice-a', '0'));
   const profile = process.argv.includes('--profile');
   const clients = arg('--clients', 'polite');
+  // `--control`: A's clients send to a stand-in server in another process instead of the
+  // gateway, so the noisy windows carry A's load generator and a second server on the machine's
+  // cores but nothing in the gateway: what B's ratio is then is the machine's share of it.
+  const control = process.argv.includes('--control');
   // `--gateway-env=NAME=value` (repeatable, FHIRGATE_ names only): A/B a gateway setting.
   const gatewayEnv: Record<string, string> = Object.fromEntries(
     process.argv
@@ -436,7 +444,7 @@ async function main(): Promise<void> {
     });
     const url = `${gateway.baseUrl}/graphql`;
     log(
-      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
+      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${control ? '; CONTROL: A is sent to a stand-in server, not the gateway' : ''}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
     );
 
     const dbPid = await databaseServerPid();
@@ -455,6 +463,24 @@ async function main(): Promise<void> {
     const bLoad = (s: number) =>
       load({ url, connections: B_CONNECTIONS, seconds: s, rate, tokens: tokensB, query: B_QUERY });
     await bLoad(3); // warm-up: pools, JIT, JWKS cache
+    // A's first stall, unmeasured: it pays A's one-time costs (the tenant's registry read and
+    // mapping compile, its pool, the compile of A's query, its breaker's first opening), which
+    // belong to a cold tenant, not to a neighbour that stays stalled.
+    let targetA = url;
+    if (control) {
+      const stub = fork(new URL(import.meta.url).pathname, ['--control-server'], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      cleanups.push(async () => {
+        stub.kill();
+      });
+      const port = await new Promise<number>((resolve) =>
+        stub.once('message', (m) => resolve((m as { port: number }).port)),
+      );
+      targetA = `http://127.0.0.1:${port}/graphql`;
+    }
+    await startLoadA({ url: targetA, seconds, tokens: tokensA, clients }, niceA);
 
     // Idle and noisy windows alternate, so slow phases of this shared machine's background load
     // hit both sides; each side's latencies are pooled over its rounds.
@@ -472,7 +498,10 @@ async function main(): Promise<void> {
       const idleCpu = (await cpuMs(gateway.pid)) - cpu0;
       const idleDbCpu = (await dbCpuMs()) - db0;
       // A starts first (its bulkhead fills, its breaker opens) and outlasts B's window.
-      const storm = startLoadA({ url, seconds: seconds + 4, tokens: tokensA, clients }, niceA);
+      const storm = startLoadA(
+        { url: targetA, seconds: seconds + 4, tokens: tokensA, clients },
+        niceA,
+      );
       await new Promise((r) => setTimeout(r, 2000));
       const rssBefore = await gateway.rss();
       const cpu1 = await cpuMs(gateway.pid);
@@ -556,6 +585,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       mode,
       clients,
+      control,
       rateLimits: rateLimits ? 'production defaults' : 'off',
       loadGeneratorNiceA: niceA,
       machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
@@ -588,7 +618,7 @@ async function main(): Promise<void> {
       verdict: pass ? 'PASS' : 'MISS',
     };
     await mkdir('bench/results', { recursive: true });
-    const file = `bench/results/noisy-neighbour${clients === 'flood' ? '-flood' : ''}.json`;
+    const file = `bench/results/noisy-neighbour${clients === 'flood' ? '-flood' : ''}${control ? '-control' : ''}.json`;
     await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
     log(`wrote ${file}`);
     process.exitCode = pass ? 0 : 1;
@@ -600,8 +630,42 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Control mode's stand-in for the gateway's answers to A (`--control-server`, a child process):
+ * every request gets 503 `TENANT_UNAVAILABLE` with `Retry-After: 1`, held half to all of 1 s as
+ * the gateway holds it. Sends its port to the parent.
+ */
+async function controlServer(): Promise<void> {
+  const body = JSON.stringify({
+    errors: [
+      {
+        message: 'The tenant database is unavailable.',
+        extensions: { code: 'TENANT_UNAVAILABLE' },
+      },
+    ],
+  });
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      setTimeout(
+        () => {
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+          res.end(body);
+        },
+        500 + Math.random() * 500,
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    process.send?.({ port: (server.address() as { port: number }).port });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
 if (process.argv.includes('--load-a')) {
   await loadA();
+} else if (process.argv.includes('--control-server')) {
+  await controlServer();
 } else {
   await main();
 }
