@@ -169,8 +169,60 @@ function compileFormat(format: string): DateMatcher {
   return { regex: new RegExp(`^${source}$`), groups };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Proleptic Gregorian, as `Date.UTC` counts (without allocating a Date per cell). */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) {
+    return 29;
+  }
+  return DAYS_IN_MONTH[month - 1] ?? 0;
+}
+
+/** The number the `length` characters of `text` at `from` spell, or -1 unless all are digits. */
+function digitsAt(text: string, from: number, length: number): number {
+  let value = 0;
+  for (let i = from; i < from + length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) {
+      return -1;
+    }
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** Whether `text` starts with a real calendar date written `YYYY-MM-DD`. */
+function startsWithIsoDate(text: string): boolean {
+  if (text.length < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) {
+    return false;
+  }
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/**
+ * Whether `text` is exactly `YYYY-MM-DD hh:mm:ss` or `YYYY-MM-DDThh:mm:ss` with a real date and
+ * time: what mysql2 returns for DATETIME and TIMESTAMP columns (`dateStrings`). The fast paths
+ * below answer those without regular expressions; anything else takes the general path.
+ */
+function isIsoDateTime19(text: string): boolean {
+  if (text.length !== 19 || !startsWithIsoDate(text)) {
+    return false;
+  }
+  const separator = text.charCodeAt(10);
+  if ((separator !== 32 && separator !== 84) || text.charCodeAt(13) !== 58) {
+    return false;
+  }
+  if (text.charCodeAt(16) !== 58) {
+    return false;
+  }
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
 }
 
 /** False for zero dates, impossible dates and out-of-range times. */
@@ -254,6 +306,16 @@ export function toFhirDate(value: unknown, formats: readonly DateMatcher[]): str
     const parts = { year: value.getFullYear(), month: value.getMonth() + 1, day: value.getDate() };
     return isValidParts(parts) ? formatDate(parts) : undefined;
   }
+  // The default formats start with YYYY-MM-DD and drop a trailing time, so a DATE (or DATETIME)
+  // string from mysql2 is its first 10 characters; the general path gives the same answer.
+  if (typeof value === 'string' && formats === DEFAULT_DATE_MATCHERS) {
+    if (value.length === 10 && startsWithIsoDate(value)) {
+      return value;
+    }
+    if (isIsoDateTime19(value)) {
+      return value.slice(0, 10);
+    }
+  }
   const text = toText(value)?.trim().replace(TRAILING_TIME, '');
   if (text === undefined || text === '') {
     return undefined;
@@ -293,6 +355,15 @@ export function toFhirDateTime(
       return undefined;
     }
     return `${shifted.toISOString().slice(0, 19)}${timezone}`;
+  }
+  // The default formats start with `YYYY-MM-DD hh:mm:ss` and `YYYY-MM-DDThh:mm:ss`; the general
+  // path gives the same answer for them.
+  if (
+    typeof value === 'string' &&
+    formats === DEFAULT_DATE_TIME_MATCHERS &&
+    isIsoDateTime19(value)
+  ) {
+    return `${value.slice(0, 10)}T${value.slice(11)}${timezone}`;
   }
   const text = toText(value)?.trim();
   if (text === undefined || text === '') {
