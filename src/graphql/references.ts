@@ -11,7 +11,7 @@ export interface LocalReference {
 }
 
 /** `Patient/123`: a resource type name and a FHIR id, nothing before or after. */
-const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]{0,63})\/([A-Za-z0-9\-.]{1,64})$/;
+const RELATIVE_REFERENCE = /^[A-Z][A-Za-z]{0,63}\/[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * The `Type/id` a `Reference.reference` names, or `undefined` for what the gateway cannot
@@ -22,19 +22,25 @@ export function parseReference(value: unknown): LocalReference | undefined {
   if (typeof value !== 'string') {
     return undefined;
   }
-  const match = RELATIVE_REFERENCE.exec(value);
-  if (match === null) {
+  // `test` and two slices: no match array per reference (S3 follows 200 of them per request).
+  if (!RELATIVE_REFERENCE.test(value)) {
     return undefined;
   }
-  return { resourceType: match[1] as string, id: match[2] as string };
+  const slash = value.indexOf('/');
+  return { resourceType: value.slice(0, slash), id: value.slice(slash + 1) };
 }
 
-async function resolveReference(
+/**
+ * The resource a reference points at. Synchronous when the request already holds it (a search or
+ * an earlier level loaded it), else through the request's `byId` loader. Throws (or rejects)
+ * with the client's error.
+ */
+function resolveReference(
   reference: FhirJson,
   args: { optional?: boolean | null; type?: string | null },
   ctx: GatewayContext,
   served: ReadonlySet<string>,
-): Promise<FhirJson | null> {
+): FhirJson | null | Promise<FhirJson | null> {
   const target = parseReference(reference['reference']);
   if (target === undefined) {
     return null;
@@ -54,19 +60,23 @@ async function resolveReference(
     }
     throw resourceNotSupported(target.resourceType);
   }
-  // Every reference of one type at one nesting level lands in the same batch: one statement.
-  const found = await ctx.loaders.byId(target.resourceType).load(target.id);
-  if (found === null && !optional) {
-    // The id is not echoed: it came from the tenant's data.
-    throw gatewayError(
-      'REFERENCE_NOT_FOUND',
-      `The referenced ${target.resourceType} does not exist.`,
-      {
-        resourceType: target.resourceType,
-      },
-    );
+  const found = (resource: FhirJson | null): FhirJson | null => {
+    if (resource === null && !optional) {
+      // The id is not echoed: it came from the tenant's data.
+      throw gatewayError(
+        'REFERENCE_NOT_FOUND',
+        `The referenced ${target.resourceType} does not exist.`,
+        { resourceType: target.resourceType },
+      );
+    }
+    return resource;
+  };
+  const known = ctx.loaders.peek(target.resourceType, target.id);
+  if (known !== undefined) {
+    return found(known);
   }
-  return found;
+  // Every reference of one type at one nesting level lands in the same batch: one statement.
+  return ctx.loaders.byId(target.resourceType).load(target.id).then(found);
 }
 
 /**
