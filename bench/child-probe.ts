@@ -14,7 +14,9 @@ export type ProbeCommand =
   | { readonly type: 'heap' }
   | { readonly type: 'usage' }
   | { readonly type: 'profile-start' }
-  | { readonly type: 'profile-stop'; readonly path: string };
+  | { readonly type: 'profile-stop'; readonly path: string }
+  | { readonly type: 'alloc-start' }
+  | { readonly type: 'alloc-stop'; readonly path: string };
 
 /** A {@link ProbeCommand} on the wire. */
 export type ProbeRequest = ProbeCommand & { readonly id: number };
@@ -88,6 +90,28 @@ async function answer(request: ProbeRequest): Promise<ProbeReply> {
       session.connect();
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
+      return { id: request.id, ok: true };
+    }
+    case 'alloc-start': {
+      // Every allocation is sampled, also those a GC already freed: what the GC has to clean up.
+      session = new Session();
+      session.connect();
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      return { id: request.id, ok: true };
+    }
+    case 'alloc-stop': {
+      if (session === undefined) {
+        return { id: request.id, ok: false, error: 'no allocation profile running' };
+      }
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      session.disconnect();
+      session = undefined;
+      await writeFile(request.path, JSON.stringify(profile));
       return { id: request.id, ok: true };
     }
     case 'profile-stop': {

@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import mysql, { type Connection } from 'mysql2/promise';
@@ -54,6 +54,12 @@ import { createSmallTenants, SMALL_TENANT_PATIENTS } from './tenants.js';
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const PROFILE_ALL = argv.includes('--profile');
+/**
+ * `--alloc` (with `--profile`): after each gateway CPU profile, a sampling allocation profile of
+ * the same load (freed objects included: what the GC has to collect), summarized in the log as
+ * bytes per request by allocating function, and written to `profiles/<scenario>-gateway.heapprofile`.
+ */
+const ALLOC = argv.includes('--alloc');
 /**
  * `--gateway-env=NAME=value` (repeatable): extra environment for every gateway child, to compare
  * a setting in two runs (`--gateway-env=FHIRGATE_AUDIT_MAX_IN_FLIGHT=1`). Only FHIRGATE_ names.
@@ -512,7 +518,58 @@ async function profileServer(
     throw new Error(`profile-stop failed: ${stopped.error}`);
   }
   log(`${scenario} ${child.name}: profile written to ${path}`);
+  if (ALLOC && child.name === 'gateway') {
+    await allocationProfile(child, scenario, load);
+  }
   return { requests: result.requests, summary: await summarizeProfileFile(path, 25) };
+}
+
+interface HeapProfileNode {
+  readonly callFrame: { functionName: string; url: string; lineNumber: number };
+  readonly selfSize: number;
+  readonly children: readonly HeapProfileNode[];
+}
+
+/** `--alloc`: bytes allocated per request, by function, under the scenario's load. */
+async function allocationProfile(
+  child: ServerChild,
+  scenario: string,
+  load: { body: () => string; token: () => string },
+): Promise<void> {
+  const path = new URL(`./profiles/${scenario}-${child.name}.heapprofile`, RESULTS).pathname;
+  const started = await child.probe({ type: 'alloc-start' });
+  if (!started.ok) {
+    throw new Error(`alloc-start failed: ${started.error}`);
+  }
+  const result = await runLoad({
+    url: `${child.baseUrl}/graphql`,
+    connections: SETTINGS.connections,
+    durationS: SETTINGS.profileS,
+    ...load,
+  });
+  const stopped = await child.probe({ type: 'alloc-stop', path });
+  if (!stopped.ok) {
+    throw new Error(`alloc-stop failed: ${stopped.error}`);
+  }
+  const { head } = JSON.parse(await readFile(path, 'utf8')) as { head: HeapProfileNode };
+  const bySite = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapProfileNode) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const file = url.replace(/^.*\/node_modules\//, '').replace(/^.*\/work\/[^/]+\//, '');
+    const site = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
+    bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const c of node.children) {
+      walk(c);
+    }
+  };
+  walk(head);
+  const perRequest = (bytes: number) => (bytes / Math.max(1, result.requests) / 1024).toFixed(2);
+  log(`${scenario} gateway allocations: ${perRequest(total)} KiB per request; top sites (KiB/req):`);
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    log(`  ${perRequest(bytes).padStart(7)}  ${site}`);
+  }
 }
 
 function machineInfo(mariadbVersion: string): Record<string, string | number> {
