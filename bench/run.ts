@@ -566,7 +566,9 @@ async function allocationProfile(
   };
   walk(head);
   const perRequest = (bytes: number) => (bytes / Math.max(1, result.requests) / 1024).toFixed(2);
-  log(`${scenario} gateway allocations: ${perRequest(total)} KiB per request; top sites (KiB/req):`);
+  log(
+    `${scenario} gateway allocations: ${perRequest(total)} KiB per request; top sites (KiB/req):`,
+  );
   for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
     log(`  ${perRequest(bytes).padStart(7)}  ${site}`);
   }
