@@ -9,6 +9,9 @@ import { type DatabaseTarget, parseDatabaseUrl } from './database-url.js';
 import { targetFingerprint } from './pool-manager.js';
 import type { TenantRegistry } from './registry.js';
 
+/** While the registry is down, at most one "serving the last known config" line per tenant this often. */
+const STALE_LOG_INTERVAL_MS = 60_000;
+
 /** Everything the request path needs to serve one tenant, built once per config load. */
 export interface TenantRuntime {
   readonly clientId: string;
@@ -196,9 +199,16 @@ export function createConfigResolver(
     fetchMethod: async (clientId) => ({ resolution: await load(clientId), loadedAt: Date.now() }),
   });
 
+  // During an outage every request of a tenant is served from its last good answer: one warning
+  // per tenant per STALE_LOG_INTERVAL_MS, carrying how many requests it stands for.
+  const staleLogs = new LRUCache<string, { loggedAt: number; suppressed: number }>({
+    max: 10_000,
+  });
+
   /** The last good answer during an outage, or a fail-closed error once it is too old. */
   function lastKnownGood(clientId: string, cached: CachedResolution): TenantResolution {
-    const ageMs = Date.now() - cached.loadedAt;
+    const now = Date.now();
+    const ageMs = now - cached.loadedAt;
     if (ageMs > maxStaleMs) {
       log.warn(
         { tenant: tenantHash(clientId), ageMs, maxStaleMs },
@@ -206,10 +216,16 @@ export function createConfigResolver(
       );
       throw new RegistryUnavailableError();
     }
+    const seen = staleLogs.get(clientId);
+    if (seen !== undefined && now - seen.loggedAt < STALE_LOG_INTERVAL_MS) {
+      seen.suppressed++;
+      return cached.resolution;
+    }
     log.warn(
-      { tenant: tenantHash(clientId), ageMs },
+      { tenant: tenantHash(clientId), ageMs, alsoServedStale: seen?.suppressed ?? 0 },
       'tenant registry unavailable: serving the last known config',
     );
+    staleLogs.set(clientId, { loggedAt: now, suppressed: 0 });
     return cached.resolution;
   }
 
