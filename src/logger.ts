@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
@@ -60,4 +61,28 @@ export function safeError(err: unknown): Record<string, unknown> {
 /** A stable, non-reversible label for a tenant in logs and metrics. */
 export function tenantHash(clientId: string): string {
   return createHash('sha256').update(`fhirgate-tenant|${clientId}`).digest('hex').slice(0, 12);
+}
+
+/**
+ * At most one log line per key (a tenant) per `intervalMs`, for events that can come in floods
+ * (refusals, stale-config answers). `due` answers how many events went unlogged since the last
+ * line when one is due now (log it with that count), or `undefined` when this one is only counted.
+ * Keys live in an LRU of `maxKeys`, so cycling keys cannot grow memory.
+ */
+export function createLogThrottle(
+  intervalMs: number,
+  maxKeys = 10_000,
+): { due(key: string, now?: number): number | undefined } {
+  const seen = new LRUCache<string, { loggedAt: number; suppressed: number }>({ max: maxKeys });
+  return {
+    due(key, now = Date.now()) {
+      const last = seen.get(key);
+      if (last !== undefined && now - last.loggedAt < intervalMs) {
+        last.suppressed++;
+        return undefined;
+      }
+      seen.set(key, { loggedAt: now, suppressed: 0 });
+      return last?.suppressed ?? 0;
+    },
+  };
 }

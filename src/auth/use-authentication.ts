@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
-import { tenantHash } from '../logger.js';
+import { createLogThrottle, tenantHash } from '../logger.js';
 import { createRateLimiter, type RateLimit } from '../security/rate-limiter.js';
 import type { RefusalHold } from '../security/refusal-hold.js';
 import type { ConfigResolver, TenantRuntime } from '../tenancy/config-resolver.js';
@@ -104,20 +103,13 @@ export function useAuthentication(options: AuthenticationOptions): {
   const perTenant = createRateLimiter(options.rateLimits?.tenant ?? { perSecond: 0, burst: 0 });
   // A flood of refusals must not become a flood of log lines: per tenant, one line a second,
   // carrying how many refusals it stands for.
-  const rateLogs = new LRUCache<string, { loggedAt: number; suppressed: number }>({ max: 10_000 });
+  const rateLogs = createLogThrottle(RATE_LOG_INTERVAL_MS);
 
   function logRateLimited(requestId: string, clientId: string): void {
-    const now = Date.now();
-    const seen = rateLogs.get(clientId);
-    if (seen !== undefined && now - seen.loggedAt < RATE_LOG_INTERVAL_MS) {
-      seen.suppressed++;
-      return;
+    const alsoRefused = rateLogs.due(clientId);
+    if (alsoRefused !== undefined) {
+      log.warn({ requestId, tenant: tenantHash(clientId), alsoRefused }, 'request rate limited');
     }
-    log.warn(
-      { requestId, tenant: tenantHash(clientId), alsoRefused: seen?.suppressed ?? 0 },
-      'request rate limited',
-    );
-    rateLogs.set(clientId, { loggedAt: now, suppressed: 0 });
   }
 
   /** A JSON error response in the GraphQL shape, ending the request before Yoga parses it. */

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { dialectFor } from '../db/dialect.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
-import { tenantHash } from '../logger.js';
+import { createLogThrottle, tenantHash } from '../logger.js';
 import { type CompiledMapping, compileMapping } from '../mapping/compile-mapping.js';
 import { type Keyring, openSecret } from './crypto.js';
 import { type DatabaseTarget, parseDatabaseUrl } from './database-url.js';
@@ -214,14 +214,11 @@ export function createConfigResolver(
 
   // During an outage every request of a tenant is served from its last good answer: one warning
   // per tenant per STALE_LOG_INTERVAL_MS, carrying how many requests it stands for.
-  const staleLogs = new LRUCache<string, { loggedAt: number; suppressed: number }>({
-    max: 10_000,
-  });
+  const staleLogs = createLogThrottle(STALE_LOG_INTERVAL_MS);
 
   /** The last good answer during an outage, or a fail-closed error once it is too old. */
   function lastKnownGood(clientId: string, cached: CachedResolution): TenantResolution {
-    const now = Date.now();
-    const ageMs = now - cached.loadedAt;
+    const ageMs = Date.now() - cached.loadedAt;
     if (ageMs > maxStaleMs) {
       log.warn(
         { tenant: tenantHash(clientId), ageMs, maxStaleMs },
@@ -229,16 +226,13 @@ export function createConfigResolver(
       );
       throw new RegistryUnavailableError();
     }
-    const seen = staleLogs.get(clientId);
-    if (seen !== undefined && now - seen.loggedAt < STALE_LOG_INTERVAL_MS) {
-      seen.suppressed++;
-      return cached.resolution;
+    const alsoServedStale = staleLogs.due(clientId);
+    if (alsoServedStale !== undefined) {
+      log.warn(
+        { tenant: tenantHash(clientId), ageMs, alsoServedStale },
+        'tenant registry unavailable: serving the last known config',
+      );
     }
-    log.warn(
-      { tenant: tenantHash(clientId), ageMs, alsoServedStale: seen?.suppressed ?? 0 },
-      'tenant registry unavailable: serving the last known config',
-    );
-    staleLogs.set(clientId, { loggedAt: now, suppressed: 0 });
     return cached.resolution;
   }
 
