@@ -396,18 +396,21 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     params: branches.flatMap((b) => b.params),
   });
 
-  /** Child rows of every child plan, grouped by parent key; one statement per plan. */
+  /**
+   * Child rows of every child plan, grouped by parent key; one statement per plan. `undefined`
+   * for a plan whose element is not selected: its table is not read.
+   */
   const loadChildren = async (
     exec: QueryExecutor,
     parentValues: readonly SqlValue[],
     elements: ElementSelection | undefined,
-  ): Promise<Map<string, Row[]>[]> =>
+  ): Promise<(Map<string, Row[]> | undefined)[]> =>
     Promise.all(
       plan.children.map(async (child) => {
-        const groups = new Map<string, Row[]>();
         if (elements !== undefined && !elements.has(child.element)) {
-          return groups;
+          return undefined;
         }
+        const groups = new Map<string, Row[]>();
         for (const part of chunks(parentValues, MAX_KEYS_PER_STATEMENT)) {
           const rows = await exec.query({
             sql: `${child.selectPrefix}${placeholders(part.length)}${child.selectSuffix}`,
@@ -483,10 +486,11 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       plan.fields.apply(root, row, elements);
       fanOutItem?.fields.apply(root, row, elements);
       plan.children.forEach((child, i) => {
-        if (elements !== undefined && !elements.has(child.element)) {
-          return;
+        const groups = childGroups[i];
+        if (groups === undefined) {
+          return; // not selected, not read
         }
-        const childRows = childGroups[i]?.get(key) ?? [];
+        const childRows = groups.get(key) ?? [];
         child.append(
           root,
           childRows.map((childRow) => {
