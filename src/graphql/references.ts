@@ -60,23 +60,30 @@ function resolveReference(
     }
     throw resourceNotSupported(target.resourceType);
   }
-  const found = (resource: FhirJson | null): FhirJson | null => {
-    if (resource === null && !optional) {
-      // The id is not echoed: it came from the tenant's data.
-      throw gatewayError(
-        'REFERENCE_NOT_FOUND',
-        `The referenced ${target.resourceType} does not exist.`,
-        { resourceType: target.resourceType },
-      );
-    }
-    return resource;
-  };
   const known = ctx.loaders.peek(target.resourceType, target.id);
   if (known !== undefined) {
-    return found(known);
+    return existing(known, target.resourceType, optional);
   }
   // Every reference of one type at one nesting level lands in the same batch: one statement.
-  return ctx.loaders.byId(target.resourceType).load(target.id).then(found);
+  return ctx.loaders
+    .byId(target.resourceType)
+    .load(target.id)
+    .then((found) => existing(found, target.resourceType, optional));
+}
+
+/** `resource`, unless it is missing and the reference is not optional: then REFERENCE_NOT_FOUND. */
+function existing(
+  resource: FhirJson | null,
+  resourceType: string,
+  optional: boolean,
+): FhirJson | null {
+  if (resource === null && !optional) {
+    // The id is not echoed: it came from the tenant's data.
+    throw gatewayError('REFERENCE_NOT_FOUND', `The referenced ${resourceType} does not exist.`, {
+      resourceType,
+    });
+  }
+  return resource;
 }
 
 /**
