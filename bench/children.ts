@@ -10,6 +10,20 @@ import type { ProbeCommand, ProbeReply, ProbeRequest } from './child-probe.js';
 /** Env names the children never inherit: a bench run must not pick up a developer's settings. */
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG'];
 
+/**
+ * `--gateway-env=NAME=value` arguments (repeatable) as an environment for gateway children, to A/B
+ * a setting in two runs (`--gateway-env=FHIRGATE_AUDIT_MAX_IN_FLIGHT=4`). Only FHIRGATE_ names.
+ */
+export function gatewayEnvFromArgs(argv: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    argv
+      .filter((a) => a.startsWith('--gateway-env='))
+      .map((a) => a.slice('--gateway-env='.length))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
+      .filter(([k]) => /^FHIRGATE_[A-Z0-9_]+$/.test(k ?? '')),
+  );
+}
+
 export interface ServerChild {
   readonly name: string;
   readonly pid: number;

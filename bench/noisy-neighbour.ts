@@ -51,7 +51,7 @@ import { startStalledServer } from '../test/helpers/fault-servers.js';
 import { resolveMysqlServer } from '../test/helpers/global-setup.js';
 import { startKeycloakStub } from '../test/helpers/jwks-server.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-database.js';
-import { type ServerChild, startServer } from './children.js';
+import { gatewayEnvFromArgs, type ServerChild, startServer } from './children.js';
 import { formatSummary, summarizeProfileFile } from './profile-summary.js';
 
 const TARGET_RATIO = 1.2;
@@ -334,13 +334,7 @@ async function main(): Promise<void> {
   // cores but nothing in the gateway: what B's ratio is then is the machine's share of it.
   const control = process.argv.includes('--control');
   // `--gateway-env=NAME=value` (repeatable, FHIRGATE_ names only): A/B a gateway setting.
-  const gatewayEnv: Record<string, string> = Object.fromEntries(
-    process.argv
-      .filter((a) => a.startsWith('--gateway-env='))
-      .map((a) => a.slice('--gateway-env='.length))
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
-      .filter(([k]) => /^FHIRGATE_[A-Z0-9_]+$/.test(k ?? '')),
-  );
+  const gatewayEnv = gatewayEnvFromArgs(process.argv);
   if (clients !== 'polite' && clients !== 'flood') {
     throw new Error('--clients must be polite or flood');
   }

@@ -25,7 +25,7 @@ import { createTenantRegistry, type TenantRegistry } from '../src/tenancy/regist
 import { resolveMysqlServer } from '../test/helpers/global-setup.js';
 import { startKeycloakStub } from '../test/helpers/jwks-server.js';
 import { connectionOptions, createTestDatabase } from '../test/helpers/test-database.js';
-import { liveChildren, type ServerChild, startServer } from './children.js';
+import { gatewayEnvFromArgs, liveChildren, type ServerChild, startServer } from './children.js';
 import {
   BENCH_MAPPING,
   FULL_SEED,
@@ -64,13 +64,7 @@ const ALLOC = argv.includes('--alloc');
  * `--gateway-env=NAME=value` (repeatable): extra environment for every gateway child, to compare
  * a setting in two runs (`--gateway-env=FHIRGATE_AUDIT_MAX_IN_FLIGHT=1`). Only FHIRGATE_ names.
  */
-const GATEWAY_ENV: Record<string, string> = Object.fromEntries(
-  argv
-    .filter((a) => a.startsWith('--gateway-env='))
-    .map((a) => a.slice('--gateway-env='.length))
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
-    .filter(([k]) => /^FHIRGATE_[A-Z0-9_]+$/.test(k ?? '')),
-);
+const GATEWAY_ENV = gatewayEnvFromArgs(argv);
 
 interface Settings {
   readonly seed: SeedSize;
@@ -503,9 +497,27 @@ async function profileServer(
 ): Promise<ProfiledRun> {
   await mkdir(new URL('./profiles/', RESULTS), { recursive: true });
   const path = new URL(`./profiles/${scenario}-${child.name}.cpuprofile`, RESULTS).pathname;
-  const started = await child.probe({ type: 'profile-start' });
+  const result = await recordUnderLoad(child, 'profile', path, load);
+  log(`${scenario} ${child.name}: profile written to ${path}`);
+  if (ALLOC && child.name === 'gateway') {
+    await allocationProfile(child, scenario, load);
+  }
+  return { requests: result.requests, summary: await summarizeProfileFile(path, 25) };
+}
+
+/**
+ * Runs the scenario's load on one child for `profileS` seconds between the probe's `<kind>-start`
+ * and `<kind>-stop` (a CPU profile, or an allocation profile), which writes `path`.
+ */
+async function recordUnderLoad(
+  child: ServerChild,
+  kind: 'profile' | 'alloc',
+  path: string,
+  load: { body: () => string; token: () => string },
+): Promise<{ requests: number }> {
+  const started = await child.probe({ type: `${kind}-start` });
   if (!started.ok) {
-    throw new Error(`profile-start failed: ${started.error}`);
+    throw new Error(`${kind}-start failed: ${started.error}`);
   }
   const result = await runLoad({
     url: `${child.baseUrl}/graphql`,
@@ -513,15 +525,11 @@ async function profileServer(
     durationS: SETTINGS.profileS,
     ...load,
   });
-  const stopped = await child.probe({ type: 'profile-stop', path });
+  const stopped = await child.probe({ type: `${kind}-stop`, path });
   if (!stopped.ok) {
-    throw new Error(`profile-stop failed: ${stopped.error}`);
+    throw new Error(`${kind}-stop failed: ${stopped.error}`);
   }
-  log(`${scenario} ${child.name}: profile written to ${path}`);
-  if (ALLOC && child.name === 'gateway') {
-    await allocationProfile(child, scenario, load);
-  }
-  return { requests: result.requests, summary: await summarizeProfileFile(path, 25) };
+  return result;
 }
 
 interface HeapProfileNode {
@@ -537,26 +545,13 @@ async function allocationProfile(
   load: { body: () => string; token: () => string },
 ): Promise<void> {
   const path = new URL(`./profiles/${scenario}-${child.name}.heapprofile`, RESULTS).pathname;
-  const started = await child.probe({ type: 'alloc-start' });
-  if (!started.ok) {
-    throw new Error(`alloc-start failed: ${started.error}`);
-  }
-  const result = await runLoad({
-    url: `${child.baseUrl}/graphql`,
-    connections: SETTINGS.connections,
-    durationS: SETTINGS.profileS,
-    ...load,
-  });
-  const stopped = await child.probe({ type: 'alloc-stop', path });
-  if (!stopped.ok) {
-    throw new Error(`alloc-stop failed: ${stopped.error}`);
-  }
+  const result = await recordUnderLoad(child, 'alloc', path, load);
   const { head } = JSON.parse(await readFile(path, 'utf8')) as { head: HeapProfileNode };
   const bySite = new Map<string, number>();
   let total = 0;
   const walk = (node: HeapProfileNode) => {
     const { functionName, url, lineNumber } = node.callFrame;
-    const file = url.replace(/^.*\/node_modules\//, '').replace(/^.*\/work\/[^/]+\//, '');
+    const file = url.replace(/^.*\/node_modules\//, '').replace(`file://${process.cwd()}/`, '');
     const site = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
     bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
     total += node.selfSize;
