@@ -189,7 +189,8 @@ describe('log hygiene on every failure path', () => {
     expect(res.status).toBe(503);
     expect(res.json.errors?.[0]?.extensions?.['code']).toBe('TENANT_UNAVAILABLE');
     const logs = gw.logLines.slice(from).join('\n');
-    expect(logs).toContain('ER_ACCESS_DENIED_ERROR');
+    // MariaDB answers an unknown user with errno 1045 or, about one time in four, 1698.
+    expect(logs).toMatch(/ER_ACCESS_DENIED_(NO_PASSWORD_)?ERROR/);
     expect(logs).not.toContain(user);
     expect(hitsIn(logs)).toBe(0);
     expect(hitsIn(res.text)).toBe(0);
