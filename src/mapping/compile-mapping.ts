@@ -197,7 +197,7 @@ function compileResource(
     mapping.table,
     plain(
       'where',
-      (mapping.where ?? []).map((f) => f.column),
+      (mapping.where ?? []).flatMap((f) => ('column' in f ? [f.column] : [])),
     ),
   );
   use(mapping.table, fields.uses);
@@ -239,7 +239,7 @@ function compileResource(
       ...childFields.uses,
       ...plain(
         'where',
-        (where ?? []).map((f) => f.column),
+        (where ?? []).flatMap((f) => ('column' in f ? [f.column] : [])),
       ),
       ...plain(
         'orderBy',

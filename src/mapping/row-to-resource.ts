@@ -127,6 +127,9 @@ type LeafSource =
     };
 
 function normalizeSource(source: ChildElementSource): LeafSource {
+  if (typeof source === 'object' && 'when' in source) {
+    throw new Error('when sources are not compiled yet');
+  }
   if (typeof source === 'string') {
     return { kind: 'column', column: source, transforms: [] };
   }

@@ -38,6 +38,9 @@ const COMPARATORS = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' } 
 
 /** One structured filter as SQL on `alias`. */
 export function compileFilter(filter: Filter, alias: string, dialect: Dialect): SqlFragment {
+  if (!('column' in filter)) {
+    throw new Error('exists, notExists and anyOf filters are not compiled yet');
+  }
   const column = `${alias}.${dialect.quoteId(filter.column)}`;
   switch (filter.op) {
     case 'isNull':
@@ -52,8 +55,13 @@ export function compileFilter(filter: Filter, alias: string, dialect: Dialect): 
         params: filter.value.map(toSqlValue),
       };
     }
-    default:
-      return { sql: `${column} ${COMPARATORS[filter.op]} ?`, params: [toSqlValue(filter.value)] };
+    default: {
+      const value = filter.value;
+      if (typeof value === 'object') {
+        throw new Error('today values are not compiled yet');
+      }
+      return { sql: `${column} ${COMPARATORS[filter.op]} ?`, params: [toSqlValue(value)] };
+    }
   }
 }
 

@@ -370,7 +370,7 @@ describe('no SQL text anywhere', () => {
   });
 
   it('rejects an unknown top-level key and a wrong format version', () => {
-    const problems = problemsOf({ ...SPEC_EXAMPLE, formatVersion: 2, extra: true });
+    const problems = problemsOf({ ...SPEC_EXAMPLE, formatVersion: 3, extra: true });
     expect(problems.map((p) => p.path ?? '')).toEqual(expect.arrayContaining(['formatVersion']));
     expect(problems.some((p) => p.message.includes('"extra"'))).toBe(true);
   });
