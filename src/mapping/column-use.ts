@@ -17,7 +17,10 @@ export interface ColumnUse {
    * reference), or one of:
    * - `id`: the resource's id column;
    * - `key`: a child table's foreign key to the parent's id;
-   * - `where`: a row filter (of the main table, or of a child table);
+   * - `where`: a row filter (of the main table, a join, an `exists`, or a child table);
+   * - `join:<as>`: a join's `on` column (of the joined table, or of the row it hangs from);
+   * - `exists`: an `exists` / `notExists` `on` column;
+   * - `if:<path>`: a column a `when` rule or a choice variant tests;
    * - `orderBy`: the item order of a child table;
    * - `search:<code>`: a search parameter;
    * - `fanOut:<key>`: the skip column of a fan-out item.
@@ -32,6 +35,11 @@ export interface ColumnUse {
   readonly fhirType?: string;
   /** The transform names applied to the column, in order (empty when none). */
   readonly transforms: readonly string[];
+  /**
+   * For a column compared with another table's column (a join's or `exists`' `on` pair, a child
+   * table's key): that other column, so the checker can hold their types against each other.
+   */
+  readonly pairedWith?: { readonly table: string; readonly column: string };
 }
 
 /** A column use before its table and resource are known (inside `compileFields`). */
