@@ -18,12 +18,22 @@ export type SqlValue = string | number | bigint | boolean | null;
 /** The identifier rule every mapping and registry identifier must pass before it is quoted. */
 export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
+/**
+ * A result key: a column name, or `join.column` for a column of a named join (the mapping's
+ * column references). Quoted whole, the dot is part of the name.
+ */
+export const RESULT_KEY_PATTERN = /^([A-Za-z][A-Za-z0-9_]{0,29}\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 export type DialectName = 'mysql' | 'sqlite';
 
 export interface Dialect {
   readonly name: DialectName;
   /** Quotes one identifier. Throws when it does not match {@link IDENTIFIER_PATTERN}. */
   quoteId(identifier: string): string;
+  /** Quotes a result key. Throws when it does not match {@link RESULT_KEY_PATTERN}. */
+  quoteAlias(key: string): string;
+  /** The placeholder of the `n`th bound value (1-based). */
+  placeholder(n: number): string;
   /** ` LIMIT n OFFSET m` for validated non-negative integers (inlined: they are never user text). */
   limitOffset(count: number, offset: number): string;
   /** The ESCAPE clause that goes after a LIKE whose pattern went through {@link escapeLike}. */
@@ -45,6 +55,14 @@ export function assertIdentifier(identifier: string): void {
   }
 }
 
+function assertResultKey(key: string): void {
+  if (!RESULT_KEY_PATTERN.test(key)) {
+    throw new Error(`invalid result key (must match ${RESULT_KEY_PATTERN.source})`);
+  }
+}
+
+const questionMark = () => '?';
+
 function assertPageNumber(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new Error(`${name} must be a non-negative integer`);
@@ -57,6 +75,11 @@ export const MYSQL_DIALECT: Dialect = {
     assertIdentifier(identifier);
     return `\`${identifier}\``;
   },
+  quoteAlias(key) {
+    assertResultKey(key);
+    return `\`${key}\``;
+  },
+  placeholder: questionMark,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);
@@ -71,6 +94,11 @@ export const SQLITE_DIALECT: Dialect = {
     assertIdentifier(identifier);
     return `"${identifier}"`;
   },
+  quoteAlias(key) {
+    assertResultKey(key);
+    return `"${key}"`;
+  },
+  placeholder: questionMark,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);

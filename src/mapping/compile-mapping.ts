@@ -1,4 +1,5 @@
 import type { Dialect } from '../db/dialect.js';
+import { column, flag, inList, type Order, param } from '../db/statement.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import type { ColumnUse, FieldColumnUse } from './column-use.js';
 import {
@@ -6,6 +7,7 @@ import {
   type CompiledResource,
   createCompiledResource,
   RESERVED_COLUMN_PREFIX,
+  uniqueItems,
 } from './compiled-resource.js';
 import {
   compileFanOutIdSearch,
@@ -18,6 +20,7 @@ import {
   fanOutKeyProblems,
 } from './fan-out.js';
 import { resolvePath } from './fhir-path.js';
+import { compileFilterList, toSqlValue } from './filters.js';
 import { compileItemArray, withItemArrays } from './item-arrays.js';
 import { type MappingProblem, toMappingProblems } from './mapping-problem.js';
 import {
@@ -33,6 +36,12 @@ import {
 } from './mapping-schema.js';
 import type { IdType } from './resource-id.js';
 import {
+  compileRowSource,
+  type ResolvedColumn,
+  type RowSource,
+  unknownJoinMessage,
+} from './row-source.js';
+import {
   type CompiledFields,
   compileFields,
   createItemsAppender,
@@ -45,7 +54,6 @@ import {
   compileSearchParam,
   type SearchContext,
 } from './search.js';
-import { compileFilters } from './sql-fragment.js';
 
 /**
  * Mapping document -> compiled mapping. Validation happens in two passes that both report
@@ -167,13 +175,58 @@ function compileResource(
     report({ message: `${resourceType} is not a resource type this gateway serves` });
     return undefined;
   }
-  const q = (id: string) => dialect.quoteId(id);
   const id = idOf(mapping);
+  const columnUses: ColumnUse[] = [];
+  const context = { resource: resourceType, report, uses: columnUses };
+  const source = compileRowSource(
+    mapping.table,
+    mapping.joins,
+    { alias: 't', joinPrefix: 'j_', path: '' },
+    context,
+  );
+  /** Resolves a column reference of the resource's row, reporting an unknown join. */
+  const resolveIn = (scope: RowSource, ref: string, path: string): ResolvedColumn | undefined => {
+    const resolved = scope.resolve(ref);
+    if (resolved === undefined) {
+      report({ path, column: ref, message: unknownJoinMessage(ref, 'elements') });
+    }
+    return resolved;
+  };
+  /** Column uses of compiled fields, with the table each reference resolves to. */
+  const useFields = (scope: RowSource, uses: readonly FieldColumnUse[]): ResolvedColumn[] => {
+    const resolved: ResolvedColumn[] = [];
+    for (const u of uses) {
+      const column = resolveIn(scope, u.column, u.path);
+      if (column !== undefined) {
+        columnUses.push({
+          ...u,
+          table: column.table,
+          column: column.column,
+          resource: resourceType,
+        });
+        resolved.push(column);
+      }
+    }
+    return resolved;
+  };
+  const idColumn = resolveIn(source, id.column, 'id');
+  if (id.column.includes('.')) {
+    report({ path: 'id', column: id.column, message: 'the id is a column of the table itself' });
+  }
+  columnUses.push({
+    table: mapping.table,
+    column: id.column,
+    resource: resourceType,
+    path: 'id',
+    fhirType: 'id',
+    transforms: [],
+  });
+  const filters = compileFilterList(mapping.where, source, 'where', context);
 
   const entries = Object.entries(mapping.elements);
-  const itemArrays = entries.flatMap(([path, source]) => {
-    const compiled = isItemArraySource(source)
-      ? compileItemArray(defs, resourceType, path, source, report)
+  const itemArrays = entries.flatMap(([path, elementSource]) => {
+    const compiled = isItemArraySource(elementSource)
+      ? compileItemArray(defs, resourceType, path, elementSource, report)
       : undefined;
     return compiled === undefined ? [] : [compiled];
   });
@@ -181,29 +234,13 @@ function compileResource(
     compileFields(defs, resourceType, entries.filter(isLeafEntry), '', report),
     itemArrays,
   );
+  const fieldColumns = useFields(source, fields.uses);
 
   const children: ChildPlan[] = [];
   const childTables = new Map<string, ChildTableSql>();
-  const columnUses: ColumnUse[] = [];
-  const use = (table: string, uses: readonly FieldColumnUse[]) => {
-    for (const u of uses) {
-      columnUses.push({ table, resource: resourceType, ...u });
-    }
-  };
-  const plain = (path: string, columns: readonly string[]): FieldColumnUse[] =>
-    columns.map((column) => ({ column, path, transforms: [] }));
-  use(mapping.table, [{ column: id.column, path: 'id', fhirType: 'id', transforms: [] }]);
-  use(
-    mapping.table,
-    plain(
-      'where',
-      (mapping.where ?? []).flatMap((f) => ('column' in f ? [f.column] : [])),
-    ),
-  );
-  use(mapping.table, fields.uses);
-
-  for (const [path, source] of entries) {
-    if (!isRowsSource(source)) {
+  const parentKeys: ResolvedColumn[] = [];
+  for (const [path, elementSource] of entries) {
+    if (!isRowsSource(elementSource)) {
       continue;
     }
     const resolved = resolvePath(defs, resourceType, path, 'rows');
@@ -211,55 +248,96 @@ function compileResource(
       report({ path, message: resolved.problem });
       continue;
     }
-    const childEntries = Object.entries(source.elements);
+    const childEntries = Object.entries(elementSource.elements);
     if (childEntries.length === 0) {
       report({ path, message: 'rows needs at least one element' });
       continue;
     }
     const childFields = compileFields(defs, resolved.leafType, childEntries, `${path}.`, report);
-    const { table, key, where, orderBy } = source.rows;
-    const filters = compileFilters(where, 'c', dialect);
-    const columns = [...new Set([key, ...childFields.columns])];
-    const order = [
-      `c.${q(key)}`,
-      ...(orderBy ?? []).map((o) => `c.${q(o.column)}${o.direction === 'desc' ? ' DESC' : ''}`),
-    ];
+    const { table, key, where, orderBy, joins, parentKey } = elementSource.rows;
+    const child = compileRowSource(
+      table,
+      joins,
+      { alias: 'c', joinPrefix: 'k_', path: `${path}.rows.` },
+      context,
+    );
+    const parent = resolveIn(source, parentKey ?? id.column, `${path}.rows.parentKey`);
+    columnUses.push({
+      table,
+      column: key,
+      resource: resourceType,
+      path: 'key',
+      transforms: [],
+      ...(parent === undefined
+        ? {}
+        : { pairedWith: { table: parent.table, column: parent.column } }),
+    });
+    const childColumns = useFields(child, childFields.uses);
+    const childFilters = compileFilterList(where, child, `${path}.rows.where`, context);
+    const order: Order[] = [];
+    for (const [i, o] of (orderBy ?? []).entries()) {
+      const column = resolveIn(child, o.column, `${path}.rows.orderBy[${i}]`);
+      if (column === undefined) {
+        continue;
+      }
+      columnUses.push({
+        table: column.table,
+        column: column.column,
+        resource: resourceType,
+        path: 'orderBy',
+        transforms: [],
+      });
+      if (o.first !== undefined) {
+        // 1 for the preferred values, 0 for others and NULL: descending puts them first.
+        order.push({
+          expr: flag(
+            inList(
+              column.expr,
+              o.first.map((v) => param(toSqlValue(v))),
+            ),
+          ),
+          descending: true,
+        });
+      }
+      order.push({ expr: column.expr, descending: o.direction === 'desc' });
+    }
+    if (parent === undefined) {
+      continue;
+    }
+    parentKeys.push(parent);
     children.push({
-      selectPrefix: `SELECT ${columns.map((c) => `c.${q(c)}`).join(', ')} FROM ${q(table)} AS c WHERE ${filters === undefined ? '' : `${filters.sql} AND `}c.${q(key)} IN (`,
-      filterParams: filters?.params ?? [],
-      selectSuffix: `) ORDER BY ${order.join(', ')}`,
+      source: child,
       key,
+      parentKey: parent.key,
+      items: uniqueItems([{ expr: column('c', key), key, table, column: key }, ...childColumns]),
+      filters: childFilters,
+      order,
       element: topElement(path),
       fields: childFields,
       append: createItemsAppender(resolved),
     });
-    childTables.set(path, { table, key, filters });
-    use(table, [
-      ...plain('key', [key]),
-      ...childFields.uses,
-      ...plain(
-        'where',
-        (where ?? []).flatMap((f) => ('column' in f ? [f.column] : [])),
-      ),
-      ...plain(
-        'orderBy',
-        (orderBy ?? []).map((o) => o.column),
-      ),
-    ]);
+    childTables.set(path, { source: child, key, parentKey: parent, filters: childFilters });
   }
 
   const fanOut =
     mapping.fanOut === undefined
       ? undefined
-      : compileFanOutItems(defs, resourceType, mapping.fanOut, fields, dialect, report);
+      : compileFanOutItems(defs, resourceType, mapping.fanOut, fields, source, report);
+  const fanOutColumns: ResolvedColumn[] = [];
   for (const item of fanOut?.items ?? []) {
-    use(mapping.table, item.uses);
+    fanOutColumns.push(...useFields(source, item.uses));
   }
 
-  const context: SearchContext = {
+  const searchContext: SearchContext = {
+    ...context,
     resourceType,
-    dialect,
-    idColumn: id.column,
+    scope: source,
+    idColumn: idColumn ?? {
+      expr: column('t', id.column),
+      key: id.column,
+      table: mapping.table,
+      column: id.column,
+    },
     idType: id.type,
     childTables,
     elementReferences: fields.references,
@@ -269,8 +347,8 @@ function compileResource(
     [
       '_id',
       fanOut === undefined
-        ? compileIdSearch(context)
-        : compileFanOutIdSearch(fanOut, id.column, id.type, dialect),
+        ? compileIdSearch(searchContext)
+        : compileFanOutIdSearch(fanOut, searchContext.idColumn, id.type),
     ],
   ]);
   for (const [code, param] of Object.entries(mapping.search ?? {})) {
@@ -305,23 +383,11 @@ function compileResource(
       code,
       param,
       defs.searchParam(resourceType, code),
-      context,
+      searchContext,
       (p) => report({ path, ...p }),
     );
     if (compiled !== undefined) {
       searchParams.set(code, compiled);
-      const columns = plain(
-        `search:${code}`,
-        param.columns ?? (param.column === undefined ? [] : [param.column]),
-      );
-      if (param.rows === undefined) {
-        use(mapping.table, columns);
-      } else {
-        const child = childTables.get(param.rows);
-        if (child !== undefined) {
-          use(child.table, columns);
-        }
-      }
     }
   }
 
@@ -332,27 +398,16 @@ function compileResource(
       message: `column names starting with ${RESERVED_COLUMN_PREFIX} are reserved for the gateway's own statements`,
     });
   }
-  if (problems.length > before) {
+  if (problems.length > before || idColumn === undefined) {
     return undefined;
   }
-  const filters = compileFilters(mapping.where, 't', dialect);
-  const mainColumns = [
-    ...new Set([
-      id.column,
-      ...fields.columns,
-      ...(fanOut?.items ?? []).flatMap((item) => [
-        ...item.fields.columns,
-        ...(item.skipColumn === undefined ? [] : [item.skipColumn]),
-      ]),
-    ]),
-  ];
   return createCompiledResource({
     resourceType,
     dialect,
-    idColumn: id.column,
+    source,
+    id: idColumn,
     idType: id.type,
-    table: mapping.table,
-    columns: mainColumns,
+    columns: [idColumn, ...fieldColumns, ...fanOutColumns, ...parentKeys],
     filters,
     fields,
     children,
@@ -376,7 +431,7 @@ function compileFanOutItems(
   resourceType: string,
   list: readonly FanOutItem[],
   shared: CompiledFields,
-  dialect: Dialect,
+  source: RowSource,
   report: (p: { path?: string; column?: string; message: string }) => void,
 ): CompiledFanOut {
   const keys = list.map((item) => item.key);
@@ -409,7 +464,10 @@ function compileFanOutItems(
       skipColumn: item.skipColumn,
       uses,
       codings: constantCodings([...shared.constants, ...fields.constants]),
-      ...compileSkip(item, dialect),
+      ...compileSkip(
+        item,
+        item.skipColumn === undefined ? undefined : source.resolve(item.skipColumn),
+      ),
     };
   });
   return { items, ...createFanOutIds(keys) };

@@ -1,9 +1,25 @@
 import type { Dialect, QueryExecutor, Row, SqlValue } from '../db/dialect.js';
+import { renderQuery } from '../db/render-statement.js';
+import {
+  and,
+  column,
+  compare,
+  type Expr,
+  FALSE,
+  flag,
+  inList,
+  type Order,
+  param,
+  type Query,
+  type Select,
+  type SelectItem,
+} from '../db/statement.js';
 import type { FhirJson } from '../graphql/builder.js';
 import type { ColumnUse } from './column-use.js';
 import type { FanOutPlan } from './fan-out.js';
 import { MappingQueryError } from './mapping-query-error.js';
 import { FHIR_ID_PATTERN, type IdType, rowKey, toIdParam, toKeyParam } from './resource-id.js';
+import type { ResolvedColumn, RowSource } from './row-source.js';
 import {
   type CompiledFields,
   createItem,
@@ -12,7 +28,6 @@ import {
   toReferenceId,
 } from './row-to-resource.js';
 import type { CompiledSearchParam, SearchQuery } from './search.js';
-import { MATCH_NOTHING, placeholders, type SqlFragment } from './sql-fragment.js';
 
 /**
  * One resource type of a compiled mapping: its statements, compiled once, and the code that runs
@@ -149,12 +164,17 @@ export interface CompiledResource {
 
 /** A child table mapping, compiled. */
 export interface ChildPlan {
-  /** `SELECT ... FROM child AS c WHERE <filters> AND c.key IN (`; the caller closes it. */
-  readonly selectPrefix: string;
-  readonly filterParams: readonly SqlValue[];
-  /** `) ORDER BY c.key, ...`. */
-  readonly selectSuffix: string;
+  /** The child table (alias `c`) and its joins. */
+  readonly source: RowSource;
+  /** The child's column matched against the parent's `parentKey` (also its result key). */
   readonly key: string;
+  /** The result key of the parent row's column the child rows hang from. */
+  readonly parentKey: string;
+  /** What the child statement selects: the key first, then what the elements read. */
+  readonly items: readonly SelectItem[];
+  readonly filters: Expr;
+  /** Item order inside one parent, after the key. */
+  readonly order: readonly Order[];
   /** The top-level element the child rows fill (`name`); unselected, the table is not read. */
   readonly element: string;
   readonly fields: CompiledFields;
@@ -165,18 +185,40 @@ export interface ChildPlan {
 export interface ResourcePlan {
   readonly resourceType: string;
   readonly dialect: Dialect;
-  readonly table: string;
-  readonly idColumn: string;
+  /** The table (alias `t`) and its joins. */
+  readonly source: RowSource;
+  readonly id: ResolvedColumn;
   readonly idType: IdType;
-  /** The main-table columns the elements read, id first, deduplicated. */
-  readonly columns: readonly string[];
-  readonly filters: SqlFragment | undefined;
+  /** What the main statement selects: the id first, then every column the elements read. */
+  readonly columns: readonly ResolvedColumn[];
+  /** The row filters; `TRUE` when there are none. */
+  readonly filters: Expr;
   readonly fields: CompiledFields;
   readonly children: readonly ChildPlan[];
   readonly searchParams: ReadonlyMap<string, CompiledSearchParam>;
   readonly columnUses: readonly ColumnUse[];
   /** Set when one row fans out into several resources. */
   readonly fanOut?: FanOutPlan | undefined;
+}
+
+/** The select item of a resolved column: keyed by its reference (`person.gender`). */
+export function selectItemOf(column: ResolvedColumn): SelectItem {
+  return column.key === column.column
+    ? { expr: column.expr }
+    : { expr: column.expr, as: column.key };
+}
+
+/** Select items, each result key once, in first-use order. */
+export function uniqueItems(columns: readonly ResolvedColumn[]): SelectItem[] {
+  const seen = new Set<string>();
+  const items: SelectItem[] = [];
+  for (const c of columns) {
+    if (!seen.has(c.key)) {
+      seen.add(c.key);
+      items.push(selectItemOf(c));
+    }
+  }
+  return items;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -220,8 +262,8 @@ function assertCount(name: string, value: number): void {
  * with conditions of its own (`_id=12-8302-2` is row 12 in the height item only).
  */
 interface Selection {
-  readonly conditions: readonly SqlFragment[];
-  readonly items: ReadonlyMap<number, readonly SqlFragment[]>;
+  readonly conditions: readonly Expr[];
+  readonly items: ReadonlyMap<number, readonly Expr[]>;
 }
 
 /** One row of a result and, for fan-out, the item it stands for. */
@@ -230,44 +272,44 @@ interface ResultRow {
   readonly item: number | undefined;
 }
 
-/** One resolved sort key: an unquoted main-table column and its direction. */
+/** One resolved sort key: a column of the row and its direction. */
 interface OrderTerm {
-  readonly column: string;
+  readonly column: ResolvedColumn;
   readonly descending: boolean;
 }
 
 /** Builds the runtime object of one resource type from its compiled plan. */
 export function createCompiledResource(plan: ResourcePlan): CompiledResource {
-  const { dialect, fanOut } = plan;
-  const q = (id: string) => dialect.quoteId(id);
-  const columnList = (alias: string, columns: readonly string[]) =>
-    columns.map((c) => `${alias}.${q(c)}`).join(', ');
-  const fromMain = `FROM ${q(plan.table)} AS t`;
-  const selectMain = `SELECT ${columnList('t', plan.columns)} ${fromMain}`;
-  const idSql = `t.${q(plan.idColumn)}`;
-  const filterParams = plan.filters?.params ?? [];
+  const { dialect, fanOut, source } = plan;
+  const idKey = plan.id.key;
+  const run = (exec: QueryExecutor, query: Query) => exec.query(renderQuery(dialect, query));
+  /** A statement over the resource's table and joins. */
+  const fromSource = (
+    items: readonly SelectItem[],
+    where: Expr,
+    extra: Partial<Pick<Select, 'orderBy' | 'limit' | 'offset'>> = {},
+  ): Select => ({
+    kind: 'select',
+    items,
+    from: { table: source.table, as: source.alias },
+    joins: source.joins,
+    where,
+    ...extra,
+  });
   // A read by id of a fan-out resource selects one presence flag per item with a skip rule, so
   // the database decides whether an item exists, exactly as in the WHERE of searches and counts
   // (MariaDB finds VARCHAR 'n/m' = 0; SQLite finds TEXT '0' <> 0): both paths agree.
-  const flags = (fanOut?.items ?? []).flatMap((it, i) =>
-    it.present === undefined
-      ? []
-      : [
-          {
-            sql: `CASE WHEN ${it.present.sql} THEN 1 ELSE 0 END AS ${q(`${PRESENT_ALIAS_PREFIX}${i}`)}`,
-            params: it.present.params,
-          },
-        ],
+  const flags: SelectItem[] = (fanOut?.items ?? []).flatMap((it, i) =>
+    it.present === undefined ? [] : [{ expr: flag(it.present), as: `${PRESENT_ALIAS_PREFIX}${i}` }],
   );
-  const byIdsPrefix = `SELECT ${[columnList('t', plan.columns), ...flags.map((f) => f.sql)].join(', ')} ${fromMain} WHERE ${plan.filters === undefined ? '' : `${plan.filters.sql} AND `}${idSql} IN (`;
-  const byIdsParams = [...flags.flatMap((f) => f.params), ...filterParams];
-  const item = q(ITEM_ALIAS);
+  const mainItems = uniqueItems(plan.columns);
+  const byIdItems = [...mainItems, ...flags];
   const allItems = (fanOut?.items ?? []).map((_, i) => i);
 
   const referenceParams = new Map<string, readonly string[]>();
-  for (const [code, param] of plan.searchParams) {
-    if (param.reference !== undefined) {
-      referenceParams.set(code, Object.freeze([param.reference.type]));
+  for (const [code, searchParam] of plan.searchParams) {
+    if (searchParam.reference !== undefined) {
+      referenceParams.set(code, Object.freeze([searchParam.reference.type]));
     }
   }
 
@@ -287,12 +329,12 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     if (!Array.isArray(query) || query.length > MAX_SEARCH_PARAMS) {
       throw badInput(`A search may have at most ${MAX_SEARCH_PARAMS} parameters.`);
     }
-    const conditions: SqlFragment[] = [];
-    const items = new Map<number, SqlFragment[]>(allItems.map((i) => [i, []]));
+    const conditions: Expr[] = [];
+    const items = new Map<number, Expr[]>(allItems.map((i) => [i, []]));
     let nothing = false;
     for (const entry of query) {
-      const param = plan.searchParams.get(entry.code);
-      if (param === undefined) {
+      const searchParam = plan.searchParams.get(entry.code);
+      if (searchParam === undefined) {
         throw new MappingQueryError(
           'SEARCH_PARAM_NOT_SUPPORTED',
           `${named(entry.code, 'Search parameter')} not supported for ${plan.resourceType}.`,
@@ -300,8 +342,8 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         );
       }
       // Every entry is parsed, even after one that matches nothing, so bad input always fails.
-      if (param.toItems !== undefined) {
-        const selected = param.toItems(entry);
+      if (searchParam.toItems !== undefined) {
+        const selected = searchParam.toItems(entry);
         if (selected !== undefined) {
           for (const [i, extra] of items) {
             const condition = selected.get(i);
@@ -314,8 +356,8 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         }
         continue;
       }
-      const condition = param.toSql(entry);
-      if (condition === MATCH_NOTHING) {
+      const condition = searchParam.toSql(entry);
+      if (condition === FALSE) {
         nothing = true;
       } else if (condition !== undefined) {
         conditions.push(condition);
@@ -344,26 +386,18 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       }
       terms.push({ column, descending: spec.descending === true });
     }
-    if (!terms.some((t) => t.column === plan.idColumn)) {
-      terms.push({ column: plan.idColumn, descending: false });
+    if (!terms.some((t) => t.column.key === idKey)) {
+      terms.push({ column: plan.id, descending: false });
     }
     return terms;
   };
 
-  const orderSql = (alias: string, terms: readonly OrderTerm[]) =>
-    terms.map((t) => `${alias}.${q(t.column)}${t.descending ? ' DESC' : ''}`).join(', ');
-
-  /** ` WHERE <filters> AND (<c1>) AND ...`, or `''`. */
-  const whereOf = (conditions: readonly SqlFragment[]): SqlFragment => {
-    const parts = [
-      ...(plan.filters === undefined ? [] : [plan.filters.sql]),
-      ...conditions.map((c) => `(${c.sql})`),
-    ];
-    return {
-      sql: parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`,
-      params: [...filterParams, ...conditions.flatMap((c) => c.params)],
-    };
-  };
+  /** The order over the source's columns. */
+  const orderInSource = (terms: readonly OrderTerm[]): Order[] =>
+    terms.map((t) => ({ expr: t.column.expr, descending: t.descending }));
+  /** The order over the result keys of a derived table. */
+  const orderIn = (alias: string, terms: readonly OrderTerm[]): Order[] =>
+    terms.map((t) => ({ expr: column(alias, t.column.key), descending: t.descending }));
 
   /**
    * Fan-out: one `SELECT` per selected item, tagged with the item index, over `extra` row
@@ -372,37 +406,25 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
    */
   const branchesOf = (
     selection: Selection,
-    columns: readonly string[],
-    extra: readonly SqlFragment[],
-    tail = '',
-  ): SqlFragment[] =>
-    [...selection.items].map(([i, own]) => {
-      const present = fanOut?.items[i]?.present;
-      const where = whereOf([
-        ...selection.conditions,
-        ...extra,
-        ...own,
-        ...(present === undefined ? [] : [present]),
-      ]);
-      return {
-        sql: `SELECT ${columnList('t', columns)}, ${i} AS ${item} ${fromMain}${where.sql}${tail}`,
-        params: where.params,
-      };
-    });
-
-  /** `SELECT * FROM (b0) AS b0 UNION ALL SELECT * FROM (b1) AS b1 ...`. */
-  const unionOf = (branches: readonly SqlFragment[]): SqlFragment => ({
-    sql: branches.map((b, i) => `SELECT * FROM (${b.sql}) AS b${i}`).join(' UNION ALL '),
-    params: branches.flatMap((b) => b.params),
-  });
+    items: readonly SelectItem[],
+    extra: readonly Expr[],
+    tail: Partial<Pick<Select, 'orderBy' | 'limit' | 'offset'>> = {},
+  ): Select[] =>
+    [...selection.items].map(([i, own]) =>
+      fromSource(
+        [...items, { expr: { kind: 'int', value: i }, as: ITEM_ALIAS }],
+        and(plan.filters, ...selection.conditions, ...extra, ...own, fanOut?.items[i]?.present),
+        tail,
+      ),
+    );
 
   /**
-   * Child rows of every child plan, grouped by parent key; one statement per plan. `undefined`
-   * for a plan whose element is not selected: its table is not read.
+   * Child rows of every child plan, grouped by the value of their key; one statement per plan.
+   * `undefined` for a plan whose element is not selected: its table is not read.
    */
   const loadChildren = async (
     exec: QueryExecutor,
-    parentValues: readonly SqlValue[],
+    rows: readonly Row[],
     elements: ElementSelection | undefined,
   ): Promise<(Map<string, Row[]> | undefined)[]> =>
     Promise.all(
@@ -411,19 +433,29 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
           return undefined;
         }
         const groups = new Map<string, Row[]>();
-        for (const part of chunks(parentValues, MAX_KEYS_PER_STATEMENT)) {
-          const rows = await exec.query({
-            sql: `${child.selectPrefix}${placeholders(part.length)}${child.selectSuffix}`,
-            params: [...child.filterParams, ...part],
+        const values = [
+          ...new Set(
+            rows.map((r) => toKeyParam(r[child.parentKey])).filter((v) => v !== undefined),
+          ),
+        ];
+        const key = column(child.source.alias, child.key);
+        for (const part of chunks(values, MAX_KEYS_PER_STATEMENT)) {
+          const childRows = await run(exec, {
+            kind: 'select',
+            items: child.items,
+            from: { table: child.source.table, as: child.source.alias },
+            joins: child.source.joins,
+            where: and(child.filters, inList(key, part.map(param))),
+            orderBy: [{ expr: key, descending: false }, ...child.order],
           });
-          for (const row of rows) {
-            const key = rowKey(row[child.key]);
-            if (key === undefined) {
+          for (const row of childRows) {
+            const value = rowKey(row[child.key]);
+            if (value === undefined) {
               continue;
             }
-            const group = groups.get(key);
+            const group = groups.get(value);
             if (group === undefined) {
-              groups.set(key, [row]);
+              groups.set(value, [row]);
             } else {
               group.push(row);
             }
@@ -441,17 +473,16 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     if (fanOut?.items[index]?.present === undefined) {
       return true;
     }
-    const flag = row[`${PRESENT_ALIAS_PREFIX}${index}`];
+    const value = row[`${PRESENT_ALIAS_PREFIX}${index}`];
     // 1 from SQLite and MariaDB; BIGINT comes back as text with `bigNumberStrings`.
-    return flag === 1 || flag === 1n || flag === '1';
+    return value === 1 || value === 1n || value === '1';
   };
 
   /**
    * Result rows -> resources, aligned with `results` (`undefined` where a row cannot give one: a
    * missing or non-FHIR id, or an unknown fan-out item). Rows stand for items the database found
    * present (the skip rule in a search's WHERE, the flags of `loadByIds`); nothing here applies
-   * a skip rule again. Child rows are loaded once per parent row, and not at all when there is
-   * none.
+   * a skip rule again. Child rows are loaded once per batch, and not at all when there is no row.
    */
   const build = async (
     exec: QueryExecutor,
@@ -461,15 +492,16 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     if (results.length === 0) {
       return [];
     }
-    const parentValues = [
-      ...new Set(
-        results.map((r) => toKeyParam(r.row[plan.idColumn])).filter((v) => v !== undefined),
-      ),
-    ];
     const childGroups =
-      plan.children.length === 0 ? [] : await loadChildren(exec, parentValues, elements);
+      plan.children.length === 0
+        ? []
+        : await loadChildren(
+            exec,
+            results.map((r) => r.row),
+            elements,
+          );
     return results.map(({ row, item: index }) => {
-      const key = rowKey(row[plan.idColumn]);
+      const key = rowKey(row[idKey]);
       if (key === undefined) {
         return undefined;
       }
@@ -490,7 +522,8 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         if (groups === undefined) {
           return; // not selected, not read
         }
-        const childRows = groups.get(key) ?? [];
+        const parent = rowKey(row[child.parentKey]);
+        const childRows = parent === undefined ? [] : (groups.get(parent) ?? []);
         child.append(
           root,
           childRows.map((childRow) => {
@@ -513,7 +546,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     return typeof value === 'number' || typeof value === 'bigint' ? Number(value) : -1;
   };
 
-  /** The resources that exist, each id once (an id column need not be unique in a view). */
+  /** The resources that exist, each id once (a join or a view may repeat a row). */
   const present = (resources: readonly (FhirJson | undefined)[]): FhirJson[] => {
     const seen = new Set<unknown>();
     return resources.filter((r): r is FhirJson => {
@@ -542,10 +575,10 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
           continue;
         }
         const parsed = fanOut === undefined ? { row: id, item: undefined } : fanOut.parseId(id);
-        const param = parsed === undefined ? undefined : toIdParam(parsed.row, plan.idType);
-        if (parsed !== undefined && param !== undefined) {
+        const value = parsed === undefined ? undefined : toIdParam(parsed.row, plan.idType);
+        if (parsed !== undefined && value !== undefined) {
           wanted.set(id, parsed);
-          rowParams.set(parsed.row, param);
+          rowParams.set(parsed.row, value);
         }
       }
       if (wanted.size === 0) {
@@ -553,13 +586,13 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       }
       const found = new Map<string, Row>();
       for (const part of chunks([...rowParams.values()], MAX_KEYS_PER_STATEMENT)) {
-        const rows = await exec.query({
-          sql: `${byIdsPrefix}${placeholders(part.length)})`,
-          params: [...byIdsParams, ...part],
-        });
+        const rows = await run(
+          exec,
+          fromSource(byIdItems, and(plan.filters, inList(plan.id.expr, part.map(param)))),
+        );
         for (const row of rows) {
           // Exact text equality: '01' or '1abc' never answer for row 1.
-          const key = rowKey(row[plan.idColumn]);
+          const key = rowKey(row[idKey]);
           if (key !== undefined && rowParams.has(key) && !found.has(key)) {
             found.set(key, row);
           }
@@ -593,25 +626,32 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       if (page.count === 0 || selection === undefined) {
         return [];
       }
-      let statement: SqlFragment;
+      let statement: Query;
       if (fanOut === undefined) {
-        const where = whereOf(selection.conditions);
-        statement = {
-          sql: `${selectMain}${where.sql} ORDER BY ${orderSql('t', order)}${dialect.limitOffset(page.count, page.offset)}`,
-          params: where.params,
-        };
+        statement = fromSource(mainItems, and(plan.filters, ...selection.conditions), {
+          orderBy: orderInSource(order),
+          limit: page.count,
+          offset: page.offset,
+        });
       } else {
         // Each branch is cut at offset + count in the same order, so the outer page is exact
         // while every branch can stop early on an index.
-        const columns = [...new Set([...plan.columns, ...order.map((o) => o.column)])];
-        const tail = ` ORDER BY ${orderSql('t', order)}${dialect.limitOffset(page.offset + page.count, 0)}`;
-        const union = unionOf(branchesOf(selection, columns, [], tail));
+        const items = uniqueItems([...plan.columns, ...order.map((o) => o.column)]);
+        const union = branchesOf(selection, items, [], {
+          orderBy: orderInSource(order),
+          limit: page.offset + page.count,
+          offset: 0,
+        });
         statement = {
-          sql: `SELECT * FROM (${union.sql}) AS f ORDER BY ${orderSql('f', order)}, f.${item}${dialect.limitOffset(page.count, page.offset)}`,
-          params: union.params,
+          kind: 'select',
+          items: 'all',
+          from: { query: { kind: 'unionAll', branches: union }, as: 'f' },
+          orderBy: [...orderIn('f', order), { expr: column('f', ITEM_ALIAS), descending: false }],
+          limit: page.count,
+          offset: page.offset,
         };
       }
-      const rows = await exec.query(statement);
+      const rows = await run(exec, statement);
       return present(
         await build(
           exec,
@@ -627,28 +667,28 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       if (selection === undefined) {
         return 0;
       }
-      let statement: SqlFragment;
-      if (fanOut === undefined) {
-        const where = whereOf(selection.conditions);
-        statement = {
-          sql: `SELECT COUNT(*) AS ${q(COUNT_ALIAS)} ${fromMain}${where.sql}`,
-          params: where.params,
-        };
-      } else {
-        const union = unionOf(branchesOf(selection, [plan.idColumn], []));
-        statement = {
-          sql: `SELECT COUNT(*) AS ${q(COUNT_ALIAS)} FROM (${union.sql}) AS f`,
-          params: union.params,
-        };
-      }
-      const [row] = await exec.query(statement);
+      const countItem: SelectItem = { expr: { kind: 'countAll' }, as: COUNT_ALIAS };
+      const statement: Select =
+        fanOut === undefined
+          ? fromSource([countItem], and(plan.filters, ...selection.conditions))
+          : {
+              kind: 'select',
+              items: [countItem],
+              from: {
+                query: {
+                  kind: 'unionAll',
+                  branches: branchesOf(selection, [selectItemOf(plan.id)], []),
+                },
+                as: 'f',
+              },
+            };
+      const [row] = await run(exec, statement);
       return Number(row?.[COUNT_ALIAS] ?? 0);
     },
 
     async searchByReference(exec, request) {
       assertDialect(exec);
-      const param = plan.searchParams.get(request.code);
-      const target = param?.reference;
+      const target = plan.searchParams.get(request.code)?.reference;
       if (target === undefined) {
         throw new MappingQueryError(
           'SEARCH_PARAM_NOT_SUPPORTED',
@@ -671,32 +711,61 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       if (wanted.size === 0 || request.countPerTarget === 0 || selection === undefined) {
         return out;
       }
-      const ref = q(target.column);
-      const rn = q(ROW_NUMBER_ALIAS);
-      const columns = [...new Set([...plan.columns, target.column, ...order.map((o) => o.column)])];
+      const ref = target.column;
+      const columns = [...plan.columns, ref, ...order.map((o) => o.column)];
+      const items = uniqueItems(columns);
       const found: Row[] = [];
       for (const part of chunks([...wanted.values()], MAX_KEYS_PER_STATEMENT)) {
-        const among: SqlFragment = {
-          sql: `t.${ref} IN (${placeholders(part.length)})`,
-          params: part,
-        };
-        let inner: SqlFragment;
+        const among = inList(ref.expr, part.map(param));
+        let inner: Select;
         if (fanOut === undefined) {
-          const where = whereOf([...selection.conditions, among]);
-          inner = {
-            sql: `SELECT ${columnList('t', columns)}, ROW_NUMBER() OVER (PARTITION BY t.${ref} ORDER BY ${orderSql('t', order)}) AS ${rn} ${fromMain}${where.sql}`,
-            params: where.params,
-          };
+          inner = fromSource(
+            [
+              ...items,
+              {
+                expr: {
+                  kind: 'rowNumber',
+                  partitionBy: [ref.expr],
+                  orderBy: orderInSource(order),
+                },
+                as: ROW_NUMBER_ALIAS,
+              },
+            ],
+            and(plan.filters, ...selection.conditions, among),
+          );
         } else {
-          const union = unionOf(branchesOf(selection, columns, [among]));
           inner = {
-            sql: `SELECT f.*, ROW_NUMBER() OVER (PARTITION BY f.${ref} ORDER BY ${orderSql('f', order)}, f.${item}) AS ${rn} FROM (${union.sql}) AS f`,
-            params: union.params,
+            kind: 'select',
+            items: [
+              ...[...new Set(columns.map((c) => c.key))].map((key) => ({ expr: column('f', key) })),
+              { expr: column('f', ITEM_ALIAS) },
+              {
+                expr: {
+                  kind: 'rowNumber',
+                  partitionBy: [column('f', ref.key)],
+                  orderBy: [
+                    ...orderIn('f', order),
+                    { expr: column('f', ITEM_ALIAS), descending: false },
+                  ],
+                },
+                as: ROW_NUMBER_ALIAS,
+              },
+            ],
+            from: {
+              query: { kind: 'unionAll', branches: branchesOf(selection, items, [among]) },
+              as: 'f',
+            },
           };
         }
-        const rows = await exec.query({
-          sql: `SELECT * FROM (${inner.sql}) AS r WHERE r.${rn} <= ? ORDER BY r.${ref}, r.${rn}`,
-          params: [...inner.params, request.countPerTarget],
+        const rows = await run(exec, {
+          kind: 'select',
+          items: 'all',
+          from: { query: inner, as: 'r' },
+          where: compare('<=', column('r', ROW_NUMBER_ALIAS), param(request.countPerTarget)),
+          orderBy: [
+            { expr: column('r', ref.key), descending: false },
+            { expr: column('r', ROW_NUMBER_ALIAS), descending: false },
+          ],
         });
         found.push(...rows);
       }
@@ -708,7 +777,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       const seen = new Set<unknown>();
       found.forEach((row, i) => {
         // Grouped by the id the reference element shows, so results match what clients see.
-        const list = out.get(toReferenceId(row[target.column]) ?? '');
+        const list = out.get(toReferenceId(row[ref.key]) ?? '');
         const resource = resources[i];
         if (list !== undefined && resource !== undefined && !seen.has(resource['id'])) {
           seen.add(resource['id']);

@@ -1,6 +1,9 @@
-import type { Dialect, SqlValue } from '../db/dialect.js';
+import type { SqlValue } from '../db/dialect.js';
+import { type Expr, eq, inList, isNull, not, or, param } from '../db/statement.js';
+import { toSqlValue } from './filters.js';
 import type { FanOutItem } from './mapping-schema.js';
 import { type IdType, toIdParam } from './resource-id.js';
+import type { ResolvedColumn } from './row-source.js';
 import type { CompiledFields } from './row-to-resource.js';
 import {
   badInput,
@@ -9,7 +12,6 @@ import {
   parseToken,
   searchValues,
 } from './search.js';
-import { placeholders, type SqlFragment, toSqlValue } from './sql-fragment.js';
 
 /**
  * Fan-out: one wide row becomes several resources, one per item of the mapping's `fanOut` list
@@ -33,10 +35,10 @@ export interface FanOutItemPlan {
   /** The item's own elements (the shared ones are the resource's fields). */
   readonly fields: CompiledFields;
   /**
-   * Whether a row has this item: the skip rule in SQL over alias `t`, true or false (never NULL);
-   * `undefined` when every row has the item.
+   * Whether a row has this item: the skip rule as a condition on the row, true or false (never
+   * NULL); `undefined` when every row has the item.
    */
-  readonly present: SqlFragment | undefined;
+  readonly present: Expr | undefined;
   /** The codings the item's constants write under each element name, for `fanOutKey` search. */
   readonly codings: ReadonlyMap<string, readonly Coding[]>;
 }
@@ -74,34 +76,30 @@ export function fanOutKeyProblems(keys: readonly string[]): string[] {
 }
 
 /**
- * Compiles the skip rule of an item over alias `t`: `col = ?` per skip value, with the database's
- * own comparison (a number against a text column converts as the database converts), and
- * `col IS NULL` when NULL is a skip value.
+ * Compiles the skip rule of an item: `col = ?` per skip value, with the database's own comparison
+ * (a number against a text column converts as the database converts), and `col IS NULL` when
+ * NULL is a skip value. `skipColumn` is the item's skip column, resolved against the source.
  */
 export function compileSkip(
-  item: Pick<FanOutItem, 'skipColumn' | 'skipWhen'>,
-  dialect: Dialect,
+  item: Pick<FanOutItem, 'skipWhen'>,
+  skipColumn: ResolvedColumn | undefined,
 ): Pick<FanOutItemPlan, 'present'> {
-  const column = item.skipColumn;
-  if (column === undefined) {
+  if (skipColumn === undefined) {
     return { present: undefined };
   }
   const skipWhen = item.skipWhen ?? DEFAULT_SKIP_WHEN;
   const skipNull = skipWhen.includes(null);
   const values = skipWhen.filter((v): v is string | number => v !== null);
-  const quoted = `t.${dialect.quoteId(column)}`;
-  const equals = values.map(() => `${quoted} = ?`).join(' OR ');
-  const params: SqlValue[] = values.map(toSqlValue);
-  let present: SqlFragment;
+  const column = skipColumn.expr;
+  const equals = or(...values.map((v) => eq(column, param(toSqlValue(v)))));
   if (values.length === 0) {
-    present = { sql: `${quoted} IS NOT NULL`, params: [] };
-  } else if (skipNull) {
-    present = { sql: `NOT (${quoted} IS NULL OR ${equals})`, params };
-  } else {
-    // NOT (NULL = 0) is NULL, which would drop NULL rows the rule keeps.
-    present = { sql: `(${quoted} IS NULL OR NOT (${equals}))`, params };
+    return { present: isNull(column, true) };
   }
-  return { present };
+  if (skipNull) {
+    return { present: not(or(isNull(column), equals)) };
+  }
+  // NOT (NULL = 0) is NULL, which would drop NULL rows the rule keeps.
+  return { present: or(isNull(column), not(equals)) };
 }
 
 function escapeRegex(text: string): string {
@@ -132,11 +130,10 @@ export function createFanOutIds(keys: readonly string[]): Pick<FanOutPlan, 'pars
  */
 export function compileFanOutIdSearch(
   plan: Pick<FanOutPlan, 'parseId' | 'items'>,
-  idColumn: string,
+  idColumn: ResolvedColumn,
   idType: IdType,
-  dialect: Dialect,
 ): CompiledSearchParam {
-  const column = `t.${dialect.quoteId(idColumn)}`;
+  const column = idColumn.expr;
   return {
     code: '_id',
     sortColumn: idColumn,
@@ -156,12 +153,9 @@ export function compileFanOutIdSearch(
           rowsByItem.set(parsed.item, set);
         }
       }
-      const selection = new Map<number, SqlFragment | undefined>();
+      const selection: ItemSelection = new Map();
       for (const [item, rows] of rowsByItem) {
-        selection.set(item, {
-          sql: `${column} IN (${placeholders(rows.size)})`,
-          params: [...rows],
-        });
+        selection.set(item, inList(column, [...rows].map(param)));
       }
       return selection;
     },

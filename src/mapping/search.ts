@@ -1,14 +1,34 @@
-import { type Dialect, escapeLike, type SqlValue } from '../db/dialect.js';
+import { escapeLike, type SqlValue } from '../db/dialect.js';
+import {
+  and,
+  type Expr,
+  eq,
+  exists,
+  FALSE,
+  inList,
+  isNull,
+  like,
+  not,
+  or,
+  param,
+  TRUE,
+} from '../db/statement.js';
 import type { SearchParamDef } from '../fhir/definition-types.js';
 import { MappingQueryError } from './mapping-query-error.js';
 import type { SearchParamMapping } from './mapping-schema.js';
 import { type IdType, toIdParam } from './resource-id.js';
-import { joinFragments, MATCH_NOTHING, placeholders, type SqlFragment } from './sql-fragment.js';
+import {
+  type ColumnScope,
+  type ResolvedColumn,
+  type RowSource,
+  type SourceCompileContext,
+  unknownJoinMessage,
+} from './row-source.js';
 
 /**
- * FHIR search parameters -> SQL conditions. Each mapped parameter is compiled once into a
- * function from one query entry to a condition; the text comes from quoted identifiers and fixed
- * keywords, every value is a bound `?`. Supported types in format version 1: string, token, date,
+ * FHIR search parameters -> conditions of the statement tree. Each mapped parameter is compiled
+ * once into a function from one query entry to a condition over resolved columns (of the source
+ * table, its joins, or a child table through `EXISTS`); every value is bound. Supported types in format version 1: string, token, date,
  * reference and `_id` (fan-out `_id` and `fanOutKey` parameters are in fan-out.ts).
  */
 
@@ -33,10 +53,10 @@ export const MAX_SEARCH_VALUE_LENGTH = 256;
 /** The search parameter types format version 1 supports. */
 export type SupportedSearchType = 'string' | 'token' | 'date' | 'reference';
 
-/** A reference parameter: the main-table column holding ids of one target type. */
+/** A reference parameter: the column of the row holding ids of one target type. */
 export interface ReferenceTarget {
-  /** The column, unquoted. */
-  readonly column: string;
+  /** The column (of the source table or a join). */
+  readonly column: ResolvedColumn;
   /** The resource type the ids belong to. */
   readonly type: string;
   /** How the ids are checked and bound: the target's own id type when the tenant maps it. */
@@ -47,20 +67,21 @@ export interface ReferenceTarget {
  * Fan-out resources only: the items (by index) an entry can match, each with an extra condition
  * on its rows, or `undefined` for none. Items not in the map cannot match.
  */
-export type ItemSelection = Map<number, SqlFragment | undefined>;
+export type ItemSelection = Map<number, Expr | undefined>;
 
 /** A compiled parameter. */
 export interface CompiledSearchParam {
   readonly code: string;
-  /** The main-table column results can be sorted by (unquoted); absent when not sortable. */
-  readonly sortColumn?: string;
+  /** The column results can be sorted by; absent when not sortable. */
+  readonly sortColumn?: ResolvedColumn;
   /** Set for reference parameters. */
   readonly reference?: ReferenceTarget;
   /**
    * The condition for one query entry, or `undefined` when every value is empty (FHIR servers
-   * ignore empty parameters). Throws {@link MappingQueryError} for values it cannot parse.
+   * ignore empty parameters); `FALSE` when nothing can match. Throws {@link MappingQueryError}
+   * for values it cannot parse.
    */
-  toSql(query: SearchParamQuery): SqlFragment | undefined;
+  toSql(query: SearchParamQuery): Expr | undefined;
   /**
    * Set for parameters of a fan-out resource that select items rather than rows (`_id`,
    * `fanOutKey`); `toSql` then gives nothing. `undefined` when every value is empty.
@@ -68,22 +89,26 @@ export interface CompiledSearchParam {
   toItems?(query: SearchParamQuery): ItemSelection | undefined;
 }
 
-/** A child table as the search sees it: name, foreign key and its filters on alias `c`. */
+/** A child table as the search sees it: its source (alias `c`), key, parent column and filters. */
 export interface ChildTableSql {
-  readonly table: string;
+  readonly source: RowSource;
+  /** The child's column matched against the parent's `parentKey`. */
   readonly key: string;
-  readonly filters: SqlFragment | undefined;
+  /** The parent row's column the child rows hang from. */
+  readonly parentKey: ResolvedColumn;
+  readonly filters: Expr;
 }
 
 /** What {@link compileSearchParam} needs to know about the resource. */
-export interface SearchContext {
+export interface SearchContext extends SourceCompileContext {
   readonly resourceType: string;
-  readonly dialect: Dialect;
-  readonly idColumn: string;
+  /** The resource's source: its table and joins. */
+  readonly scope: ColumnScope;
+  readonly idColumn: ResolvedColumn;
   readonly idType: IdType;
   /** `rows` elements of the resource by their FHIR path. */
   readonly childTables: ReadonlyMap<string, ChildTableSql>;
-  /** Main-table columns written as reference elements -> their target type. */
+  /** Row columns (result keys) written as reference elements -> their target type. */
   readonly elementReferences: ReadonlyMap<string, string>;
   /** The id type of a resource type the document maps; `string` for any other. */
   idTypeOf(resourceType: string): IdType;
@@ -134,8 +159,10 @@ export function usableValues(query: SearchParamQuery): string[] {
 }
 
 /** `_id`: the resource's id column, keys checked like `loadByIds` does. */
-export function compileIdSearch(context: SearchContext): CompiledSearchParam {
-  const column = `t.${context.dialect.quoteId(context.idColumn)}`;
+export function compileIdSearch(
+  context: Pick<SearchContext, 'idColumn' | 'idType'>,
+): CompiledSearchParam {
+  const column = context.idColumn.expr;
   return {
     code: '_id',
     sortColumn: context.idColumn,
@@ -149,26 +176,20 @@ export function compileIdSearch(context: SearchContext): CompiledSearchParam {
           values.map((v) => toIdParam(v.trim(), context.idType)).filter((v) => v !== undefined),
         ),
       ];
-      if (params.length === 0) {
-        return MATCH_NOTHING;
-      }
-      return { sql: `${column} IN (${placeholders(params.length)})`, params };
+      return inList(column, params.map(param));
     },
   };
 }
 
 interface Target {
-  /** Qualified, quoted columns (`t."nom_pac"` or `c."numero"`). */
-  readonly columns: readonly string[];
+  /** The columns searched (`t.nom_pac`, `j_person.gender`, or `c.numero` inside EXISTS). */
+  readonly columns: readonly Expr[];
   /** Puts a condition on child rows into an `EXISTS` over the child table; identity otherwise. */
-  readonly wrap: (inner: SqlFragment) => SqlFragment;
+  readonly wrap: (inner: Expr) => Expr;
 }
 
-function orOverColumns(
-  columns: readonly string[],
-  build: (column: string) => SqlFragment,
-): SqlFragment {
-  return joinFragments(columns.map(build), 'OR');
+function orOverColumns(columns: readonly Expr[], build: (column: Expr) => Expr): Expr {
+  return or(...columns.map(build));
 }
 
 /** The lowest date a real value can have; MySQL zero dates sort below it. */
@@ -230,31 +251,36 @@ export function parseDateValue(value: string): DateRange | undefined {
   };
 }
 
-function dateCondition(column: string, range: DateRange): SqlFragment {
-  const within: SqlFragment =
-    range.end === undefined
-      ? { sql: `${column} >= ?`, params: [range.start] }
-      : { sql: `${column} >= ? AND ${column} < ?`, params: [range.start, range.end] };
+function dateCondition(column: Expr, range: DateRange): Expr {
+  const atLeast = (value: string) => ({
+    kind: 'compare' as const,
+    op: '>=' as const,
+    left: column,
+    right: param(value),
+  });
+  const below = (value: string) => ({
+    kind: 'compare' as const,
+    op: '<' as const,
+    left: column,
+    right: param(value),
+  });
+  const within =
+    range.end === undefined ? atLeast(range.start) : and(atLeast(range.start), below(range.end));
   switch (range.prefix) {
     case 'eq':
       return within;
     case 'ne':
-      return {
-        sql: `${column} >= ? AND NOT (${within.sql})`,
-        params: [LOWEST_DATE, ...within.params],
-      };
+      return and(atLeast(LOWEST_DATE), not(within));
     case 'gt':
-      return range.end === undefined
-        ? MATCH_NOTHING
-        : { sql: `${column} >= ?`, params: [range.end] };
+      return range.end === undefined ? FALSE : atLeast(range.end);
     case 'ge':
-      return { sql: `${column} >= ?`, params: [range.start] };
+      return atLeast(range.start);
     case 'lt':
-      return { sql: `${column} >= ? AND ${column} < ?`, params: [LOWEST_DATE, range.start] };
+      return and(atLeast(LOWEST_DATE), below(range.start));
     case 'le':
       return range.end === undefined
-        ? { sql: `${column} >= ?`, params: [LOWEST_DATE] }
-        : { sql: `${column} >= ? AND ${column} < ?`, params: [LOWEST_DATE, range.end] };
+        ? atLeast(LOWEST_DATE)
+        : and(atLeast(LOWEST_DATE), below(range.end));
   }
 }
 
@@ -275,18 +301,17 @@ function missingCondition(
   query: SearchParamQuery,
   values: readonly string[],
   target: Target,
-  present: SqlFragment,
-): SqlFragment {
+  present: Expr,
+): Expr {
   const wanted = new Set(values.map((v) => v.trim()));
   if ([...wanted].some((v) => v !== 'true' && v !== 'false')) {
     throw badInput(query.code, 'with :missing takes true or false');
   }
-  const exists = target.wrap(present);
-  const missing: SqlFragment = { sql: `NOT (${exists.sql})`, params: exists.params };
+  const found = target.wrap(present);
   if (wanted.size === 2) {
-    return { sql: '1=1', params: [] };
+    return TRUE;
   }
-  return wanted.has('true') ? missing : exists;
+  return wanted.has('true') ? not(found) : found;
 }
 
 /**
@@ -300,8 +325,6 @@ export function compileSearchParam(
   context: SearchContext,
   report: SearchProblemReporter,
 ): CompiledSearchParam | undefined {
-  const { dialect } = context;
-  const q = (id: string) => dialect.quoteId(id);
   if (def === undefined) {
     report({ message: `${context.resourceType} has no search parameter "${code}"` });
     return undefined;
@@ -354,33 +377,57 @@ export function compileSearchParam(
     return undefined;
   }
 
-  const alias = child === undefined ? 't' : 'c';
+  // Columns of the resource's row, or (with rows) of the child table and its joins.
+  const scope: ColumnScope = child === undefined ? context.scope : child.source;
+  const resolved: ResolvedColumn[] = [];
+  for (const name of columnNames) {
+    const column = scope.resolve(name);
+    if (column === undefined) {
+      report({ column: name, message: unknownJoinMessage(name, 'search parameters') });
+      return undefined;
+    }
+    resolved.push(column);
+    context.uses.push({
+      table: column.table,
+      column: column.column,
+      resource: context.resource,
+      path: `search:${code}`,
+      transforms: [],
+    });
+  }
   const target: Target = {
-    columns: columnNames.map((c) => `${alias}.${q(c)}`),
+    columns: resolved.map((c) => c.expr),
     wrap:
       child === undefined
         ? (inner) => inner
-        : (() => {
-            const { table, key, filters } = child;
-            const head = `EXISTS (SELECT 1 FROM ${q(table)} AS c WHERE c.${q(key)} = t.${q(context.idColumn)}`;
-            return (inner: SqlFragment): SqlFragment => ({
-              sql: `${head}${filters === undefined ? '' : ` AND ${filters.sql}`} AND (${inner.sql}))`,
-              params: [...(filters?.params ?? []), ...inner.params],
-            });
-          })(),
+        : (inner) =>
+            exists({
+              kind: 'select',
+              items: [],
+              from: { table: child.source.table, as: child.source.alias },
+              joins: child.source.joins,
+              where: and(
+                eq(
+                  { kind: 'column', source: child.source.alias, column: child.key },
+                  child.parentKey.expr,
+                ),
+                child.filters,
+                inner,
+              ),
+            }),
   };
 
   const present = orOverColumns(target.columns, (column) =>
     type === 'string'
-      ? { sql: `${column} IS NOT NULL AND ${column} <> ''`, params: [] }
-      : { sql: `${column} IS NOT NULL`, params: [] },
+      ? and(isNull(column, true), { kind: 'compare', op: '<>', left: column, right: param('') })
+      : isNull(column, true),
   );
 
-  const perValue = valueCompiler(type, mapping, target, dialect);
+  const perValue = valueCompiler(type, mapping, target);
   const allowed: readonly SearchModifier[] =
     type === 'string' ? ['exact', 'contains', 'missing'] : ['missing'];
 
-  const first = columnNames[0];
+  const first = resolved[0];
   return {
     code,
     ...(child === undefined && first !== undefined ? { sortColumn: first } : {}),
@@ -392,28 +439,19 @@ export function compileSearchParam(
       if (query.modifier === 'missing') {
         return missingCondition(query, values, target, present);
       }
-      const conditions = values.map((value) => perValue(query, value));
-      const matching = conditions.filter((c) => c !== MATCH_NOTHING);
-      if (matching.length === 0) {
-        return MATCH_NOTHING;
-      }
-      return target.wrap(joinFragments(matching, 'OR'));
+      const matching = or(...values.map((value) => perValue(query, value)));
+      return matching === FALSE ? FALSE : target.wrap(matching);
     },
   };
 }
 
-type ValueCompiler = (query: SearchParamQuery, value: string) => SqlFragment;
+type ValueCompiler = (query: SearchParamQuery, value: string) => Expr;
 
 function valueCompiler(
   type: SupportedSearchType,
   mapping: SearchParamMapping,
   target: Target,
-  dialect: Dialect,
 ): ValueCompiler {
-  const like = (column: string, pattern: string): SqlFragment => ({
-    sql: `${column} LIKE ?${dialect.likeEscape}`,
-    params: [pattern],
-  });
   if (type === 'string') {
     const wordMatch = mapping.match === 'word';
     return (query, value) => {
@@ -421,13 +459,13 @@ function valueCompiler(
       const escaped = escapeLike(text);
       return orOverColumns(target.columns, (column) => {
         if (query.modifier === 'exact') {
-          return { sql: `${column} = ?`, params: [text] };
+          return eq(column, param(text));
         }
         if (query.modifier === 'contains') {
           return like(column, `%${escaped}%`);
         }
         if (wordMatch) {
-          return joinFragments([like(column, `${escaped}%`), like(column, `% ${escaped}%`)], 'OR');
+          return or(like(column, `${escaped}%`), like(column, `% ${escaped}%`));
         }
         return like(column, `${escaped}%`);
       });
@@ -454,28 +492,21 @@ function valueCompiler(
     }
     if (system !== undefined && token.system !== undefined && token.system !== system) {
       // A foreign system, or `|code` (explicitly no system), matches nothing here.
-      return MATCH_NOTHING;
+      return FALSE;
     }
     if (token.code === '') {
       // `system|`: any code of the system.
-      return orOverColumns(target.columns, (column) => ({
-        sql: `${column} IS NOT NULL`,
-        params: [],
-      }));
+      return orOverColumns(target.columns, (column) => isNull(column, true));
     }
     let params: readonly SqlValue[] = [token.code];
     if (map !== undefined) {
       const mapped = map.get(token.code);
       if (mapped === undefined) {
-        return MATCH_NOTHING;
+        return FALSE;
       }
       params = mapped;
     }
-    return orOverColumns(target.columns, (column) =>
-      params.length === 1
-        ? { sql: `${column} = ?`, params }
-        : { sql: `${column} IN (${placeholders(params.length)})`, params },
-    );
+    return orOverColumns(target.columns, (column) => inList(column, params.map(param)));
   };
 }
 
@@ -507,7 +538,7 @@ function compileReferenceParam(
   if (column === undefined || mapping.columns !== undefined || mapping.rows !== undefined) {
     report({
       ...at,
-      message: 'a reference parameter reads exactly one column of the main table: write column',
+      message: 'a reference parameter reads exactly one column of the row: write column',
     });
     ok = false;
   }
@@ -534,13 +565,28 @@ function compileReferenceParam(
   if (!ok || column === undefined || type === undefined) {
     return undefined;
   }
-  const reference: ReferenceTarget = { column, type, idType: context.idTypeOf(type) };
-  const quoted = `t.${context.dialect.quoteId(column)}`;
-  const target: Target = { columns: [quoted], wrap: (inner) => inner };
-  const present: SqlFragment = { sql: `${quoted} IS NOT NULL`, params: [] };
+  const resolved = context.scope.resolve(column);
+  if (resolved === undefined) {
+    report({ column, message: unknownJoinMessage(column, 'search parameters') });
+    return undefined;
+  }
+  context.uses.push({
+    table: resolved.table,
+    column: resolved.column,
+    resource: context.resource,
+    path: `search:${code}`,
+    transforms: [],
+  });
+  const reference: ReferenceTarget = {
+    column: resolved,
+    type,
+    idType: context.idTypeOf(type),
+  };
+  const target: Target = { columns: [resolved.expr], wrap: (inner) => inner };
+  const present = isNull(resolved.expr, true);
   return {
     code,
-    sortColumn: column,
+    sortColumn: resolved,
     reference,
     toSql(query) {
       const values = searchValues(query, ['missing']);
@@ -553,15 +599,12 @@ function compileReferenceParam(
       const params = new Set<SqlValue>();
       for (const value of values) {
         const id = parseReferenceValue(value, type);
-        const param = id === undefined ? undefined : toIdParam(id, reference.idType);
-        if (param !== undefined) {
-          params.add(param);
+        const bound = id === undefined ? undefined : toIdParam(id, reference.idType);
+        if (bound !== undefined) {
+          params.add(bound);
         }
       }
-      if (params.size === 0) {
-        return MATCH_NOTHING;
-      }
-      return { sql: `${quoted} IN (${placeholders(params.size)})`, params: [...params] };
+      return inList(resolved.expr, [...params].map(param));
     },
   };
 }

@@ -164,9 +164,7 @@ describe('references', () => {
       { count: 10, offset: 0 },
     );
     expect(exec.statements[0]?.params).toEqual([0, 3, 4, 'M001']);
-    expect(exec.statements[0]?.sql).toContain(
-      '(t."id_paciente" IN (?, ?)) AND (t."id_medico" IN (?))',
-    );
+    expect(exec.statements[0]?.sql).toContain('t."id_paciente" IN (?, ?) AND t."id_medico" = ?');
     expectOnlyPlaceholders(exec.statements);
   });
 
@@ -277,7 +275,7 @@ describe('count', () => {
     );
     expect(exec.statements).toHaveLength(3);
     expect(exec.statements[1]).toEqual({
-      sql: 'SELECT COUNT(*) AS "_fhirgate_n" FROM "atenciones" AS t WHERE t."anulada" = ? AND (t."id_paciente" IN (?))',
+      sql: 'SELECT COUNT(*) AS "_fhirgate_n" FROM "atenciones" AS t WHERE t."anulada" = ? AND t."id_paciente" = ?',
       params: [0, 3],
     });
   });
@@ -322,7 +320,7 @@ describe('searchByReference', () => {
     expect(out.get('4')).toEqual([]);
     const [statement] = exec.statements;
     expect(statement?.sql).toBe(
-      'SELECT * FROM (SELECT t."id_atencion", t."estado", t."tipo", t."id_paciente", t."id_medico", t."nombre_medico", t."ingreso", t."alta", t."motivo", ROW_NUMBER() OVER (PARTITION BY t."id_paciente" ORDER BY t."id_atencion") AS "_fhirgate_rn" FROM "atenciones" AS t WHERE t."anulada" = ? AND (t."id_paciente" IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))) AS r WHERE r."_fhirgate_rn" <= ? ORDER BY r."id_paciente", r."_fhirgate_rn"',
+      'SELECT * FROM (SELECT t."id_atencion", t."estado", t."tipo", t."id_paciente", t."id_medico", t."nombre_medico", t."ingreso", t."alta", t."motivo", ROW_NUMBER() OVER (PARTITION BY t."id_paciente" ORDER BY t."id_atencion") AS "_fhirgate_rn" FROM "atenciones" AS t WHERE t."anulada" = ? AND t."id_paciente" IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) AS r WHERE r."_fhirgate_rn" <= ? ORDER BY r."id_paciente", r."_fhirgate_rn"',
     );
     expect(statement?.params).toEqual([0, ...targets.map(Number), 2]);
   });
@@ -563,7 +561,7 @@ describe('fan-out: one vital-signs row, several Observations', () => {
       /\) AS f ORDER BY f\."id", f\."_fhirgate_item" LIMIT 3 OFFSET 2$/,
     );
     expect(statement?.sql).toContain(
-      '(NOT (t."talla_cm" IS NULL OR t."talla_cm" = ? OR t."talla_cm" = ?))',
+      'AND NOT (t."talla_cm" IS NULL OR t."talla_cm" = ? OR t."talla_cm" = ?)',
     );
     expectOnlyPlaceholders(exec.statements);
   });
@@ -675,7 +673,7 @@ describe('fan-out: one vital-signs row, several Observations', () => {
       );
     }
     expect(exec.statements[0]?.sql).toContain(
-      'SELECT f.*, ROW_NUMBER() OVER (PARTITION BY f."id_paciente" ORDER BY f."id", f."_fhirgate_item") AS "_fhirgate_rn" FROM (',
+      'f."_fhirgate_item", ROW_NUMBER() OVER (PARTITION BY f."id_paciente" ORDER BY f."id", f."_fhirgate_item") AS "_fhirgate_rn" FROM (',
     );
     const heights = await observation.searchByReference(exec, {
       code: 'patient',

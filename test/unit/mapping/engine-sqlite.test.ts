@@ -361,7 +361,7 @@ describe('search: token parameters', () => {
     expect(await search(a, [{ code: 'phone', values: ['+56933333333'] }])).toEqual([]);
     const exists = exec.statements.find((s) => s.sql.includes('EXISTS'));
     expect(exists?.sql).toContain(
-      'EXISTS (SELECT 1 FROM "pacientes_telefonos" AS c WHERE c."id_paciente" = t."id_paciente" AND c."borrado" = ? AND (c."numero" = ?))',
+      'EXISTS (SELECT 1 FROM "pacientes_telefonos" AS c WHERE c."id_paciente" = t."id_paciente" AND c."borrado" = ? AND c."numero" = ?)',
     );
   });
 
@@ -400,7 +400,7 @@ describe('search: date parameters', () => {
 
   it('uses half-open ranges with bound bounds', async () => {
     await search(a, [{ code: 'birthdate', values: ['1980-05'] }]);
-    expect(exec.statements[0]?.sql).toContain('AND (t."fec_nac_pac" >= ? AND t."fec_nac_pac" < ?)');
+    expect(exec.statements[0]?.sql).toContain('AND t."fec_nac_pac" >= ? AND t."fec_nac_pac" < ?');
     expect(exec.statements[0]?.params).toEqual([0, '1980-05-01', '1980-06-01']);
   });
 
@@ -520,7 +520,7 @@ describe('search: sort and count', () => {
     expect(await a.count(exec, [])).toBe(7);
     expect(await a.count(exec, [{ code: 'phone', values: ['+56911111111'] }])).toBe(1);
     expect(exec.statements[1]?.sql).toBe(
-      'SELECT COUNT(*) AS "_fhirgate_n" FROM "pacientes" AS t WHERE t."voided" = ? AND (EXISTS (SELECT 1 FROM "pacientes_telefonos" AS c WHERE c."id_paciente" = t."id_paciente" AND c."borrado" = ? AND (c."numero" = ?)))',
+      'SELECT COUNT(*) AS "_fhirgate_n" FROM "pacientes" AS t WHERE t."voided" = ? AND EXISTS (SELECT 1 FROM "pacientes_telefonos" AS c WHERE c."id_paciente" = t."id_paciente" AND c."borrado" = ? AND c."numero" = ?)',
     );
   });
 });
@@ -602,8 +602,8 @@ describe('MySQL statement text', () => {
       { count: 20, offset: 40 },
     );
     expect(statements.map((s) => s.sql)).toEqual([
-      "SELECT t.`id_paciente`, t.`rut_pac`, t.`ap_pat_pac`, t.`ap_mat_pac`, t.`nom_pac`, t.`sexo_pac`, t.`fec_nac_pac` FROM `pacientes` AS t WHERE t.`voided` = ? AND ((t.`ap_pat_pac` LIKE ? ESCAPE '!') OR (t.`ap_mat_pac` LIKE ? ESCAPE '!')) AND (t.`fec_nac_pac` >= ? AND t.`fec_nac_pac` < ?) ORDER BY t.`id_paciente` LIMIT 20 OFFSET 40",
-      'SELECT c.`id_paciente`, c.`tipo`, c.`numero` FROM `pacientes_telefonos` AS c WHERE c.`borrado` = ? AND c.`id_paciente` IN (?) ORDER BY c.`id_paciente`, c.`id`',
+      "SELECT t.`id_paciente`, t.`rut_pac`, t.`ap_pat_pac`, t.`ap_mat_pac`, t.`nom_pac`, t.`sexo_pac`, t.`fec_nac_pac` FROM `pacientes` AS t WHERE t.`voided` = ? AND (t.`ap_pat_pac` LIKE ? ESCAPE '!' OR t.`ap_mat_pac` LIKE ? ESCAPE '!') AND t.`fec_nac_pac` >= ? AND t.`fec_nac_pac` < ? ORDER BY t.`id_paciente` LIMIT 20 OFFSET 40",
+      'SELECT c.`id_paciente`, c.`tipo`, c.`numero` FROM `pacientes_telefonos` AS c WHERE c.`borrado` = ? AND c.`id_paciente` = ? ORDER BY c.`id_paciente`, c.`id`',
     ]);
     expect(statements[0]?.params).toEqual([
       0,

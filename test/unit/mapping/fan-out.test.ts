@@ -6,6 +6,8 @@ import {
   SQLITE_DIALECT,
   type SqlStatement,
 } from '../../../src/db/dialect.js';
+import { renderExpr } from '../../../src/db/render-statement.js';
+import { column } from '../../../src/db/statement.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
 import { type CompileResult, compileMapping } from '../../../src/mapping/compile-mapping.js';
 import { compileSkip, createFanOutIds, fanOutKeyProblems } from '../../../src/mapping/fan-out.js';
@@ -77,6 +79,17 @@ describe('fan-out ids', () => {
 });
 
 describe('skip rules', () => {
+  /** The skip rule over column `v` of alias `t`, rendered for SQLite. */
+  function skipOf(item: { skipWhen?: (string | number | null)[] }) {
+    const { present } = compileSkip(item, {
+      expr: column('t', 'v'),
+      key: 'v',
+      table: 't',
+      column: 'v',
+    });
+    return { present: present === undefined ? undefined : renderExpr(SQLITE_DIALECT, present) };
+  }
+
   /** The ids of `t` whose row has the item, by `present` evaluated in SQLite. */
   function presentIds(
     present: { sql: string; params: readonly unknown[] } | undefined,
@@ -99,7 +112,7 @@ describe('skip rules', () => {
   }
 
   it('skips NULL, 0 and empty by default, with the database comparing', () => {
-    const { present } = compileSkip({ skipColumn: 'v' }, SQLITE_DIALECT);
+    const { present } = skipOf({});
     expect(present).toEqual({
       sql: 'NOT (t."v" IS NULL OR t."v" = ? OR t."v" = ?)',
       params: [0, ''],
@@ -131,8 +144,8 @@ describe('skip rules', () => {
   });
 
   it('keeps NULL rows when NULL is not a skip value, never evaluating to NULL', () => {
-    const rule = compileSkip({ skipColumn: 'v', skipWhen: [-1] }, SQLITE_DIALECT);
-    expect(rule.present).toEqual({ sql: '(t."v" IS NULL OR NOT (t."v" = ?))', params: [-1] });
+    const rule = skipOf({ skipWhen: [-1] });
+    expect(rule.present).toEqual({ sql: 't."v" IS NULL OR NOT (t."v" = ?)', params: [-1] });
     // In a WHERE and as a CASE flag alike: NOT (NULL = -1) alone would be NULL and drop row 1.
     expect(
       presentIds(
@@ -152,7 +165,7 @@ describe('skip rules', () => {
     const rows = db.prepare(`SELECT id FROM t AS t WHERE ${rule.present?.sql} ORDER BY id`).all(-1);
     expect(rows).toEqual([{ id: 1 }, { id: 3 }]);
     db.close();
-    const onlyNull = compileSkip({ skipColumn: 'v', skipWhen: [null] }, SQLITE_DIALECT);
+    const onlyNull = skipOf({ skipWhen: [null] });
     expect(onlyNull.present).toEqual({ sql: 't."v" IS NOT NULL', params: [] });
     expect(
       presentIds(
@@ -168,7 +181,7 @@ describe('skip rules', () => {
   });
 
   it('has no rule without a skip column', () => {
-    const rule = compileSkip({}, SQLITE_DIALECT);
+    const rule = compileSkip({}, undefined);
     expect(rule.present).toBeUndefined();
   });
 });
@@ -447,9 +460,9 @@ describe('fan-out MySQL statement text', () => {
       countPerTarget: 3,
     });
     expect(statements.map((s) => s.sql)).toEqual([
-      'SELECT * FROM (SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 0 AS `_fhirgate_item` FROM `vitales` AS t WHERE (t.`pid` IN (?)) AND (NOT (t.`talla` IS NULL OR t.`talla` = ? OR t.`talla` = ?)) ORDER BY t.`pid` DESC, t.`id` LIMIT 6 OFFSET 0) AS b0 UNION ALL SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 1 AS `_fhirgate_item` FROM `vitales` AS t WHERE (t.`pid` IN (?)) ORDER BY t.`pid` DESC, t.`id` LIMIT 6 OFFSET 0) AS b1) AS f ORDER BY f.`pid` DESC, f.`id`, f.`_fhirgate_item` LIMIT 2 OFFSET 4',
-      'SELECT COUNT(*) AS `_fhirgate_n` FROM (SELECT * FROM (SELECT t.`id`, 0 AS `_fhirgate_item` FROM `vitales` AS t WHERE (NOT (t.`talla` IS NULL OR t.`talla` = ? OR t.`talla` = ?))) AS b0) AS f',
-      'SELECT * FROM (SELECT f.*, ROW_NUMBER() OVER (PARTITION BY f.`pid` ORDER BY f.`id`, f.`_fhirgate_item`) AS `_fhirgate_rn` FROM (SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 0 AS `_fhirgate_item` FROM `vitales` AS t WHERE (t.`pid` IN (?, ?)) AND (NOT (t.`talla` IS NULL OR t.`talla` = ? OR t.`talla` = ?))) AS b0 UNION ALL SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 1 AS `_fhirgate_item` FROM `vitales` AS t WHERE (t.`pid` IN (?, ?))) AS b1) AS f) AS r WHERE r.`_fhirgate_rn` <= ? ORDER BY r.`pid`, r.`_fhirgate_rn`',
+      'SELECT * FROM (SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 0 AS `_fhirgate_item` FROM `vitales` AS t WHERE t.`pid` = ? AND NOT (t.`talla` IS NULL OR t.`talla` = ? OR t.`talla` = ?) ORDER BY t.`pid` DESC, t.`id` LIMIT 6 OFFSET 0) AS b0 UNION ALL SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 1 AS `_fhirgate_item` FROM `vitales` AS t WHERE t.`pid` = ? ORDER BY t.`pid` DESC, t.`id` LIMIT 6 OFFSET 0) AS b1) AS f ORDER BY f.`pid` DESC, f.`id`, f.`_fhirgate_item` LIMIT 2 OFFSET 4',
+      'SELECT COUNT(*) AS `_fhirgate_n` FROM (SELECT * FROM (SELECT t.`id`, 0 AS `_fhirgate_item` FROM `vitales` AS t WHERE NOT (t.`talla` IS NULL OR t.`talla` = ? OR t.`talla` = ?)) AS b0) AS f',
+      'SELECT * FROM (SELECT f.`id`, f.`pid`, f.`talla`, f.`nota`, f.`_fhirgate_item`, ROW_NUMBER() OVER (PARTITION BY f.`pid` ORDER BY f.`id`, f.`_fhirgate_item`) AS `_fhirgate_rn` FROM (SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 0 AS `_fhirgate_item` FROM `vitales` AS t WHERE t.`pid` IN (?, ?) AND NOT (t.`talla` IS NULL OR t.`talla` = ? OR t.`talla` = ?)) AS b0 UNION ALL SELECT * FROM (SELECT t.`id`, t.`pid`, t.`talla`, t.`nota`, 1 AS `_fhirgate_item` FROM `vitales` AS t WHERE t.`pid` IN (?, ?)) AS b1) AS f) AS r WHERE r.`_fhirgate_rn` <= ? ORDER BY r.`pid`, r.`_fhirgate_rn`',
     ]);
     // Patient is not mapped in this document, so its ids are bound as text.
     expect(statements.map((s) => s.params)).toEqual([
@@ -522,8 +535,8 @@ describe('fan-out MySQL statement text', () => {
     });
     expect(statements.map((s) => s.sql)).toEqual([
       'SELECT t.`id`, t.`pid` FROM `vitales` AS t ORDER BY t.`fecha` DESC, t.`id` LIMIT 5 OFFSET 0',
-      'SELECT COUNT(*) AS `_fhirgate_n` FROM `vitales` AS t WHERE (t.`pid` IN (?))',
-      'SELECT * FROM (SELECT t.`id`, t.`pid`, ROW_NUMBER() OVER (PARTITION BY t.`pid` ORDER BY t.`id`) AS `_fhirgate_rn` FROM `vitales` AS t WHERE (t.`pid` IN (?))) AS r WHERE r.`_fhirgate_rn` <= ? ORDER BY r.`pid`, r.`_fhirgate_rn`',
+      'SELECT COUNT(*) AS `_fhirgate_n` FROM `vitales` AS t WHERE t.`pid` = ?',
+      'SELECT * FROM (SELECT t.`id`, t.`pid`, ROW_NUMBER() OVER (PARTITION BY t.`pid` ORDER BY t.`id`) AS `_fhirgate_rn` FROM `vitales` AS t WHERE t.`pid` = ?) AS r WHERE r.`_fhirgate_rn` <= ? ORDER BY r.`pid`, r.`_fhirgate_rn`',
     ]);
     expect(statements.map((s) => s.params)).toEqual([[], ['7'], ['7', 1]]);
   });

@@ -246,7 +246,9 @@ describe('identifier injection (SECURITY-TESTS 53)', () => {
         if ('column' in expected && expected.column !== undefined) {
           expect(problem?.column, label).toBe(expected.column);
         }
-        expect(problem?.message, label).toContain('plain SQL identifier');
+        // Where a column reference is allowed, "a.b" is read as column b of a join named a,
+        // which the mapping does not declare: still refused, at compile time.
+        expect(problem?.message, label).toMatch(/plain SQL identifier|names no join/);
       }
     },
   );
@@ -682,7 +684,7 @@ describe('checks against the FHIR definitions', () => {
         (p['search'] as Record<string, unknown>)['organization'] = { columns: ['x', 'y'] };
       },
       { path: 'search.organization' },
-      'exactly one column of the main table',
+      'exactly one column of the row',
     ],
     [
       'type on a string search',

@@ -228,7 +228,7 @@ describe('reference compile problems', () => {
     const problems = problemsOf(
       encounter({
         subject: { reference: { type: 'patient', column: 'x' } },
-        'participant[0].individual': { reference: { type: 'Practitioner', column: 'a.b' } },
+        'participant[0].individual': { reference: { type: 'Practitioner', column: 'a-b' } },
         'reasonReference[0]': { reference: { type: 'Condition', column: 'x', sql: '1' } },
         serviceProvider: { reference: { type: 'Organization', column: 'x' }, transform: ['trim'] },
       }),
@@ -283,10 +283,7 @@ describe('reference compile problems', () => {
     );
     expect(problems.map((p) => [p.path, p.message])).toEqual([
       ['search.patient', 'match, system and map do not apply to reference parameters'],
-      [
-        'search.subject',
-        'a reference parameter reads exactly one column of the main table: write column',
-      ],
+      ['search.subject', 'a reference parameter reads exactly one column of the row: write column'],
       ['search.service-provider', 'match, system and map do not apply to reference parameters'],
     ]);
   });
