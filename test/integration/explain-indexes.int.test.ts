@@ -75,6 +75,8 @@ const SCHEMA = `
   CREATE TABLE obs (obs_id INT NOT NULL PRIMARY KEY, person_id INT NOT NULL, encounter_id INT,
     concept_id INT NOT NULL, obs_datetime DATETIME NOT NULL, value_numeric DOUBLE,
     value_text TEXT, voided TINYINT NOT NULL DEFAULT 0);
+  CREATE TABLE problem_list (problem_id INT NOT NULL PRIMARY KEY, pid VARCHAR(11) NOT NULL,
+    title VARCHAR(50) NOT NULL);
 `;
 
 /**
@@ -93,8 +95,9 @@ const INDEXES = `
     ADD KEY map_term (concept_reference_term_id), ADD KEY map_type (concept_map_type_id);
   ALTER TABLE obs ADD KEY obs_person (person_id), ADD KEY obs_encounter (encounter_id),
     ADD KEY obs_concept (concept_id), ADD KEY obs_datetime (obs_datetime);
+  ALTER TABLE problem_list ADD KEY problem_pid (pid);
   ANALYZE TABLE person, patient, person_name, patient_identifier, encounter, concept, concept_name,
-    concept_reference_term, concept_reference_map, obs;
+    concept_reference_term, concept_reference_map, obs, problem_list;
 `;
 
 /** Filled from MariaDB's Sequence engine: no rows cross the wire. */
@@ -125,7 +128,29 @@ const FILL = `
   INSERT INTO obs SELECT seq, 1 + (seq * 31) % ${PEOPLE}, 1 + seq % ${ENCOUNTERS},
     1 + (seq * 17) % ${CONCEPTS}, TIMESTAMP '2020-01-01 00:00:00' + INTERVAL seq MINUTE,
     seq % 200, NULL, seq % 100 = 0 FROM seq_1_to_${OBS};
+  INSERT INTO problem_list SELECT seq, CAST(1 + seq % ${PEOPLE} AS CHAR), CONCAT('Problem ', seq)
+    FROM seq_1_to_${PEOPLE};
 `;
+
+/**
+ * The shapes mapping plus a legacy problem list whose patient column is a VARCHAR holding
+ * integer patient ids (as OpenEMR's calendar keeps `pc_pid`).
+ */
+const WITH_TEXT_PATIENT_KEYS = {
+  ...SHAPES_MAPPING,
+  resources: {
+    ...SHAPES_MAPPING.resources,
+    Condition: {
+      table: 'problem_list',
+      id: { column: 'problem_id', type: 'integer' },
+      elements: {
+        'code.text': 'title',
+        subject: { reference: { type: 'Patient', column: 'pid' } },
+      },
+      search: { patient: { column: 'pid' } },
+    },
+  },
+};
 
 /** One row of MariaDB's tabular EXPLAIN. */
 interface ExplainRow {
@@ -143,6 +168,7 @@ let database: TenantDatabase;
 let explainer: Connection;
 let observation: CompiledResource;
 let patient: CompiledResource;
+let condition: CompiledResource;
 let buildMs = 0;
 const statements: SqlStatement[] = [];
 
@@ -180,7 +206,7 @@ beforeAll(async () => {
     },
   };
   explainer = await tenantDb.connection();
-  const compiled = compileMapping(SHAPES_MAPPING, {
+  const compiled = compileMapping(WITH_TEXT_PATIENT_KEYS, {
     defs: loadDefinitions(),
     dialect: MYSQL_DIALECT,
   });
@@ -196,6 +222,7 @@ beforeAll(async () => {
   };
   observation = resource('Observation');
   patient = resource('Patient');
+  condition = resource('Condition');
 }, 120_000);
 
 afterAll(async () => {
@@ -210,8 +237,9 @@ async function captured(work: () => Promise<unknown>): Promise<SqlStatement[]> {
   return [...statements];
 }
 
+/** EXPLAIN as a prepared statement with the same bound values, as the engine runs it. */
 async function explain(statement: SqlStatement): Promise<ExplainRow[]> {
-  const [rows] = await explainer.query(`EXPLAIN ${statement.sql}`, [...statement.params]);
+  const [rows] = await explainer.execute(`EXPLAIN ${statement.sql}`, [...statement.params]);
   return rows as ExplainRow[];
 }
 
@@ -266,6 +294,13 @@ async function expectIndexFriendly(list: readonly SqlStatement[]): Promise<strin
 }
 
 const summary: Record<string, string[][]> = {};
+
+/** The plans of a case, without judging them. */
+async function explainAll(list: readonly SqlStatement[]): Promise<string[][]> {
+  return Promise.all(
+    list.map(async (statement) => describeRows(await explain(statement), aliasesOf(statement.sql))),
+  );
+}
 
 afterAll(() => {
   if (process.env['FHIRGATE_EXPLAIN_REPORT'] === '1') {
@@ -339,5 +374,26 @@ describe('index-friendly SQL on 100,000+ rows per main table', () => {
     });
     expect(list).toHaveLength(2);
     summary['observation token search through joins (code)'] = await expectIndexFriendly(list);
+  });
+
+  // Known gap, kept visible: Patient ids are integers in this mapping, so the engine binds them
+  // as numbers, and MariaDB compares a VARCHAR column with a number as a double: it reads the
+  // whole pid index (type `index`, ~100,000 rows) instead of a range. Bound as text ('17')
+  // the same statement is a `range` of a few rows (see docs/mapping-sql.md). When the engine
+  // binds keys as text, this test passes and `.fails` must go.
+  it.fails('finds the Conditions of several patients through a VARCHAR patient column', async () => {
+    const list = await captured(async () => {
+      const byPatient = await condition.searchByReference(database, {
+        code: 'patient',
+        targetIds: ['17', '4242'],
+        query: [],
+        countPerTarget: 5,
+      });
+      expect([...byPatient.values()].map((found) => found.length)).toEqual([1, 1]);
+    });
+    expect(list).toHaveLength(1);
+    expect(list[0]?.params).toEqual([17, 4242, 5]);
+    summary['condition reverse reference through a VARCHAR column'] = await explainAll(list);
+    await expectIndexFriendly(list);
   });
 });
