@@ -18,7 +18,14 @@ import type { FhirJson } from '../graphql/builder.js';
 import type { ColumnUse } from './column-use.js';
 import type { FanOutPlan } from './fan-out.js';
 import { MappingQueryError } from './mapping-query-error.js';
-import { FHIR_ID_PATTERN, type IdType, rowKey, toIdParam, toKeyParam } from './resource-id.js';
+import {
+  FHIR_ID_PATTERN,
+  type IdType,
+  rowKey,
+  toForeignKeyParam,
+  toIdParam,
+  toKeyParam,
+} from './resource-id.js';
 import type { ResolvedColumn, RowSource } from './row-source.js';
 import {
   type CompiledFields,
@@ -703,7 +710,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       const wanted = new Map<string, SqlValue>();
       for (const id of request.targetIds) {
         out.set(id, []);
-        const value = typeof id === 'string' ? toIdParam(id, target.idType) : undefined;
+        const value = typeof id === 'string' ? toForeignKeyParam(id, target.idType) : undefined;
         if (value !== undefined) {
           wanted.set(id, value);
         }

@@ -40,6 +40,19 @@ export function toIdParam(key: string, type: IdType): SqlValue | undefined {
   return big < INT64_MIN || big > INT64_MAX ? undefined : big;
 }
 
+/**
+ * The bound value for an id held in a foreign-key column (a reference parameter, a
+ * reverse-reference batch), checked as {@link toIdParam} checks it but bound as its text. The
+ * column's type is not the target's: a VARCHAR often holds integer ids, and MariaDB compares a
+ * VARCHAR column with a number as doubles, which reads every row instead of the column's index;
+ * text compared with an integer column is converted once and still uses the index. Ids beyond
+ * 2^53 stay bigint, which text would lose precision against an integer column.
+ */
+export function toForeignKeyParam(key: string, type: IdType): SqlValue | undefined {
+  const value = toIdParam(key, type);
+  return typeof value === 'number' ? key : value;
+}
+
 /** The key a row answers to: its id cell as text. Matching is exact string equality. */
 export function rowKey(value: unknown): string | undefined {
   if (typeof value === 'string') {
@@ -54,8 +67,15 @@ export function rowKey(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A raw id cell as a bound value, to look up child rows by the parent's own value. */
+/**
+ * A raw id cell as a bound value, to look up child rows by the parent's own value. An integer is
+ * bound as its text, for the reason given at {@link toForeignKeyParam}: the child's key column
+ * may be a VARCHAR.
+ */
 export function toKeyParam(value: unknown): SqlValue | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    return String(value);
+  }
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
     return value;
   }

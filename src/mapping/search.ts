@@ -16,7 +16,7 @@ import {
 import type { SearchParamDef } from '../fhir/definition-types.js';
 import { MappingQueryError } from './mapping-query-error.js';
 import type { SearchParamMapping } from './mapping-schema.js';
-import { type IdType, toIdParam } from './resource-id.js';
+import { type IdType, toForeignKeyParam, toIdParam } from './resource-id.js';
 import {
   type ColumnScope,
   type ResolvedColumn,
@@ -599,7 +599,7 @@ function compileReferenceParam(
       const params = new Set<SqlValue>();
       for (const value of values) {
         const id = parseReferenceValue(value, type);
-        const bound = id === undefined ? undefined : toIdParam(id, reference.idType);
+        const bound = id === undefined ? undefined : toForeignKeyParam(id, reference.idType);
         if (bound !== undefined) {
           params.add(bound);
         }

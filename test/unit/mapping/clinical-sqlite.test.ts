@@ -154,7 +154,7 @@ describe('references', () => {
     expect(column('SELECT COUNT(*) FROM atenciones')).toEqual(['38']);
   });
 
-  it('binds reference ids with the target type of the id: integers for Patient, text for Practitioner', async () => {
+  it('checks reference ids with the target type of the id (integers for Patient) and binds them as text', async () => {
     await encounter.search(
       exec,
       [
@@ -163,7 +163,7 @@ describe('references', () => {
       ],
       { count: 10, offset: 0 },
     );
-    expect(exec.statements[0]?.params).toEqual([0, 3, 4, 'M001']);
+    expect(exec.statements[0]?.params).toEqual([0, '3', '4', 'M001']);
     expect(exec.statements[0]?.sql).toContain('t."id_paciente" IN (?, ?) AND t."id_medico" = ?');
     expectOnlyPlaceholders(exec.statements);
   });
@@ -276,7 +276,7 @@ describe('count', () => {
     expect(exec.statements).toHaveLength(3);
     expect(exec.statements[1]).toEqual({
       sql: 'SELECT COUNT(*) AS "_fhirgate_n" FROM "atenciones" AS t WHERE t."anulada" = ? AND t."id_paciente" = ?',
-      params: [0, 3],
+      params: [0, '3'],
     });
   });
 
@@ -322,7 +322,7 @@ describe('searchByReference', () => {
     expect(statement?.sql).toBe(
       'SELECT * FROM (SELECT t."id_atencion", t."estado", t."tipo", t."id_paciente", t."id_medico", t."nombre_medico", t."ingreso", t."alta", t."motivo", ROW_NUMBER() OVER (PARTITION BY t."id_paciente" ORDER BY t."id_atencion") AS "_fhirgate_rn" FROM "atenciones" AS t WHERE t."anulada" = ? AND t."id_paciente" IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) AS r WHERE r."_fhirgate_rn" <= ? ORDER BY r."id_paciente", r."_fhirgate_rn"',
     );
-    expect(statement?.params).toEqual([0, ...targets.map(Number), 2]);
+    expect(statement?.params).toEqual([0, ...targets, 2]);
   });
 
   it('applies the query and the sort inside each target', async () => {
@@ -377,7 +377,7 @@ describe('searchByReference', () => {
       column('SELECT id_atencion FROM atenciones WHERE id_paciente = 2 ORDER BY id_atencion'),
     );
     expect(exec.statements).toHaveLength(2);
-    expect(exec.statements[0]?.params).toEqual([0, 2, 3]);
+    expect(exec.statements[0]?.params).toEqual([0, '2', 3]);
     expectOnlyPlaceholders(exec.statements);
   });
 

@@ -408,7 +408,7 @@ describe('fan-out with a child table', () => {
       countPerTarget: 5,
     });
     expect(exec.statements).toHaveLength(2);
-    expect(exec.statements[1]?.params).toEqual([1, 2]);
+    expect(exec.statements[1]?.params).toEqual(['1', '2']);
     expect([...out].map(([k, v]) => [k, v.map((r) => [r['id'], r['note']])])).toEqual([
       [
         '7',

@@ -4,4 +4,4 @@
 SELECT t.`encounter_id`, t.`patient_id`, t.`encounter_datetime` FROM `encounter` AS t
   WHERE t.`voided` = ? AND t.`patient_id` = ?
   ORDER BY t.`encounter_id` LIMIT 10 OFFSET 0
--- params: [0,1]
+-- params: [0,"1"]

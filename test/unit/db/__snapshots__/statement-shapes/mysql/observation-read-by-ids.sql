@@ -19,4 +19,4 @@ SELECT c.`concept_id`, k_src.`name` AS `src.name`, k_term.`code` AS `term.code` 
   JOIN `concept_map_type` AS k_mt ON k_mt.`concept_map_type_id` = c.`concept_map_type_id`
   WHERE c.`concept_id` IN (?, ?)
   ORDER BY c.`concept_id`, CASE WHEN k_mt.`name` = ? THEN 1 ELSE 0 END DESC, k_mt.`name`, c.`concept_map_id`
--- params: [5089,160632,"SAME-AS"]
+-- params: ["5089","160632","SAME-AS"]

@@ -13,7 +13,7 @@ SELECT * FROM (SELECT t.`obs_id`, j_fsn.`name` AS `fsn.name`, j_short.`name` AS 
   WHERE e2.`patient_id` = t.`person_id` AND e2.`voided` = ?) AND (t.`value_numeric` IS NOT NULL OR (t.`value_text` IS NOT NULL AND j_dt.`name` IN (?, ?))) AND t.`obs_datetime` <= ? AND t.`obs_datetime` >= ? AND t.`person_id` IN (?, ?)) AS r
   WHERE r.`_fhirgate_rn` <= ?
   ORDER BY r.`person_id`, r.`_fhirgate_rn`
--- params: ["en","FULLY_SPECIFIED",0,"en","SHORT",0,0,1,0,"Text","N/A","2026-03-15","2024-01-01",1,2,2]
+-- params: ["en","FULLY_SPECIFIED",0,"en","SHORT",0,0,1,0,"Text","N/A","2026-03-15","2024-01-01","1","2",2]
 
 -- [2]
 SELECT c.`concept_id`, k_src.`name` AS `src.name`, k_term.`code` AS `term.code` FROM `concept_reference_map` AS c
@@ -22,4 +22,4 @@ SELECT c.`concept_id`, k_src.`name` AS `src.name`, k_term.`code` AS `term.code` 
   JOIN `concept_map_type` AS k_mt ON k_mt.`concept_map_type_id` = c.`concept_map_type_id`
   WHERE c.`concept_id` IN (?, ?, ?)
   ORDER BY c.`concept_id`, CASE WHEN k_mt.`name` = ? THEN 1 ELSE 0 END DESC, k_mt.`name`, c.`concept_map_id`
--- params: [160632,5090,5089,"SAME-AS"]
+-- params: ["160632","5090","5089","SAME-AS"]

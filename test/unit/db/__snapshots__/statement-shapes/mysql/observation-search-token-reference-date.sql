@@ -15,7 +15,7 @@ SELECT t.`obs_id`, j_fsn.`name` AS `fsn.name`, j_short.`name` AS `short.name`, t
   JOIN `concept_map_type` AS k_mt ON k_mt.`concept_map_type_id` = c.`concept_map_type_id`
   WHERE c.`concept_id` = t.`concept_id` AND k_term.`code` = ?) AND t.`person_id` IN (?, ?) AND (t.`obs_datetime` >= ? OR (t.`obs_datetime` >= ? AND t.`obs_datetime` < ?))
   ORDER BY t.`obs_id` LIMIT 10 OFFSET 0
--- params: ["en","FULLY_SPECIFIED",0,"en","SHORT",0,0,1,0,"Text","N/A","2026-03-15","29463-7",1,2,"2024-01-01","0001-01-01","2030-01-01"]
+-- params: ["en","FULLY_SPECIFIED",0,"en","SHORT",0,0,1,0,"Text","N/A","2026-03-15","29463-7","1","2","2024-01-01","0001-01-01","2030-01-01"]
 
 -- [2]
 SELECT c.`concept_id`, k_src.`name` AS `src.name`, k_term.`code` AS `term.code` FROM `concept_reference_map` AS c
@@ -24,4 +24,4 @@ SELECT c.`concept_id`, k_src.`name` AS `src.name`, k_term.`code` AS `term.code` 
   JOIN `concept_map_type` AS k_mt ON k_mt.`concept_map_type_id` = c.`concept_map_type_id`
   WHERE c.`concept_id` = ?
   ORDER BY c.`concept_id`, CASE WHEN k_mt.`name` = ? THEN 1 ELSE 0 END DESC, k_mt.`name`, c.`concept_map_id`
--- params: [5089,"SAME-AS"]
+-- params: ["5089","SAME-AS"]

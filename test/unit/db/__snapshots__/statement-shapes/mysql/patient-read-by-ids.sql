@@ -10,11 +10,11 @@ SELECT t.`patient_id`, j_person.`gender` AS `person.gender`, j_person.`birthdate
 SELECT c.`person_id`, c.`family_name`, c.`given_name` FROM `person_name` AS c
   WHERE c.`voided` = ? AND c.`person_id` IN (?, ?)
   ORDER BY c.`person_id`, c.`preferred` DESC, c.`person_name_id`
--- params: [0,2,1]
+-- params: [0,"2","1"]
 
 -- [3]
 SELECT c.`patient_id`, c.`identifier`, k_idtype.`name` AS `idtype.name` FROM `patient_identifier` AS c
   JOIN `patient_identifier_type` AS k_idtype ON k_idtype.`patient_identifier_type_id` = c.`identifier_type`
   WHERE c.`voided` = ? AND c.`patient_id` IN (?, ?)
   ORDER BY c.`patient_id`
--- params: [0,2,1]
+-- params: [0,"2","1"]

@@ -12,4 +12,4 @@ SELECT t.`patient_id`, j_person.`gender` AS `person.gender`, j_person.`birthdate
 SELECT c.`person_id`, c.`family_name`, c.`given_name` FROM `person_name` AS c
   WHERE c.`voided` = ? AND c.`person_id` = ?
   ORDER BY c.`person_id`, c.`preferred` DESC, c.`person_name_id`
--- params: [0,1]
+-- params: [0,"1"]
