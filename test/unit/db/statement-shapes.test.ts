@@ -199,6 +199,24 @@ const SHAPES: readonly Shape[] = [
     expected: ['1', '2'],
   },
   {
+    name: 'patient-search-modifiers',
+    statements: 3,
+    run: async (m, exec) =>
+      ids(
+        await resource(m.main, 'Patient').search(
+          exec,
+          [
+            { code: '_id', values: ['1', '2', '3', '01'] },
+            { code: 'family', modifier: 'exact', values: ['DOE', 'SMITH'] },
+            { code: 'birthdate', modifier: 'missing', values: ['false'] },
+            { code: 'identifier', modifier: 'missing', values: ['false'] },
+          ],
+          { count: 10, offset: 0 },
+        ),
+      ),
+    expected: ['1', '2'],
+  },
+  {
     name: 'patient-count-token-child-exists',
     statements: 1,
     run: async (m, exec) =>
