@@ -49,8 +49,15 @@ export function registerAdminFields(
   });
 
   const Problem = builder.objectRef<MappingProblem>('AdminMappingProblem').implement({
-    description: 'Why a mapping cannot be activated: where (resource, FHIR path, column) and what.',
+    description:
+      'Something wrong with a mapping: where (resource, FHIR path, column), what, and whether it blocks activation.',
     fields: (t) => ({
+      severity: t.string({
+        nullable: false,
+        description:
+          '"error" blocks activation; "warning" (almost certainly a mistake, but possibly intended) does not.',
+        resolve: (p) => p.severity ?? 'error',
+      }),
       resource: t.exposeString('resource', { nullable: true }),
       path: t.exposeString('path', { nullable: true }),
       column: t.exposeString('column', { nullable: true }),
@@ -124,7 +131,7 @@ export function registerAdminFields(
       type: Activation,
       nullable: false,
       description:
-        "Checks a mapping document against the tenant's live database; without problems (and unless dryRun) stores it as the next version, activates it and reloads it everywhere.",
+        "Checks a mapping document against the tenant's live database; without errors (warnings are returned but do not block; unless dryRun) stores it as the next version, activates it and reloads it everywhere.",
       args: {
         clientId: t.arg.string({ required: true }),
         document: t.arg({ type: Json, required: true }),

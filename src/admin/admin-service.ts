@@ -73,6 +73,7 @@ export interface MappingActivationResult {
   readonly ok: boolean;
   /** The new active version; null after a dry run or on problems. */
   readonly version: number | null;
+  /** Every problem found; when `ok`, only warnings. */
   readonly problems: readonly MappingProblem[];
   readonly published: boolean;
 }
@@ -374,7 +375,15 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
           outcome: 'success',
           detail: { dryRun, version: result.version, published },
         });
-        return { clientId, dryRun, ok: true, version: result.version, problems: [], published };
+        // Warnings only: they did not block the activation.
+        return {
+          clientId,
+          dryRun,
+          ok: true,
+          version: result.version,
+          problems: result.problems,
+          published,
+        };
       } catch (err) {
         return fail(caller, action, clientId, err);
       }

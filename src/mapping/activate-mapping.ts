@@ -23,14 +23,15 @@ export interface ActivateMappingOptions {
 
 /**
  * The outcome of {@link activateMapping}. `version` is the new active version, or `null` after a
- * successful dry run, which stores nothing.
+ * successful dry run, which stores nothing. `problems` holds every problem found: on success only
+ * warnings (`severity: 'warning'`), which do not block activation.
  */
 export type ActivateMappingResult =
-  | { readonly ok: true; readonly version: number | null }
+  | { readonly ok: true; readonly version: number | null; readonly problems: MappingProblem[] }
   | { readonly ok: false; readonly problems: MappingProblem[] };
 
 /**
- * Checks `document` against the tenant's live database and, only when it passes, stores it as
+ * Checks `document` against the tenant's live database and, only when it passes (warnings allowed), stores it as
  * the tenant's next mapping version and makes that version the active one (atomically, in the
  * registry). On any problem nothing is written, so the previous version stays in service.
  *
@@ -46,11 +47,11 @@ export async function activateMapping(
     return { ok: false, problems: checked.problems };
   }
   if (dryRun) {
-    return { ok: true, version: null };
+    return { ok: true, version: null, problems: checked.problems };
   }
   const version = await registry.addMapping(clientId, JSON.stringify(document), {
     activate: true,
     ...(createdBy === undefined ? {} : { createdBy }),
   });
-  return { ok: true, version };
+  return { ok: true, version, problems: checked.problems };
 }

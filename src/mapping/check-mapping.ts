@@ -1,16 +1,22 @@
-import type { Dialect, Row } from '../db/dialect.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import type { ColumnUse } from './column-use.js';
-import { compileMapping } from './compile-mapping.js';
-import type { MappingProblem } from './mapping-problem.js';
-import { MappingDocumentSchema, type ResourceMapping } from './mapping-schema.js';
+import { type CompileResult, compileMapping } from './compile-mapping.js';
+import { joinKeyWarnings, pairLabel, pairProblem } from './join-checks.js';
+import { type ColumnKind, type LiveColumn, loadLiveTables } from './live-catalogue.js';
+import { isBlocking, type MappingProblem } from './mapping-problem.js';
+import { type ResourceMapping, ResourceMappingSchema } from './mapping-schema.js';
+import { rawColumnUses } from './raw-column-uses.js';
+import { sampleProblem } from './value-samples.js';
 
 /**
  * Holds a mapping document against a tenant's live schema before it is activated: every table,
- * view and column the mapping reads must exist, and column types must suit the elements, ids and
- * search parameters they feed. It reads the catalogue only (`information_schema`, `sqlite_master`
- * and `PRAGMA table_xinfo`), never a row, so no message can carry patient data.
+ * view and column the mapping reads must exist, column types must suit the elements, ids and
+ * search parameters they feed, and the two columns of each join, exists and child-key pair must
+ * compare. Errors block activation; warnings (`severity: 'warning'`) flag what is almost
+ * certainly wrong but may be meant: a join that is not a lookup, a key compared across text and
+ * number, a text column whose sampled values do not read as the date, boolean or number it feeds.
+ * Messages never carry a database value.
  */
 
 /** What {@link checkMapping} needs besides the document. */
@@ -21,63 +27,39 @@ export interface CheckMappingOptions {
   readonly database: TenantDatabase;
 }
 
-/** The outcome of {@link checkMapping}. `ok` is true exactly when `problems` is empty. */
+/**
+ * The outcome of {@link checkMapping}: every problem, errors and warnings. `ok` is true exactly
+ * when no problem is an error (warnings do not block activation).
+ */
 export interface CheckResult {
   readonly ok: boolean;
   readonly problems: MappingProblem[];
 }
 
-/**
- * What a column holds, as far as the checks care. `unknown` (a SQLite column without a declared
- * type, a view's computed column, an exotic type) is never a type problem.
- */
-export type ColumnKind =
-  | 'integer'
-  | 'decimal'
-  | 'bit'
-  | 'boolean'
-  | 'year'
-  | 'date'
-  | 'datetime'
-  | 'time'
-  | 'text'
-  | 'binary'
-  | 'unknown';
-
-/** One column of a live table or view. */
-export interface LiveColumn {
-  /** The name as the catalogue spells it. */
-  readonly name: string;
-  /** The declared type, lower-case (`varchar(10)`, `int(11) unsigned`, `date`); `''` when none. */
-  readonly type: string;
-  readonly kind: ColumnKind;
-  /** The length of a `char(n)`/`varchar(n)` column. */
-  readonly length?: number;
-}
-
-/** One live table or view, as the mapping named it. */
-export interface LiveTable {
-  /** The name as the catalogue spells it. */
-  readonly name: string;
-  /** Columns by lower-case name: MySQL and SQLite both match column names case-insensitively. */
-  readonly columns: ReadonlyMap<string, LiveColumn>;
-}
-
-/** The outcome of {@link loadLiveTables}: each found table under the name the mapping used. */
-export interface LiveTables {
-  readonly tables: ReadonlyMap<string, LiveTable>;
-  /** Tables that exist only with another letter case, on a server where case matters. */
-  readonly wrongCase: ReadonlyMap<string, string>;
+/** One resource whose live schema is checked, and how much is known about it. */
+interface Target {
+  readonly resource: string;
+  /** The resource's mapping as written in the document. */
+  readonly raw: unknown;
+  readonly uses: readonly ColumnUse[];
+  /**
+   * The resource compiled, so its uses carry FHIR types and transforms and its mapping has the
+   * schema's shape; otherwise its uses are read from the raw document (existence checks only).
+   */
+  readonly mapping?: ResourceMapping;
 }
 
 /**
- * Compiles `document` for the database's dialect, then checks it against the live schema.
+ * Compiles `document` for the database's dialect and checks it against the live schema, reporting
+ * every problem in one pass: the compile problems, then the live-database problems of every
+ * resource, including those that did not compile (see {@link targetsOf}).
  *
- * Compile problems are returned as they are, without touching the database. Otherwise the
- * catalogue is read with one statement on MySQL/MariaDB (`information_schema.COLUMNS`, which
- * covers views), and on SQLite with one `sqlite_master` statement plus one `PRAGMA table_xinfo`
- * per table or view. Problems name the resource, the path and the column; messages quote names
- * and declared types, never values.
+ * The catalogue is read with three statements on MySQL/MariaDB (`information_schema`), and on
+ * SQLite with one `sqlite_master` statement plus `PRAGMA`s per table (see `live-catalogue.ts`).
+ * Rows are read only to sample text columns whose declared type cannot tell (text dates under a
+ * date search; text feeding a date, boolean or number element), at most 50 to 100 values per
+ * column, judged in memory. Problems name the resource, the path and the column; messages quote
+ * names and declared types, never values.
  *
  * @throws DatabaseError when the catalogue cannot be read (the database is unreachable, or the
  *   user may not read it).
@@ -88,23 +70,6 @@ export async function checkMapping(
 ): Promise<CheckResult> {
   const { defs, database } = options;
   const compiled = compileMapping(document, { defs, dialect: database.dialect });
-  if (!compiled.ok) {
-    return { ok: false, problems: compiled.problems };
-  }
-  // The compiler accepted the document, so it has the schema's shape.
-  const mappings = MappingDocumentSchema.parse(document).resources;
-
-  const usesByResource = new Map<string, readonly ColumnUse[]>();
-  const tableNames = new Set<string>();
-  for (const type of compiled.mapping.resourceTypes) {
-    const uses = compiled.mapping.resource(type)?.columnUses ?? [];
-    usesByResource.set(type, uses);
-    for (const use of uses) {
-      tableNames.add(use.table);
-    }
-  }
-  const live = await loadLiveTables(database, [...tableNames]);
-
   const problems: MappingProblem[] = [];
   const seen = new Set<string>();
   const add = (problem: MappingProblem) => {
@@ -114,10 +79,26 @@ export async function checkMapping(
       problems.push(problem);
     }
   };
+  if (!compiled.ok) {
+    compiled.problems.forEach(add);
+  }
+  const targets = targetsOf(document, compiled, options);
 
-  for (const [resource, uses] of usesByResource) {
-    const mapping = mappings[resource];
-    const places = mapping === undefined ? new Map<string, string>() : tablePlaces(mapping);
+  const tableNames = new Set<string>();
+  for (const { uses } of targets) {
+    for (const use of uses) {
+      tableNames.add(use.table);
+      if (use.pairedWith !== undefined) {
+        tableNames.add(use.pairedWith.table);
+      }
+    }
+  }
+  const live = await loadLiveTables(database, [...tableNames]);
+  const liveColumn = (table: string, column: string) =>
+    live.tables.get(table)?.columns.get(column.toLowerCase());
+
+  for (const { resource, raw, uses, mapping } of targets) {
+    const places = tablePlaces(raw);
     const templates = mapping === undefined ? new Set<string>() : templatePaths(mapping);
     const idType =
       mapping === undefined || typeof mapping.id === 'string'
@@ -138,6 +119,7 @@ export async function checkMapping(
             : `table or view "${table}" does not exist in the database; table names are case-sensitive on this server, and there is "${other}"`,
       });
     }
+    const pairs = new Set<string>();
     for (const use of uses) {
       const table = live.tables.get(use.table);
       if (table === undefined) {
@@ -154,230 +136,107 @@ export async function checkMapping(
         });
         continue;
       }
-      // A template joins its columns into text first: their types do not reach the element.
-      let message = templates.has(use.path)
-        ? undefined
-        : typeProblem(use, column, { defs, resource, idType });
+      const paired = use.pairedWith;
+      const other = paired === undefined ? undefined : liveColumn(paired.table, paired.column);
+      if (paired !== undefined && live.tables.has(paired.table) && other === undefined) {
+        // A child key's parent column has no use of its own: report it here.
+        add({
+          resource,
+          path,
+          column: paired.column,
+          message: `column "${paired.column}" does not exist in table "${paired.table}"`,
+        });
+      }
+      if (paired !== undefined && other !== undefined) {
+        const key = [`${use.table}.${use.column}`, `${paired.table}.${paired.column}`]
+          .map((k) => k.toLowerCase())
+          .sort()
+          .join('\u0000');
+        const found = pairs.has(key)
+          ? undefined
+          : pairProblem(
+              { table: use.table, column },
+              { table: paired.table, column: other },
+              pairLabel(use.path),
+            );
+        pairs.add(key);
+        if (found !== undefined) {
+          add({
+            ...(found.severity === 'warning' ? { severity: 'warning' as const } : {}),
+            resource,
+            path,
+            column: use.column,
+            message: found.message,
+          });
+        }
+      }
+      if (mapping === undefined || templates.has(use.path)) {
+        // Only existence can be judged without the compiled types; a template joins its
+        // columns into text first, so their types do not reach the element.
+        continue;
+      }
+      let message = typeProblem(use, column, { defs, resource, idType });
       if (message === undefined && column.kind === 'text' && isDateSearch(use, defs, resource)) {
         message = await textDateProblem(database, use, column);
       }
       if (message !== undefined) {
         add({ resource, path, column: use.column, message });
+        continue;
+      }
+      const sampled = await sampleProblem(database, use, column, defs);
+      if (sampled !== undefined) {
+        add({ severity: 'warning', resource, path, column: use.column, message: sampled });
       }
     }
+    joinKeyWarnings(resource, raw, live).forEach(add);
   }
-  return { ok: problems.length === 0, problems };
+  return { ok: !problems.some(isBlocking), problems };
 }
 
 /**
- * Reads the columns of `tables` from the live catalogue, one aggregated statement per catalogue
- * query (never one per column). Tables that do not exist are absent from the result.
+ * The resources to check against the live schema. A compiled document gives every resource with
+ * its typed column uses. Otherwise each resource is compiled on its own, so the resources that
+ * compile are checked in full; the column uses of the others are read from the raw document, so
+ * their missing tables and columns are reported together with their compile problems.
  */
-export async function loadLiveTables(
-  database: TenantDatabase,
-  tables: readonly string[],
-): Promise<LiveTables> {
-  if (tables.length === 0) {
-    return { tables: new Map(), wrongCase: new Map() };
-  }
-  return database.dialect.name === 'mysql'
-    ? loadMysqlTables(database, tables)
-    : loadSqliteTables(database, tables);
-}
-
-async function loadMysqlTables(
-  database: TenantDatabase,
-  tables: readonly string[],
-): Promise<LiveTables> {
-  const rows = await database.query({
-    sql:
-      'SELECT TABLE_NAME AS table_name, COLUMN_NAME AS column_name, DATA_TYPE AS data_type, ' +
-      'COLUMN_TYPE AS column_type, @@lower_case_table_names AS lower_case_table_names ' +
-      'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ' +
-      `AND TABLE_NAME IN (${tables.map(() => '?').join(', ')}) ` +
-      'ORDER BY TABLE_NAME, ORDINAL_POSITION',
-    params: [...tables],
-  });
-  // With lower_case_table_names = 0 table names are case-sensitive, yet information_schema may
-  // still match them case-insensitively: compare here.
-  const caseSensitive = rows.length > 0 && Number(rows[0]?.['lower_case_table_names']) === 0;
-  const byName = new Map<string, Map<string, LiveColumn>>();
-  for (const row of rows) {
-    const table = text(row, 'table_name');
-    const columnType = text(row, 'column_type').toLowerCase();
-    const column: LiveColumn = {
-      name: text(row, 'column_name'),
-      type: columnType,
-      kind: mysqlKind(text(row, 'data_type').toLowerCase()),
-      ...lengthOf(columnType),
-    };
-    const columns = byName.get(table) ?? new Map<string, LiveColumn>();
-    columns.set(column.name.toLowerCase(), column);
-    byName.set(table, columns);
-  }
-  return matchTables(tables, byName, caseSensitive);
-}
-
-async function loadSqliteTables(
-  database: TenantDatabase,
-  tables: readonly string[],
-): Promise<LiveTables> {
-  const wanted = [...new Set(tables.map((t) => t.toLowerCase()))];
-  const found = await database.query({
-    sql:
-      "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') " +
-      `AND lower(name) IN (${wanted.map(() => '?').join(', ')})`,
-    params: wanted,
-  });
-  const byName = new Map<string, Map<string, LiveColumn>>();
-  const dialect: Dialect = database.dialect;
-  for (const row of found) {
-    const table = text(row, 'name');
-    // table_xinfo also lists generated columns, which a SELECT can read.
-    const info = await database.query({
-      sql: `PRAGMA table_xinfo(${dialect.quoteId(table)})`,
-      params: [],
-    });
-    const columns = new Map<string, LiveColumn>();
-    for (const col of info) {
-      const type = text(col, 'type').toLowerCase();
-      const column: LiveColumn = {
-        name: text(col, 'name'),
-        type,
-        kind: sqliteKind(type),
-        ...lengthOf(type),
+function targetsOf(
+  document: unknown,
+  compiled: CompileResult,
+  options: CheckMappingOptions,
+): Target[] {
+  const rawResources =
+    document !== null && typeof document === 'object'
+      ? (document as Record<string, unknown>)['resources']
+      : undefined;
+  const raws =
+    rawResources !== null && typeof rawResources === 'object' && !Array.isArray(rawResources)
+      ? (rawResources as Record<string, unknown>)
+      : {};
+  if (compiled.ok) {
+    return compiled.mapping.resourceTypes.map((resource) => {
+      const raw = raws[resource];
+      const mapping = ResourceMappingSchema.safeParse(raw);
+      return {
+        resource,
+        raw,
+        uses: compiled.mapping.resource(resource)?.columnUses ?? [],
+        ...(mapping.success ? { mapping: mapping.data } : {}),
       };
-      columns.set(column.name.toLowerCase(), column);
+    });
+  }
+  return Object.entries(raws).map(([resource, raw]): Target => {
+    // Format 2 reads format 1 documents unchanged, so it compiles either alone.
+    const alone = compileMapping(
+      { formatVersion: 2, resources: { [resource]: raw } },
+      { defs: options.defs, dialect: options.database.dialect },
+    );
+    const mapping = ResourceMappingSchema.safeParse(raw);
+    const uses = alone.ok ? alone.mapping.resource(resource)?.columnUses : undefined;
+    if (uses !== undefined && mapping.success) {
+      return { resource, raw, uses, mapping: mapping.data };
     }
-    byName.set(table, columns);
-  }
-  return matchTables(tables, byName, false);
-}
-
-/** Pairs the mapping's table names with the catalogue's, exactly or ignoring case. */
-function matchTables(
-  tables: readonly string[],
-  byName: ReadonlyMap<string, ReadonlyMap<string, LiveColumn>>,
-  caseSensitive: boolean,
-): LiveTables {
-  const result = new Map<string, LiveTable>();
-  const wrongCase = new Map<string, string>();
-  for (const wanted of tables) {
-    const exact = byName.get(wanted);
-    if (exact !== undefined) {
-      result.set(wanted, { name: wanted, columns: exact });
-      continue;
-    }
-    const other = [...byName.keys()].find((name) => name.toLowerCase() === wanted.toLowerCase());
-    if (other === undefined) {
-      continue;
-    }
-    if (caseSensitive) {
-      wrongCase.set(wanted, other);
-    } else {
-      result.set(wanted, { name: other, columns: byName.get(other) ?? new Map() });
-    }
-  }
-  return { tables: result, wrongCase };
-}
-
-/** A catalogue cell as text; MySQL 8 returns some information_schema columns as binary. */
-function text(row: Row, key: string): string {
-  const value = row[key];
-  if (typeof value === 'string') {
-    return value;
-  }
-  if (Buffer.isBuffer(value)) {
-    return value.toString('utf8');
-  }
-  return value === null || value === undefined ? '' : String(value);
-}
-
-function lengthOf(type: string): { length?: number } {
-  const match = /^(?:national\s+)?(?:var)?char(?:acter)?\s*\(\s*(\d+)\s*\)/.exec(type);
-  return match === null ? {} : { length: Number(match[1]) };
-}
-
-const MYSQL_KINDS: Readonly<Record<string, ColumnKind>> = {
-  tinyint: 'integer',
-  smallint: 'integer',
-  mediumint: 'integer',
-  int: 'integer',
-  integer: 'integer',
-  bigint: 'integer',
-  decimal: 'decimal',
-  numeric: 'decimal',
-  float: 'decimal',
-  double: 'decimal',
-  real: 'decimal',
-  bit: 'bit',
-  bool: 'boolean',
-  boolean: 'boolean',
-  year: 'year',
-  date: 'date',
-  datetime: 'datetime',
-  timestamp: 'datetime',
-  time: 'time',
-  char: 'text',
-  varchar: 'text',
-  tinytext: 'text',
-  text: 'text',
-  mediumtext: 'text',
-  longtext: 'text',
-  enum: 'text',
-  set: 'text',
-  json: 'text',
-  uuid: 'text',
-  binary: 'binary',
-  varbinary: 'binary',
-  tinyblob: 'binary',
-  blob: 'binary',
-  mediumblob: 'binary',
-  longblob: 'binary',
-};
-
-/** A kind from `information_schema.COLUMNS.DATA_TYPE`. */
-function mysqlKind(dataType: string): ColumnKind {
-  return MYSQL_KINDS[dataType] ?? 'unknown';
-}
-
-/**
- * A kind from a SQLite declared type. SQLite stores any value in any column, so the declared
- * type is the author's intent: `DATE` means ISO text dates, as the demo's tables use it.
- */
-function sqliteKind(declared: string): ColumnKind {
-  const t = declared.toUpperCase();
-  if (t === '') {
-    return 'unknown';
-  }
-  if (t.includes('BOOL')) {
-    return 'boolean';
-  }
-  if (t.includes('INT')) {
-    return 'integer';
-  }
-  if (t.startsWith('DATETIME') || t.startsWith('TIMESTAMP')) {
-    return 'datetime';
-  }
-  if (t.startsWith('DATE')) {
-    return 'date';
-  }
-  if (t.startsWith('TIME')) {
-    return 'time';
-  }
-  if (t.startsWith('YEAR')) {
-    return 'year';
-  }
-  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) {
-    return 'text';
-  }
-  if (t.includes('BLOB')) {
-    return 'binary';
-  }
-  if (/REAL|FLOA|DOUB|DEC|NUMERIC/.test(t)) {
-    return 'decimal';
-  }
-  return 'unknown';
+    return { resource, raw, uses: rawColumnUses(resource, raw) };
+  });
 }
 
 const NUMERIC_KINDS: ReadonlySet<ColumnKind> = new Set([
@@ -432,12 +291,35 @@ function withArticle(word: string): string {
   return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 }
 
-/** Where each table of a resource mapping is named: `table` for the main one, the rows path else. */
-function tablePlaces(mapping: ResourceMapping): Map<string, string> {
-  const places = new Map<string, string>([[mapping.table, 'table']]);
-  for (const [path, source] of Object.entries(mapping.elements)) {
-    if (typeof source === 'object' && 'rows' in source && !places.has(source.rows.table)) {
-      places.set(source.rows.table, `${path}.rows.table`);
+/**
+ * Where each table of a raw resource mapping is named: `table` for the main one, `joins[i]` for
+ * a join, the rows path (`telecom.rows.table`) for a child table.
+ */
+function tablePlaces(raw: unknown): Map<string, string> {
+  const places = new Map<string, string>();
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(raw)) {
+    return places;
+  }
+  const place = (table: unknown, path: string) => {
+    if (typeof table === 'string' && !places.has(table)) {
+      places.set(table, path);
+    }
+  };
+  const joins = (list: unknown, prefix: string) => {
+    (Array.isArray(list) ? list : []).forEach((join, i) => {
+      if (isObject(join)) {
+        place(join['table'], `${prefix}joins[${i}].table`);
+      }
+    });
+  };
+  place(raw['table'], 'table');
+  joins(raw['joins'], '');
+  for (const [path, source] of Object.entries(isObject(raw['elements']) ? raw['elements'] : {})) {
+    if (isObject(source) && isObject(source['rows'])) {
+      place(source['rows']['table'], `${path}.rows.table`);
+      joins(source['rows']['joins'], `${path}.rows.`);
     }
   }
   return places;

@@ -2,11 +2,15 @@ import type { z } from 'zod';
 import { BARE_TRANSFORM_NAMES, TRANSFORM_NAMES } from './transforms/catalogue.js';
 
 /**
- * A reason a mapping cannot be activated. `resource`, `path` and `column` locate it; the message
- * says what is wrong. Messages quote names from the mapping (element paths, column names,
- * transform names) but never database values.
+ * Something wrong with a mapping. `resource`, `path` and `column` locate it; the message says
+ * what is wrong. Messages quote names from the mapping (element paths, column names, transform
+ * names) and declared column types, but never database values. An error (the default) stops the
+ * mapping from being activated; a warning (`severity: 'warning'`) does not: it marks what is
+ * almost certainly a mistake but may be intended.
  */
 export interface MappingProblem {
+  /** Absent means `error`; only the live-database checker issues warnings. */
+  readonly severity?: MappingProblemSeverity;
   /** The resource type, e.g. `Patient`. */
   readonly resource?: string;
   /**
@@ -17,6 +21,14 @@ export interface MappingProblem {
   /** The column involved, as written in the mapping. */
   readonly column?: string;
   readonly message: string;
+}
+
+/** `error` blocks activation; `warning` is reported and lets the mapping through. */
+export type MappingProblemSeverity = 'error' | 'warning';
+
+/** Whether `problem` blocks activation (every problem but a warning). */
+export function isBlocking(problem: MappingProblem): boolean {
+  return problem.severity !== 'warning';
 }
 
 type PathKey = PropertyKey;

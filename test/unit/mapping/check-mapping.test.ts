@@ -49,6 +49,13 @@ const FIXTURE_DDL = [
     valor DECIMAL(10, 2)
   )`,
   'CREATE TABLE personas_fonos (id INTEGER PRIMARY KEY, id_persona INTEGER, numero VARCHAR(20))',
+  // Lookups for joins: one keyed by its primary key, one unique only with its locale.
+  `CREATE TABLE persona_ext (
+    id_persona INTEGER PRIMARY KEY, genero VARCHAR(10), codigo_txt VARCHAR(20), alta DATE)`,
+  `CREATE TABLE nombres_concepto (
+    id_concepto INTEGER NOT NULL, locale VARCHAR(5) NOT NULL, nombre VARCHAR(50),
+    UNIQUE (id_concepto, locale))`,
+  'CREATE TABLE notas (id INTEGER, id_persona INTEGER, texto VARCHAR(200))',
   // A view with a computed column (no declared type) and one that passes a typed column through.
   `CREATE VIEW v_fonos AS
     SELECT id, id_persona, numero, upper(numero) AS numero_norm FROM personas_fonos`,
@@ -60,6 +67,17 @@ beforeAll(async () => {
   database = createSqliteDatabase(':memory:', { readonly: false });
   for (const sql of [...HOSPITAL_A.ddl, ...HOSPITAL_B.ddl, ...FIXTURE_DDL]) {
     await database.query({ sql, params: [] });
+  }
+  // Names that are no dates, no booleans, no numbers (the sampling tests read them).
+  for (const [id, nombre] of [
+    [1, 'Ana Pérez'],
+    [2, 'Luis Soto'],
+    [3, 'María Díaz'],
+  ] as const) {
+    await database.query({
+      sql: 'INSERT INTO personas (id_persona, codigo, nombre) VALUES (?, ?, ?)',
+      params: [id, `P${id}`, nombre],
+    });
   }
 });
 
@@ -99,21 +117,53 @@ describe('checkMapping on SQLite', () => {
       ),
     );
     expect(tables.size).toBeGreaterThanOrEqual(5);
-    expect(db.statements).toHaveLength(1 + tables.size);
+    // One sqlite_master statement, then per table its columns and its unique indexes; rows are
+    // read only to sample text columns, at most 50 per column.
     expect(db.statements[0]).toMatch(/FROM sqlite_master WHERE type IN \('table', 'view'\)/);
-    expect(db.statements.slice(1)).toEqual(
-      [...tables].map(() => expect.stringMatching(/^PRAGMA table_xinfo\("\w+"\)$/)),
-    );
+    const xinfo = db.statements.filter((sql) => sql.startsWith('PRAGMA table_xinfo('));
+    expect(xinfo).toHaveLength(tables.size);
+    for (const sql of db.statements.slice(1)) {
+      expect(sql).toMatch(
+        /^PRAGMA (table_xinfo|index_list|index_info)\("\w+"\)$|^SELECT "\w+" AS v FROM "\w+" WHERE .* LIMIT (50|100)$/,
+      );
+    }
   });
 
-  it('returns compile problems as they are, without reading the database', async () => {
-    const document = personas({ elements: { 'name[0].nonsense': 'nombre' } });
+  it('reports compile problems and live-database problems in one pass', async () => {
+    const document = personas(
+      { elements: { 'name[0].nonsense': 'nombre', gender: 'sexo_que_no_existe' } },
+      {
+        Observation: {
+          table: 'examenes',
+          id: { column: 'id', type: 'integer' },
+          elements: { status: { constant: 'final' }, valueInteger: 'resultado_viejo' },
+        },
+      },
+    );
     const db = recording(database);
     const result = await checkMapping(document, { defs, database: db });
     const compiled = compileMapping(document, { defs, dialect: database.dialect });
     expect(compiled.ok).toBe(false);
-    expect(result).toEqual({ ok: false, problems: compiled.ok ? [] : compiled.problems });
-    expect(db.statements).toEqual([]);
+    const compileProblems = compiled.ok ? [] : compiled.problems;
+    expect(compileProblems.length).toBeGreaterThan(0);
+    expect(result.ok).toBe(false);
+    // The compile problems first, as they are; then the live schema of both resources: the one
+    // that compiled and the one that did not (from the document's text).
+    expect(result.problems.slice(0, compileProblems.length)).toEqual(compileProblems);
+    expect(result.problems.slice(compileProblems.length)).toEqual([
+      {
+        resource: 'Patient',
+        path: 'gender',
+        column: 'sexo_que_no_existe',
+        message: 'column "sexo_que_no_existe" does not exist in table "personas"',
+      },
+      {
+        resource: 'Observation',
+        path: 'valueInteger',
+        column: 'resultado_viejo',
+        message: 'column "resultado_viejo" does not exist in table "examenes"',
+      },
+    ]);
   });
 
   it('names the resource and table of a missing table or view', async () => {
@@ -294,5 +344,189 @@ describe('checkMapping on SQLite', () => {
       { defs, database },
     );
     expect(result).toEqual({ ok: true, problems: [] });
+  });
+
+  it('checks join tables and columns, and the types of each compared pair', async () => {
+    const result = await checkMapping(
+      personas(
+        {
+          joins: [
+            // text against an integer key: works by conversion, a warning
+            { as: 'ext', table: 'persona_ext', on: { id_persona: 'codigo' } },
+            // a date against an integer: never the same value, an error
+            { as: 'ext2', table: 'persona_ext', kind: 'left', on: { id_persona: 'fec_nac' } },
+            { as: 'gone', table: 'tabla_borrada', on: { id: 'id_persona' } },
+            { as: 'bad', table: 'persona_ext', on: { id_persona_x: 'id_persona' } },
+          ],
+          where: [
+            {
+              notExists: { table: 'notas', on: { id_persona: 'fec_nac' }, where: [] },
+            },
+          ],
+          elements: {
+            gender: 'ext.genero',
+            telecom: {
+              rows: { table: 'personas_fonos', key: 'id_persona', parentKey: 'codigo' },
+              elements: { value: 'numero' },
+            },
+          },
+        },
+        {},
+      ),
+      { defs, database },
+    );
+    expect(result.ok).toBe(false);
+    const lines = result.problems.map(
+      (p) => `${p.severity ?? 'error'} ${p.path} ${p.column}: ${p.message}`,
+    );
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^warning join:ext id_persona: join "ext": "persona_ext.id_persona" \(integer\) is compared with "personas.codigo" \(varchar\(20\)\); the database converts one side/,
+        ),
+        expect.stringMatching(
+          /^error join:ext2 id_persona: join "ext2": "persona_ext.id_persona" \(integer\) is compared with "personas.fec_nac" \(date\); these types never compare as the same value$/,
+        ),
+        'error joins[2].table undefined: table or view "tabla_borrada" does not exist in the database',
+        'error join:bad id_persona_x: column "id_persona_x" does not exist in table "persona_ext"',
+        expect.stringMatching(
+          /^error exists id_persona: exists: "notas.id_persona" \(integer\) is compared with "personas.fec_nac" \(date\)/,
+        ),
+        expect.stringMatching(
+          /^warning key id_persona: child key: "personas_fonos.id_persona" \(integer\) is compared with "personas.codigo" \(varchar\(20\)\)/,
+        ),
+      ]),
+    );
+    // `notas` has no key at all, but it is an exists, not a join: no uniqueness warning for it.
+    expect(lines.filter((l) => l.includes('not a unique key'))).toEqual([]);
+  });
+
+  it('warns when a join is not a lookup, counting its where eq columns', async () => {
+    const result = await checkMapping(
+      {
+        formatVersion: 2,
+        resources: {
+          Observation: {
+            table: 'examenes',
+            id: { column: 'id', type: 'integer' },
+            joins: [
+              // unique key (id_concepto, locale): covered with the where eq on locale
+              {
+                as: 'nombre',
+                table: 'nombres_concepto',
+                kind: 'left',
+                on: { id_concepto: 'id' },
+                where: [{ column: 'locale', op: 'eq', value: 'es' }],
+              },
+              // not covered: several names per concept
+              { as: 'todos', table: 'nombres_concepto', kind: 'left', on: { id_concepto: 'id' } },
+              // primary key
+              { as: 'ext', table: 'persona_ext', kind: 'left', on: { id_persona: 'id_persona' } },
+              // no key at all
+              { as: 'nota', table: 'notas', kind: 'left', on: { id_persona: 'id_persona' } },
+            ],
+            elements: {
+              status: { constant: 'final' },
+              'code.text': 'nombre.nombre',
+              'note[0].text': 'nota.texto',
+            },
+          },
+        },
+      },
+      { defs, database },
+    );
+    expect(result.problems).toEqual([
+      {
+        severity: 'warning',
+        resource: 'Observation',
+        path: 'joins[1]',
+        column: 'id_concepto',
+        message: expect.stringMatching(
+          /^join "todos": "id_concepto" is not a unique key of table "nombres_concepto" .* a join must be a lookup/,
+        ),
+      },
+      {
+        severity: 'warning',
+        resource: 'Observation',
+        path: 'joins[3]',
+        column: 'id_persona',
+        message: expect.stringMatching(
+          /^join "nota": "id_persona" is not a unique key of table "notas"/,
+        ),
+      },
+    ]);
+    // Warnings do not block activation.
+    expect(result.ok).toBe(true);
+  });
+
+  it('checks the columns that when rules test, even when the resource does not compile', async () => {
+    const result = await checkMapping(
+      personas({
+        elements: {
+          birthDate: {
+            when: [
+              {
+                if: [{ column: 'estimada_no_existe', op: 'eq', value: 1 }],
+                use: { column: 'fec_nac', transform: [{ fn: 'date', precision: 'year' }] },
+              },
+            ],
+            else: 'fec_nac',
+          },
+        },
+      }),
+      { defs, database },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        {
+          resource: 'Patient',
+          path: 'if:birthDate',
+          column: 'estimada_no_existe',
+          message: 'column "estimada_no_existe" does not exist in table "personas"',
+        },
+      ]),
+    );
+  });
+
+  it('warns when sampled text values do not read as the element type, quoting none', async () => {
+    const db = recording(database);
+    const result = await checkMapping(
+      personas({
+        elements: {
+          birthDate: 'nombre',
+          deceasedDateTime: { column: 'nombre', transform: ['trim'] },
+          'contact[0].name.text': 'nombre',
+          multipleBirthInteger: { column: 'codigo', transform: ['number'] },
+        },
+      }),
+      { defs, database: db },
+    );
+    expect(result.ok).toBe(true);
+    expect(result.problems).toEqual([
+      {
+        severity: 'warning',
+        resource: 'Patient',
+        path: 'birthDate',
+        column: 'nombre',
+        message:
+          'none of the 3 sampled values of column "nombre" (varchar(80)) can be read as a date, yet it feeds a date element; is it the right column?',
+      },
+      {
+        severity: 'warning',
+        resource: 'Patient',
+        path: 'deceasedDateTime',
+        column: 'nombre',
+        message:
+          'none of the 3 sampled values of column "nombre" (varchar(80)) can be read as a dateTime, yet it feeds a dateTime element; is it the right column?',
+      },
+    ]);
+    // "P1" holds a digit: a number transform may read it, so it is not flagged.
+    const text = JSON.stringify(result.problems);
+    for (const value of ['Ana', 'Luis', 'María', 'P1']) {
+      expect(text).not.toContain(value);
+    }
+    const samples = db.statements.filter((sql) => sql.includes(' AS v FROM '));
+    expect(samples).toEqual(Array(3).fill(expect.stringMatching(/ LIMIT 50$/)));
   });
 });
