@@ -4,12 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { createMysqlDatabase } from '../db/mysql-database.js';
-import { createSqliteDatabase } from '../db/sqlite-database.js';
 import { DatabaseError, type TenantDatabase } from '../db/tenant-database.js';
 import { type FhirDefinitions, loadDefinitions } from '../fhir/definitions.js';
 import { checkMapping } from '../mapping/check-mapping.js';
-import type { MappingProblem } from '../mapping/mapping-problem.js';
 import {
   type DatabaseTarget,
   DatabaseUrlError,
@@ -17,15 +14,28 @@ import {
   parseDatabaseUrl,
 } from '../tenancy/database-url.js';
 import type { CliCommand, CliIo } from './main.js';
+import { runMappingPreview } from './mapping-preview.js';
+import {
+  countProblems,
+  databaseFailureText,
+  formatProblem,
+  openCheckDatabase,
+} from './mapping-support.js';
 
 export const MAPPING_USAGE = `Usage:
   fhirgate mapping check <file> --database-url <url>
   fhirgate mapping check <file> --database-url-file <path>
+  fhirgate mapping preview --database-url <url> --mapping <file> --type <type> [--id <id> | --count <n>]
+                               (see fhirgate mapping preview --help)
 
-Checks a tenant mapping document (JSON, format version 1) against the tenant's live database
-without activating it: the document must compile, every table, view and column it reads must
-exist, and column types must suit the FHIR elements, ids and search parameters they feed. Only
-the catalogue is read (information_schema, or sqlite_master and PRAGMA table_xinfo), never a row.
+Checks a tenant mapping document (JSON, format version 1 or 2) against the tenant's live
+database without activating it, reporting every problem in one pass: the document must compile,
+every table, view and column it reads (joins, exists and conditions included) must exist, column
+types must suit the FHIR elements, ids and search parameters they feed, and the two columns of
+each join, exists and child key must compare. Warnings flag what is almost certainly wrong but
+does not block activation: a join whose columns are not a unique key, a key compared across text
+and number, a text column whose sampled values (at most 50) do not read as the date, boolean or
+number it feeds. Messages never quote a database value.
 
 Options:
   --database-url <url>         mysql://user:password@host:port/database (or mariadb://),
@@ -34,11 +44,11 @@ Options:
                                of the shell history and the process list
   -h, --help                   print this help
 
-Output: one line per problem, "<resource> <path> <column>: <message>", then a summary. The URL
-and its password are never printed.
+Output: one line per problem, "<resource> <path> <column>: <message>" ("warning: ..." for a
+warning), then a summary. The URL and its password are never printed.
 
-Exit codes: 0 the mapping passes, 1 it has problems, 2 bad usage, an unreadable or invalid file,
-or a database that cannot be reached.
+Exit codes: 0 the mapping passes (warnings allowed), 1 it has errors, 2 bad usage, an unreadable
+or invalid file, or a database that cannot be reached.
 `;
 
 /** What `mapping check` may be given instead of the defaults; tests use it. */
@@ -64,6 +74,9 @@ export async function runMappingCommand(
   if (sub === 'check') {
     return runMappingCheck(rest, io, deps);
   }
+  if (sub === 'preview') {
+    return runMappingPreview(rest, io, deps);
+  }
   if (sub === 'help' || sub === '--help' || sub === '-h') {
     io.out(MAPPING_USAGE);
     return 0;
@@ -80,7 +93,7 @@ export async function runMappingCommand(
 
 export const MAPPING_COMMAND: CliCommand = {
   name: 'mapping',
-  summary: 'check a tenant mapping document against its live database',
+  summary: 'check a tenant mapping document against its live database, preview its resources',
   usage: MAPPING_USAGE,
   run: (args, io) => runMappingCommand(args, io),
 };
@@ -216,53 +229,6 @@ async function readUrl(url: CheckArgs['url']): Promise<DatabaseTarget> {
   }
 }
 
-/**
- * A CLI check needs one connection and patience for a slow catalogue, nothing more (also used by
- * `tenant add --mapping`).
- */
-export function openCheckDatabase(target: DatabaseTarget): TenantDatabase {
-  if (target.kind === 'sqlite') {
-    return createSqliteDatabase(target.path, { readonly: true });
-  }
-  return createMysqlDatabase(target, {
-    connectionLimit: 1,
-    queueLimit: 10,
-    connectTimeoutMs: 5000,
-    queryTimeoutMs: 30_000,
-    connectionIdleMs: 60_000,
-    validateAfterIdleMs: 30_000,
-  });
-}
-
-const DRIVER_REASONS: Readonly<Record<string, string>> = {
-  ER_ACCESS_DENIED_ERROR: 'access denied (check the user and password)',
-  ER_DBACCESS_DENIED_ERROR: 'access to the database denied',
-  ER_BAD_DB_ERROR: 'the database does not exist',
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  SQLITE_CANTOPEN: 'cannot open the SQLite file',
-  SQLITE_NOTADB: 'the file is not a SQLite database',
-};
-
-/** A one-line reason for a database failure; our messages are fixed text, safe to print. */
-function databaseFailure(err: DatabaseError, target: DatabaseTarget, doing: string): CliFailure {
-  const reason =
-    (err.driverCode === undefined ? undefined : DRIVER_REASONS[err.driverCode]) ??
-    `${err.message}${err.driverCode === undefined ? '' : ` (${err.driverCode})`}`;
-  return new CliFailure(`${doing} ${describeDatabaseTarget(target)}: ${reason}.`);
-}
-
-/** `<resource> <path> <column>: <message>`, leaving out the parts a problem does not have. */
-export function formatProblem(problem: MappingProblem): string {
-  const where = [problem.resource, problem.path, problem.column].filter(
-    (part): part is string => part !== undefined && part !== '',
-  );
-  return where.length === 0 ? problem.message : `${where.join(' ')}: ${problem.message}`;
-}
-
 async function runMappingCheck(
   args: readonly string[],
   io: CliIo,
@@ -283,7 +249,7 @@ async function runMappingCheck(
       await database.query({ sql: 'SELECT 1 AS ok', params: [] });
     } catch (err) {
       if (err instanceof DatabaseError) {
-        throw databaseFailure(err, target, 'cannot connect to');
+        throw new CliFailure(databaseFailureText(err, target, 'cannot connect to'));
       }
       throw err;
     }
@@ -292,7 +258,7 @@ async function runMappingCheck(
       result = await checkMapping(document, { defs: deps.defs ?? loadDefinitions(), database });
     } catch (err) {
       if (err instanceof DatabaseError) {
-        throw databaseFailure(err, target, 'cannot read the catalogue of');
+        throw new CliFailure(databaseFailureText(err, target, 'cannot read the catalogue of'));
       }
       throw err;
     }
@@ -300,13 +266,18 @@ async function runMappingCheck(
       io.out(`${formatProblem(problem)}\n`);
     }
     const against = describeDatabaseTarget(target);
-    if (result.ok) {
+    if (result.ok && result.problems.length === 0) {
       io.out(`OK: ${parsed.file} passes against ${against}.\n`);
       return 0;
     }
-    const n = result.problems.length;
+    if (result.ok) {
+      io.out(
+        `OK with ${countProblems(result.problems)}: ${parsed.file} passes against ${against}; warnings do not block activation.\n`,
+      );
+      return 0;
+    }
     io.out(
-      `${n} problem${n === 1 ? '' : 's'} in ${parsed.file} against ${against}; it would not be activated.\n`,
+      `${countProblems(result.problems)} in ${parsed.file} against ${against}; it would not be activated.\n`,
     );
     return 1;
   } catch (err) {

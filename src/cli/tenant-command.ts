@@ -1,6 +1,7 @@
 import { DatabaseError, type TenantDatabase } from '../db/tenant-database.js';
 import { loadDefinitions } from '../fhir/definitions.js';
 import { checkMapping } from '../mapping/check-mapping.js';
+import { isBlocking } from '../mapping/mapping-problem.js';
 import { sealedKeyId, sealSecret } from '../tenancy/crypto.js';
 import type { DatabaseTarget } from '../tenancy/database-url.js';
 import { publishReloadOnce } from '../tenancy/reload-bus.js';
@@ -16,7 +17,7 @@ import {
   shown,
 } from './cli-support.js';
 import type { CliCommand, CliIo } from './main.js';
-import { formatProblem, openCheckDatabase } from './mapping-command.js';
+import { formatProblem, openCheckDatabase } from './mapping-support.js';
 
 export const TENANT_USAGE = `Usage:
   fhirgate tenant add <client-id> --database-url <url> [--mapping <file>] [--name <text>]
@@ -51,7 +52,7 @@ async function checkAgainstTenant(document: unknown, target: DatabaseTarget, io:
       io.out(`${formatProblem(problem)}\n`);
     }
     if (!result.ok) {
-      const n = result.problems.length;
+      const n = result.problems.filter(isBlocking).length;
       throw new CliFailure(
         `the mapping has ${n} problem${n === 1 ? '' : 's'}; the tenant was not added.`,
         1,

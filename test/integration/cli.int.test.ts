@@ -121,7 +121,7 @@ describe.concurrent('fhirgate mapping check', () => {
         /^Patient multipleBirthInteger rut_pac: an integer element needs a "number" transform to read column "rut_pac", which is varchar\(12\)$/,
       ),
       expect.stringMatching(
-        /^2 problems in .*broken\.json against mysql .*; it would not be activated\.$/,
+        /^2 errors in .*broken\.json against mysql .*; it would not be activated\.$/,
       ),
       '',
     ]);
