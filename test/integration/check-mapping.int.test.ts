@@ -37,6 +37,12 @@ beforeAll(async () => {
       id INT PRIMARY KEY, id_paciente INT NOT NULL, codigo VARCHAR(20), resultado VARCHAR(20),
       tomado DATE, tomado_num BIGINT, emitido DATETIME, valor DECIMAL(10,2), vigente BIT(1),
       estado ENUM('final', 'preliminar'), activo_txt VARCHAR(20), activo_sn CHAR(1));
+    CREATE TABLE concepto (id INT PRIMARY KEY, codigo VARCHAR(20) NOT NULL, UNIQUE KEY (codigo));
+    CREATE TABLE concepto_nombre (
+      id INT PRIMARY KEY, id_concepto INT NOT NULL, locale VARCHAR(5) NOT NULL, nombre VARCHAR(50),
+      UNIQUE KEY uq_concepto_locale (id_concepto, locale));
+    INSERT INTO examenes (id, id_paciente, codigo, resultado) VALUES
+      (1, 1, 'GLU', 'positivo'), (2, 1, 'HB', 'negativo'), (3, 2, 'GLU', 'indeterminado');
     CREATE VIEW v_pacientes AS
       SELECT id_paciente AS id, CONCAT(nom_pac, ' ', ap_pat_pac) AS nombre_completo, fec_nac_pac
       FROM pacientes WHERE voided = 0;
@@ -95,15 +101,108 @@ describe('checkMapping on MariaDB', () => {
   it.each([
     ['hospital A', a],
     ['hospital B', b],
-  ])('passes the %s fixture mapping with one catalogue statement', async (_name, tenant) => {
+  ])('passes the %s fixture mapping with three catalogue statements', async (_name, tenant) => {
     statements.length = 0;
     const result = await checkMapping(tenant.mapping, { defs, database });
     expect(result).toEqual({ ok: true, problems: [] });
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(
-      /FROM information_schema\.COLUMNS WHERE TABLE_SCHEMA = DATABASE\(\)/,
+    expect(statements.slice(0, 3)).toEqual([
+      expect.stringMatching(
+        /FROM information_schema\.COLUMNS WHERE TABLE_SCHEMA = DATABASE\(\) AND TABLE_NAME IN \(\?, \?\)/,
+      ),
+      expect.stringMatching(/FROM information_schema\.TABLES WHERE .*TABLE_TYPE = 'VIEW'/),
+      expect.stringMatching(/FROM information_schema\.STATISTICS WHERE .*NON_UNIQUE = 0/),
+    ]);
+    // Anything else samples a text column: at most 50 values, never a whole table.
+    for (const sql of statements.slice(3)) {
+      expect(sql).toMatch(/^SELECT `\w+` AS v FROM `\w+` WHERE .* LIMIT (50|100)$/);
+    }
+  });
+
+  it('holds joins to the unique keys of information_schema.STATISTICS and pairs to their types', async () => {
+    const result = await checkMapping(
+      {
+        formatVersion: 2,
+        resources: {
+          Observation: {
+            table: 'examenes',
+            id: { column: 'id', type: 'integer' },
+            joins: [
+              // UNIQUE KEY (codigo): a lookup
+              { as: 'c', table: 'concepto', on: { codigo: 'codigo' } },
+              // several names per concept: not a lookup
+              { as: 'n', table: 'concepto_nombre', kind: 'left', on: { id_concepto: 'c.id' } },
+              // UNIQUE KEY (id_concepto, locale), covered with the where eq on locale
+              {
+                as: 'es',
+                table: 'concepto_nombre',
+                kind: 'left',
+                on: { id_concepto: 'c.id' },
+                where: [{ column: 'locale', op: 'eq', value: 'es' }],
+              },
+              // a view: nothing known about its keys, nothing said
+              { as: 'p', table: 'v_pacientes', kind: 'left', on: { id: 'id_paciente' } },
+              // int against varchar: converts, a warning
+              { as: 'x', table: 'concepto', kind: 'left', on: { id: 'codigo' } },
+              // int against date: never equal, an error
+              { as: 'y', table: 'concepto', kind: 'left', on: { id: 'tomado' } },
+            ],
+            where: [{ exists: { table: 'concepto', on: { codigo: 'resultado_x' } } }],
+            elements: {
+              status: { constant: 'final' },
+              'code.text': 'es.nombre',
+              'code.coding[0].code': 'c.codigo',
+              'subject.display': 'p.nombre_completo',
+            },
+          },
+        },
+      },
+      { defs, database },
     );
-    expect(statements[0]).toMatch(/TABLE_NAME IN \(\?, \?\)/);
+    expect(result.ok).toBe(false);
+    expect(
+      result.problems.map((p) => `${p.severity ?? 'error'} ${p.path} ${p.column}: ${p.message}`),
+    ).toEqual([
+      expect.stringMatching(
+        /^warning join:x id: join "x": "concepto\.id" \(int\(11\)\) is compared with "examenes\.codigo" \(varchar\(20\)\); the database converts one side/,
+      ),
+      expect.stringMatching(
+        /^error join:y id: join "y": "concepto\.id" \(int\(11\)\) is compared with "examenes\.tomado" \(date\); these types never compare as the same value$/,
+      ),
+      'error exists resultado_x: column "resultado_x" does not exist in table "examenes"',
+      expect.stringMatching(
+        /^warning joins\[1\] id_concepto: join "n": "id_concepto" is not a unique key of table "concepto_nombre"/,
+      ),
+    ]);
+  });
+
+  it('warns about a text column whose sampled values are no dates, quoting none, and lets it activate', async () => {
+    const document = examenes({ status: { constant: 'final' }, effectiveDateTime: 'resultado' });
+    const result = await checkMapping(document, { defs, database });
+    expect(result).toEqual({
+      ok: true,
+      problems: [
+        {
+          severity: 'warning',
+          resource: 'Observation',
+          path: 'effectiveDateTime',
+          column: 'resultado',
+          message:
+            'none of the 3 sampled values of column "resultado" (varchar(20)) can be read as a dateTime, yet it feeds a dateTime element; is it the right column?',
+        },
+      ],
+    });
+    for (const value of ['positivo', 'negativo', 'indeterminado']) {
+      expect(JSON.stringify(result)).not.toContain(value);
+    }
+    const dryRun = await activateMapping({
+      registry,
+      clientId: a.clientId,
+      document,
+      database,
+      defs,
+      dryRun: true,
+    });
+    expect(dryRun).toEqual({ ok: true, version: null, problems: result.problems });
   });
 
   it('reports a missing table and missing columns, and reads a view like a table', async () => {
@@ -213,9 +312,9 @@ describe('checkMapping on MariaDB', () => {
       ok: true,
       problems: [],
     });
-    // The catalogue statement, then one sample of at most 100 values of the text column.
-    expect(statements).toHaveLength(2);
-    expect(statements[1]).toMatch(/^SELECT `fecha_iso` AS v FROM `examenes_txt` .* LIMIT 100$/);
+    // The three catalogue statements, then one sample of at most 100 values of the text column.
+    expect(statements).toHaveLength(4);
+    expect(statements[3]).toMatch(/^SELECT `fecha_iso` AS v FROM `examenes_txt` .* LIMIT 100$/);
 
     const refused = await checkMapping(mapping('fecha_cl'), { defs, database });
     expect(refused.ok).toBe(false);
@@ -342,7 +441,7 @@ describe('activateMapping', () => {
       defs,
       dryRun: true,
     });
-    expect(dryRun).toEqual({ ok: true, version: null });
+    expect(dryRun).toEqual({ ok: true, version: null, problems: [] });
     expect((await registry.findTenant(a.clientId))?.mapping?.version).toBe(first);
 
     const updated = structuredClone(a.mapping) as {
@@ -357,7 +456,7 @@ describe('activateMapping', () => {
       defs,
       createdBy: 'ops@example.invalid',
     });
-    expect(activated).toEqual({ ok: true, version: first + 1 });
+    expect(activated).toEqual({ ok: true, version: first + 1, problems: [] });
     const now = await registry.findTenant(a.clientId);
     expect(now?.mapping?.version).toBe(first + 1);
     expect(JSON.parse(now?.mapping?.document ?? 'null')).toEqual(updated);

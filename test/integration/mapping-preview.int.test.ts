@@ -39,7 +39,7 @@ function cli(args: string[]): Promise<CliResult> {
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
       // R4 validation loads the definitions (about a second, more on a loaded machine).
-      { cwd: ROOT, env: {}, timeout: 60_000 },
+      { cwd: ROOT, env: {}, timeout: 100_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
         const result = { code, stdout, stderr };
@@ -119,7 +119,9 @@ afterAll(async () => {
   }
 });
 
-describe.concurrent('fhirgate mapping preview', () => {
+// Each case starts a Node process (tsx) and, when validating, indexes the R4 definitions: on a
+// loaded machine that takes far longer than the suite's default.
+describe.concurrent('fhirgate mapping preview', { timeout: 120_000 }, () => {
   it('prints the FHIR JSON of the first rows, valid R4, exit 0', async () => {
     const result = await cli([
       'mapping',
@@ -217,29 +219,45 @@ describe.concurrent('fhirgate mapping preview', () => {
     ]);
   });
 
-  it('refuses a type the mapping does not map, an unknown id, and bad options', async () => {
-    const base = ['mapping', 'preview', '--database-url', url, '--mapping', files.good];
-    const unknownType = await cli([...base, '--type', 'Observation']);
-    expect(unknownType).toEqual({
+  const base = () => ['mapping', 'preview', '--database-url', url, '--mapping', files.good];
+
+  it('refuses a type the mapping does not map, exit 2', async () => {
+    expect(await cli([...base(), '--type', 'Observation'])).toEqual({
       code: 2,
       stdout: '',
       stderr: 'fhirgate mapping preview: the mapping does not map Observation; it maps Patient.\n',
     });
-    const voided = await cli([...base, '--type', 'Patient', '--id', '3']);
-    expect(voided).toEqual({
+  });
+
+  it('says so when no served row has the id (a voided patient), exit 1', async () => {
+    expect(await cli([...base(), '--type', 'Patient', '--id', '3'])).toEqual({
       code: 1,
       stdout: '',
       stderr: 'fhirgate mapping preview: no Patient has id "3".\n',
     });
-    const both = await cli([...base, '--type', 'Patient', '--id', '1', '--count', '2']);
-    expect(both).toMatchObject({ code: 2, stdout: '' });
-    expect(both.stderr).toBe('fhirgate mapping preview: give --id or --count, not both.\n');
-    const tooMany = await cli([...base, '--type', 'Patient', '--count', '1000']);
-    expect(tooMany.stderr).toBe(
-      'fhirgate mapping preview: --count is a whole number from 1 to 100.\n',
-    );
-    const noType = await cli(base);
-    expect(noType.stderr).toBe('fhirgate mapping preview: --type <resource type> is required.\n');
+  });
+
+  it('refuses bad options, exit 2', async () => {
+    const [both, tooMany, noType] = await Promise.all([
+      cli([...base(), '--type', 'Patient', '--id', '1', '--count', '2']),
+      cli([...base(), '--type', 'Patient', '--count', '1000']),
+      cli(base()),
+    ]);
+    expect(both).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'fhirgate mapping preview: give --id or --count, not both.\n',
+    });
+    expect(tooMany).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'fhirgate mapping preview: --count is a whole number from 1 to 100.\n',
+    });
+    expect(noType).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'fhirgate mapping preview: --type <resource type> is required.\n',
+    });
   });
 
   it('names an unreachable database without its URL, exit 2', async () => {
