@@ -160,7 +160,10 @@ export function rawColumnUses(resource: string, raw: unknown): ColumnUse[] {
       const child = isObject(rows) ? name(rows['table']) : undefined;
       if (isObject(source) && isObject(rows) && child !== undefined) {
         const childScope = withJoins(child, rows['joins']);
-        add({ table: child, column: String(rows['key']) }, 'key');
+        const key = name(rows['key']);
+        if (key !== undefined) {
+          add({ table: child, column: key }, 'key');
+        }
         if (rows['parentKey'] !== undefined) {
           add(resolve(scope, rows['parentKey']), 'key');
         }

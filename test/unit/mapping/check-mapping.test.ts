@@ -346,6 +346,37 @@ describe('checkMapping on SQLite', () => {
     expect(result).toEqual({ ok: true, problems: [] });
   });
 
+  it('checks what the text of a resource that does not compile names', async () => {
+    const result = await checkMapping(
+      personas({
+        joins: [{ as: 'ext', table: 'persona_extra', on: { id_persona: 'id_persona' } }],
+        where: [{ exists: { table: 'examenes', on: { id_paciente: 'id_persona' } } }],
+        elements: {
+          'name[0].nonsense': 'nombre',
+          gender: 'ext.genero',
+          telecom: {
+            rows: { table: 'personas_fonos', key: 'persona', orderBy: [{ column: 'orden' }] },
+            elements: { value: 'numero', system: { template: '{tipo} fijo' } },
+          },
+        },
+        search: { family: { column: 'apellido' } },
+      }),
+      { defs, database },
+    );
+    expect(result.ok).toBe(false);
+    const live = result.problems
+      .filter((p) => /does not exist in/.test(p.message))
+      .map((p) => `${p.path} ${p.column ?? ''}: ${p.message}`);
+    expect(live).toEqual([
+      'joins[0].table : table or view "persona_extra" does not exist in the database',
+      'exists id_paciente: column "id_paciente" does not exist in table "examenes"',
+      'key persona: column "persona" does not exist in table "personas_fonos"',
+      'orderBy orden: column "orden" does not exist in table "personas_fonos"',
+      'telecom.system tipo: column "tipo" does not exist in table "personas_fonos"',
+      'search.family apellido: column "apellido" does not exist in table "personas"',
+    ]);
+  });
+
   it('checks join tables and columns, and the types of each compared pair', async () => {
     const result = await checkMapping(
       personas(
