@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'REFERENCE_NOT_FOUND'
   | 'GRAPHQL_PARSE_FAILED'
   | 'GRAPHQL_VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'BAD_REQUEST'
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'LENGTH_REQUIRED'
@@ -46,6 +48,8 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   REGISTRY_UNAVAILABLE: 503,
   RATE_LIMITED: 429,
   AUDIT_UNAVAILABLE: 503,
+  NOT_FOUND: 404,
+  BAD_REQUEST: 400,
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   LENGTH_REQUIRED: 411,
@@ -135,6 +139,8 @@ const ISSUE_TYPE: Record<ErrorCode, FhirIssueType> = {
   REFERENCE_NOT_FOUND: 'not-found',
   GRAPHQL_PARSE_FAILED: 'structure',
   GRAPHQL_VALIDATION_FAILED: 'invalid',
+  NOT_FOUND: 'not-found',
+  BAD_REQUEST: 'invalid',
   METHOD_NOT_ALLOWED: 'not-supported',
   UNSUPPORTED_MEDIA_TYPE: 'not-supported',
   LENGTH_REQUIRED: 'structure',

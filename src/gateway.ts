@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
@@ -13,10 +14,11 @@ import { createRequestLoaders } from './graphql/loaders.js';
 import { resourceTypesOf, selectedElements } from './graphql/selected-elements.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import type { GatewayMetrics } from './observability/metrics.js';
+import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
+import { createFrontDoor } from './security/front-door.js';
 import { createRefusalHold } from './security/refusal-hold.js';
 import { useQueryLimits } from './security/use-query-limits.js';
-import { useRequestLimits } from './security/use-request-limits.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
@@ -59,7 +61,8 @@ export interface GatewayDeps {
   readonly patientLimit?: PatientEnumerationLimit;
 }
 
-export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
+/** A Node request listener: the front door (`security/front-door.ts`), then Yoga. */
+export type Gateway = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * Yoga's log lines go through pino with nothing but a fixed message: Yoga hands masked errors and
@@ -81,16 +84,17 @@ export function toYogaLogger(log: Logger): YogaLogger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+const HEALTH_ROUTE: Route = {
+  method: 'GET',
+  path: '/healthz',
+  handle: () =>
+    new Response(JSON.stringify({ status: 'ok' }), {
+      headers: { 'content-type': 'application/json' },
+    }),
+};
+
 function useRoutes(routes: readonly Route[]): Plugin {
-  const health: Route = {
-    method: 'GET',
-    path: '/healthz',
-    handle: () =>
-      new Response(JSON.stringify({ status: 'ok' }), {
-        headers: { 'content-type': 'application/json' },
-      }),
-  };
-  const table = new Map([health, ...routes].map((r) => [r.path, r]));
+  const table = new Map([HEALTH_ROUTE, ...routes].map((r) => [r.path, r]));
   return {
     async onRequest({ request, url, endResponse }) {
       const route = table.get(url.pathname);
@@ -148,7 +152,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
           metrics.onStatement(event);
         };
   const resourceTypes = resourceTypesOf(deps.schema);
-  return createYoga<Record<string, unknown>, GatewayContext>({
+  const routes = deps.routes ?? [];
+  const yoga: YogaServerInstance<Record<string, unknown>, GatewayContext> = createYoga<
+    Record<string, unknown>,
+    GatewayContext
+  >({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     // Pinned: Yoga would put original messages and stacks in responses when NODE_ENV=development.
@@ -156,9 +164,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logging: toYogaLogger(deps.log),
     graphiql: deps.graphiql ? { title: 'fhirgate', shouldPersistHeaders: false } : false,
     landingPage: false,
+    // Closed: Yoga's default answers every origin's preflight with credentials allowed.
+    cors: false,
     multipart: false,
     batching: false,
-    // useRequestLimits already refuses a GraphQL POST without a Content-Length of at most 64 KiB,
+    // The front door already refuses a GraphQL POST without a Content-Length of at most 64 KiB,
     // and Node's parser cuts a body at its declared length. Yoga's own limit would pipe every body
     // through a TransformStream (an AbortController and a DOMException per request: 60 us of the
     // S1 profile) to enforce a 25 MB cap that can never be reached.
@@ -175,8 +185,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
               refusedBy: (request) => auth.refused(request),
             }),
           ]),
-      useRoutes(deps.routes ?? []),
-      useRequestLimits({ graphqlEndpoint: GRAPHQL_ENDPOINT }),
+      useRoutes(routes),
       auth.plugin,
       ...useQueryLimits(),
       // Compiled execution, cached per parsed document (Yoga caches parse and validate by query
@@ -224,4 +233,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
       };
     },
   });
+  return createFrontDoor(
+    {
+      endpoint: GRAPHQL_ENDPOINT,
+      routes: new Set([HEALTH_ROUTE.path, ...routes.map((r) => r.path)]),
+      graphiql: deps.graphiql,
+      cors: false,
+      ...(metrics === undefined
+        ? {}
+        : {
+            onRefused: (code, durationMs) =>
+              metrics.recordRequest({
+                tenantHash: undefined,
+                operation: NO_OPERATION,
+                outcome: code,
+                durationMs,
+              }),
+          }),
+    },
+    yoga,
+  );
 }
