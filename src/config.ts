@@ -9,6 +9,19 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 const positiveInt = (min = 1) => z.coerce.number().int().min(min);
 
+/** A comma-separated list (blank entries dropped), each entry checked by `item`; default none. */
+const list = (item: z.ZodString) =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    )
+    .pipe(z.array(item));
+
 /** Durations in milliseconds. */
 const ms = (min = 0) => z.coerce.number().int().min(min);
 
@@ -118,6 +131,17 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:._-]{1,128}$/)
     .default('fhirgate-platform-admin'),
+  FHIRGATE_PLATFORM_ADMIN_CLIENTS: list(
+    z.string().regex(/^[\x21-\x2b\x2d-\x7e]{1,255}$/, 'expected client ids (printable, no comma)'),
+  ),
+  FHIRGATE_CORS_ORIGINS: list(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/,
+        'expected origins such as https://app.example.org (scheme, host, port; no path, no *)',
+      ),
+  ),
 
   FHIRGATE_AUDIT_DATABASE_URL: z.string().min(1).optional(),
   FHIRGATE_AUDIT_SOURCE_ID: z
@@ -169,6 +193,11 @@ export interface Config {
     readonly maxCount: number;
     readonly defaultCount: number;
     readonly graphiql: boolean;
+    /**
+     * `FHIRGATE_CORS_ORIGINS`: browser origins allowed to call the endpoint cross-origin (no
+     * credentials: the token travels in `Authorization`). @default none (CORS closed)
+     */
+    readonly corsOrigins: readonly string[];
     /** DataLoader batching; off only for the benchmark's naive variant (one statement per row). */
     readonly batchLoads: boolean;
   };
@@ -216,6 +245,11 @@ export interface Config {
   readonly admin: {
     /** `FHIRGATE_PLATFORM_ADMIN_ROLE`: with `fhir-admin`, administers every tenant. @default 'fhirgate-platform-admin' */
     readonly platformAdminRole: string;
+    /**
+     * `FHIRGATE_PLATFORM_ADMIN_CLIENTS`: the operations clients (`azp`) whose tokens may carry
+     * the platform-admin role; from any other client the role is ignored. @default none
+     */
+    readonly platformAdminClients: readonly string[];
     /** `REDIS_URL`: reloads reach every replica through Redis pub/sub; unset means TTL only. */
     readonly redisUrl: string | undefined;
     /** `FHIRGATE_RELOAD_CHANNEL` @default 'fhirgate:tenant-reload' */
@@ -318,6 +352,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCount: e.FHIRGATE_MAX_COUNT,
       defaultCount: e.FHIRGATE_DEFAULT_COUNT,
       graphiql: e.FHIRGATE_GRAPHIQL,
+      corsOrigins: Object.freeze([...e.FHIRGATE_CORS_ORIGINS]),
       batchLoads: e.FHIRGATE_GRAPHQL_BATCH_LOADS,
     }),
     tenancy: Object.freeze({
@@ -358,6 +393,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     admin: Object.freeze({
       platformAdminRole: e.FHIRGATE_PLATFORM_ADMIN_ROLE,
+      platformAdminClients: Object.freeze([...e.FHIRGATE_PLATFORM_ADMIN_CLIENTS]),
       redisUrl: e.REDIS_URL,
       reloadChannel: e.FHIRGATE_RELOAD_CHANNEL,
       reloadCooldownMs: e.FHIRGATE_RELOAD_COOLDOWN_MS,

@@ -43,6 +43,8 @@ export interface GatewayDeps {
   readonly policies: TenantPolicies;
   /** Serve GraphiQL at the GraphQL endpoint for browsers. @default true */
   readonly graphiql: boolean;
+  /** Browser origins allowed to call the endpoint (CORS, no credentials). @default none: closed */
+  readonly corsOrigins?: readonly string[];
   /** Per-user and per-tenant request rates; absent means unlimited (tests). */
   readonly rateLimits?: Config['rateLimits'];
   /** Hold throttling refusals (see `refusal-hold.ts`); absent = answer them at once. */
@@ -106,6 +108,35 @@ function useRoutes(routes: readonly Route[]): Plugin {
 }
 
 /**
+ * Yoga's `cors` option: closed (`false`) without configured origins, since Yoga's default
+ * answers every origin, credentials allowed. With origins, a listed one may POST with the
+ * headers a GraphQL client sends and no credentials (the token travels in `Authorization`,
+ * never in a cookie); any other origin gets no CORS header, so the browser withholds the answer.
+ */
+export function corsOptions(origins: readonly string[]): YogaCors {
+  if (origins.length === 0) {
+    return false;
+  }
+  const allowed = new Set(origins);
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (origin === null || !allowed.has(origin)) {
+      return false;
+    }
+    return {
+      origin: [origin],
+      methods: ['POST'],
+      allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      credentials: false,
+      maxAge: 600,
+    };
+  };
+}
+
+type YogaCors = NonNullable<Parameters<typeof createYoga>[0]>['cors'];
+
+/**
  * Tells the request's loaders which elements the operation reads (`selected-elements.ts`), so the
  * mapping builds only those and skips child tables nobody selected. Execution has the document;
  * the context (and its loaders) is made before it.
@@ -164,8 +195,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logging: toYogaLogger(deps.log),
     graphiql: deps.graphiql ? { title: 'fhirgate', shouldPersistHeaders: false } : false,
     landingPage: false,
-    // Closed: Yoga's default answers every origin's preflight with credentials allowed.
-    cors: false,
+    cors: corsOptions(deps.corsOrigins ?? []),
     multipart: false,
     batching: false,
     // The front door already refuses a GraphQL POST without a Content-Length of at most 64 KiB,
@@ -238,7 +268,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       endpoint: GRAPHQL_ENDPOINT,
       routes: new Set([HEALTH_ROUTE.path, ...routes.map((r) => r.path)]),
       graphiql: deps.graphiql,
-      cors: false,
+      cors: (deps.corsOrigins ?? []).length > 0,
       ...(metrics === undefined
         ? {}
         : {

@@ -194,6 +194,7 @@ async function main(): Promise<void> {
     tenantClaim: config.oidc.tenantClaim,
     roleSource: config.oidc.roleSource,
     platformAdminRole: config.admin.platformAdminRole,
+    platformAdminClients: config.admin.platformAdminClients,
   });
   const routes: Route[] =
     demo === undefined
@@ -236,6 +237,7 @@ async function main(): Promise<void> {
     pools,
     policies,
     graphiql: config.graphql.graphiql,
+    corsOrigins: config.graphql.corsOrigins,
     batchLoads: config.graphql.batchLoads,
     rateLimits: config.rateLimits,
     refusalHold: config.refusalHold,

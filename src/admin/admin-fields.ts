@@ -1,4 +1,4 @@
-import { Kind, type ValueNode, valueFromASTUntyped } from 'graphql';
+import { GraphQLError, Kind, type ValueNode, valueFromASTUntyped } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import { gatewayError } from '../errors.js';
 import type { GatewayBuilder } from '../graphql/builder.js';
@@ -15,11 +15,33 @@ function callerOf(ctx: GatewayContext): AdminCaller {
   return { principal: ctx.principal, requestId: ctx.requestId, log: ctx.log };
 }
 
-function parseJsonLiteral(ast: ValueNode, variables?: Record<string, unknown> | null): unknown {
-  if (ast.kind === Kind.VARIABLE) {
-    return variables?.[ast.name.value];
+function containsVariable(ast: ValueNode): boolean {
+  switch (ast.kind) {
+    case Kind.VARIABLE:
+      return true;
+    case Kind.LIST:
+      return ast.values.some(containsVariable);
+    case Kind.OBJECT:
+      return ast.fields.some((field) => containsVariable(field.value));
+    default:
+      return false;
   }
-  return valueFromASTUntyped(ast, variables);
+}
+
+/**
+ * A `JSON` literal written inline in the operation. It takes one parameter on purpose:
+ * graphql-jit cannot pass variables into a scalar's literal and, for a `parseLiteral` declaring
+ * a second one, writes a plain-text `console.error` line outside the JSON log on every
+ * compilation. A literal with a variable inside is refused at validation instead (send the
+ * whole document as a variable, `$d: JSON!`), so no variable is ever silently dropped.
+ */
+function parseJsonLiteral(ast: ValueNode): unknown {
+  if (containsVariable(ast)) {
+    throw new GraphQLError(
+      'A JSON literal cannot hold variables; pass the whole value as one variable.',
+    );
+  }
+  return valueFromASTUntyped(ast);
 }
 
 /**
@@ -45,7 +67,7 @@ export function registerAdminFields(
     description: 'Any JSON value (a mapping document).',
     serialize: (value) => value as string,
     parseValue: (value) => value as string,
-    parseLiteral: (ast, variables) => parseJsonLiteral(ast, variables) as string,
+    parseLiteral: (ast) => parseJsonLiteral(ast) as string,
   });
 
   const Problem = builder.objectRef<MappingProblem>('AdminMappingProblem').implement({

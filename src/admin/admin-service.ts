@@ -128,8 +128,9 @@ export interface AdminServiceDeps {
   /** The audit hook; see {@link AdminActionListener}. @default no listener */
   readonly onAdminAction?: AdminActionListener;
   /**
-   * One effective `reloadTenantConfig` per tenant in this window (per replica); the others get
-   * `RATE_LIMITED` (HTTP 429, `Retry-After`) and are audited as rejected. A reload storm would
+   * One effective `reloadTenantConfig` or (not dry-run) `activateTenantMapping` per tenant in
+   * this window (per replica); the others get `RATE_LIMITED` (HTTP 429, `Retry-After`) and are
+   * audited as rejected. A reload storm would
    * otherwise make every replica re-read the registry and recompile for each call. @default 10000
    */
   readonly reloadCooldownMs?: number;
@@ -291,7 +292,7 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
       const retryAfter = Math.max(1, Math.ceil((reloadCooldownMs - (now - last)) / 1000));
       return gatewayError(
         'RATE_LIMITED',
-        `This tenant's configuration was reloaded less than ${Math.ceil(reloadCooldownMs / 1000)} s ago; try again later.`,
+        `This tenant's configuration was reloaded or activated less than ${Math.ceil(reloadCooldownMs / 1000)} s ago; try again later.`,
         { retryAfterSeconds: retryAfter, http: { headers: { 'Retry-After': String(retryAfter) } } },
       );
     }
@@ -332,6 +333,12 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
     async activateTenantMapping(caller, clientId, document, dryRun) {
       const action = 'activateTenantMapping';
       await authorize(caller, action, clientId);
+      // An activation checks the live database, writes the registry and reloads every replica:
+      // it shares the reload cooldown. A dry run changes nothing and does not.
+      const cooling = dryRun ? undefined : reloadCooldown(clientId);
+      if (cooling !== undefined) {
+        return fail(caller, action, clientId, cooling);
+      }
       try {
         if (document === null || typeof document !== 'object' || Array.isArray(document)) {
           throw gatewayError(

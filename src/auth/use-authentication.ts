@@ -7,6 +7,7 @@ import { createRateLimiter, type RateLimit } from '../security/rate-limiter.js';
 import type { RefusalHold } from '../security/refusal-hold.js';
 import type { ConfigResolver, TenantRuntime } from '../tenancy/config-resolver.js';
 import { isAuthError } from './auth-error.js';
+import { operationsRuntime } from './operations-runtime.js';
 import { FHIR_ROLES, type Principal } from './principal.js';
 import { type AccessTokenVerifier, parseBearer } from './verify-access-token.js';
 
@@ -221,15 +222,23 @@ export function useAuthentication(options: AuthenticationOptions): {
       let runtime: TenantRuntime;
       try {
         const resolution = await resolver.resolve(principal.clientId);
-        if (resolution.status !== 'active') {
+        if (
+          resolution.status === 'unknown' &&
+          principal.platformAdmin === true &&
+          principal.roles.has('fhir-admin')
+        ) {
+          // An operations client need not be a tenant: it gets the admin fields and no data.
+          runtime = operationsRuntime(principal.clientId);
+        } else if (resolution.status !== 'active') {
           // Unknown and disabled look the same from outside: no probing for tenant names.
           const code: ErrorCode =
             resolution.status === 'invalid' ? 'TENANT_CONFIG_INVALID' : 'UNKNOWN_TENANT';
           log.info({ requestId, code, status: resolution.status }, 'request refused');
           endResponse(reject(request, code, MESSAGES[code] ?? '', requestId, {}, { principal }));
           return;
+        } else {
+          runtime = resolution.runtime;
         }
-        runtime = resolution.runtime;
       } catch (err) {
         log.error({ requestId, err }, 'tenant resolution failed');
         endResponse(

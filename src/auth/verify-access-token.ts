@@ -56,6 +56,13 @@ export interface AccessTokenVerifierOptions {
    */
   platformAdminRole?: string;
   /**
+   * The operations clients (`azp`, which always equals the tenant claim) whose tokens may carry
+   * the platform-admin role. From any other client, a hospital's above all, the role is ignored:
+   * a hospital's identity administrator can name a role, not become a cross-tenant admin.
+   * @default [] (nobody is a platform admin)
+   */
+  platformAdminClients?: readonly string[];
+  /**
    * The verified-token cache: how many verified tokens are remembered, and for how long at most.
    * `max: 0` turns it off. @default { max: 10_000, ttlMs: 30_000 }
    */
@@ -134,6 +141,7 @@ export function createAccessTokenVerifier(
 ): AccessTokenVerifier {
   assertOptions(options);
   const { issuer, tenantClaim, roleSource } = options;
+  const operationsClients: ReadonlySet<string> = new Set(options.platformAdminClients ?? []);
   const jwks = createRemoteJWKSet(options.jwksUrl, {
     timeoutDuration: 5000,
     cooldownDuration: 30_000,
@@ -192,7 +200,9 @@ export function createAccessTokenVerifier(
       const base = toPrincipal(payload, issuer, tenantClaim, roleSource);
       const adminRole = options.platformAdminRole;
       const principal =
-        adminRole !== undefined && grantsRole(payload, base.clientId, roleSource, adminRole)
+        adminRole !== undefined &&
+        operationsClients.has(base.clientId) &&
+        grantsRole(payload, base.clientId, roleSource, adminRole)
           ? { ...base, platformAdmin: true }
           : base;
       if (key !== undefined) {

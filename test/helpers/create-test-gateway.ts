@@ -56,6 +56,8 @@ export interface TestGatewayOptions {
   readonly maxCount?: number;
   /** Where databases are created. @default createTestDatabase on the vitest-provided server */
   readonly createDatabase?: (prefix: string) => Promise<TestDatabase>;
+  /** Browser origins CORS lets in. @default none (closed) */
+  readonly corsOrigins?: readonly string[];
   /** Per-user and per-tenant rate limits. @default unlimited */
   readonly rateLimits?: Config['rateLimits'];
   /** Hold throttling refusals; absent = answer at once (production default: 5 s, 1,000 held). */
@@ -265,6 +267,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     pools,
     policies,
     graphiql: true,
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     ...(options.refusalHold === undefined ? {} : { refusalHold: options.refusalHold }),
     ...(options.patientLimit === undefined ? {} : { patientLimit: options.patientLimit }),

@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminActionEvent, AdminCaller, AdminService } from '../../src/admin/admin-service.js';
-import { createAdministration } from '../../src/admin/create-administration.js';
+import {
+  type AdministrationOptions,
+  createAdministration,
+} from '../../src/admin/create-administration.js';
 import type { FhirRole, Principal } from '../../src/auth/principal.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { createLogger } from '../../src/logger.js';
@@ -21,6 +24,8 @@ import {
 const A = hospitalA();
 const B = hospitalB();
 const PLATFORM_ROLE = 'ops-platform-admin';
+/** The operations client allowed to carry the platform role (`FHIRGATE_PLATFORM_ADMIN_CLIENTS`). */
+const OPS = 'ops-console';
 
 const STATUS = `query Status($c: String!) { tenantStatus(clientId: $c) {
   clientId status mappingVersion activeMappingVersion poolSize connectionsInUse idleConnections
@@ -64,7 +69,12 @@ function codeOf(result: GraphqlResult): unknown {
 
 beforeAll(async () => {
   world = await createTenantWorld([A, B]);
-  gateway = await startGatewayProcess(world.env({ FHIRGATE_PLATFORM_ADMIN_ROLE: PLATFORM_ROLE }));
+  gateway = await startGatewayProcess(
+    world.env({
+      FHIRGATE_PLATFORM_ADMIN_ROLE: PLATFORM_ROLE,
+      FHIRGATE_PLATFORM_ADMIN_CLIENTS: OPS,
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -271,31 +281,60 @@ describe('admin GraphQL over HTTP (a real gateway process)', () => {
     const own = await call(STATUS, ['fhir-admin'], { c: 'hospital-broken' }, 'hospital-broken');
     expect(own.status).toBe(503);
     expect(codeOf(own)).toBe('TENANT_CONFIG_INVALID');
-    const fixed = await call(ACTIVATE, ['fhir-admin', PLATFORM_ROLE], {
-      c: 'hospital-broken',
-      d: A.mapping,
-    });
+    const fixed = await call(
+      ACTIVATE,
+      ['fhir-admin', PLATFORM_ROLE],
+      { c: 'hospital-broken', d: A.mapping },
+      OPS,
+    );
     expect(fixed.json.data?.['activateTenantMapping']).toMatchObject({ ok: true, version: 2 });
     const read = await call(PATIENTS, ['fhir-read'], {}, 'hospital-broken');
     expect(read.json.errors).toBeUndefined();
     expect(read.json.data?.['PatientList']).toHaveLength(2);
   });
 
-  it('lets a platform admin act on any tenant, and only with fhir-admin too', async () => {
-    const status = await call(STATUS, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-b' });
+  it('lets a platform admin of the operations client act on any tenant, and only with fhir-admin too', async () => {
+    const status = await call(STATUS, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-b' }, OPS);
     expect(status.json.data?.['tenantStatus']).toMatchObject({
       clientId: 'hospital-b',
       status: 'active',
       mappingVersion: 1,
     });
-    const reload = await call(RELOAD, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-b' });
+    const reload = await call(RELOAD, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-b' }, OPS);
     expect(reload.json.data?.['reloadTenantConfig']).toMatchObject({ clientId: 'hospital-b' });
-    const unknown = await call(STATUS, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-z' });
+    const unknown = await call(STATUS, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-z' }, OPS);
     expect(codeOf(unknown)).toBe('UNKNOWN_TENANT');
+    // The operations client is no tenant: it reads no data.
+    const read = await call(PATIENTS, ['fhir-admin', 'fhir-read', PLATFORM_ROLE], {}, OPS);
+    expect(read.json.data?.['PatientList'] ?? null).toBeNull();
+    expect(codeOf(read)).toBe('RESOURCE_NOT_SUPPORTED');
     // The platform role alone is no fhirgate role: authentication refuses the token.
-    const alone = await call(STATUS, [PLATFORM_ROLE], { c: 'hospital-b' });
+    const alone = await call(STATUS, [PLATFORM_ROLE], { c: 'hospital-b' }, OPS);
     expect(alone.status).toBe(403);
     expect(codeOf(alone)).toBe('FORBIDDEN');
+    // Without the platform role the operations client is an unknown tenant.
+    const plain = await call(STATUS, ['fhir-admin'], { c: 'hospital-b' }, OPS);
+    expect(plain.status).toBe(403);
+    expect(codeOf(plain)).toBe('UNKNOWN_TENANT');
+  });
+
+  it("ignores the platform role in a hospital client's token: its admin stays on its own tenant", async () => {
+    const before = await world.registry.findTenant('hospital-b');
+    for (const query of [STATUS, RELOAD]) {
+      const other = await call(query, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-b' });
+      expect(codeOf(other)).toBe('FORBIDDEN');
+    }
+    const activation = await call(ACTIVATE, ['fhir-admin', PLATFORM_ROLE], {
+      c: 'hospital-b',
+      d: B.mapping,
+    });
+    expect(codeOf(activation)).toBe('FORBIDDEN');
+    expect((await world.registry.findTenant('hospital-b'))?.mapping?.version).toBe(
+      before?.mapping?.version,
+    );
+    // Its own tenant still works.
+    const own = await call(STATUS, ['fhir-admin', PLATFORM_ROLE], { c: 'hospital-a' });
+    expect(own.json.data?.['tenantStatus']).toMatchObject({ clientId: 'hospital-a' });
   });
 });
 
@@ -303,6 +342,7 @@ describe('admin service: audit hook and registry (in process)', () => {
   let admin: AdminService;
   let pools: TenantPoolManager;
   let closeAdmin: () => Promise<void>;
+  let administrationOptions: AdministrationOptions;
   const events: AdminActionEvent[] = [];
   const logLines: string[] = [];
 
@@ -351,7 +391,7 @@ describe('admin service: audit hook and registry (in process)', () => {
       { registry: world.registry, keyring: world.keyring, defs, log },
       { ttlMs: 60_000 },
     );
-    const administration = createAdministration({
+    administrationOptions = {
       registry: world.registry,
       resolver,
       pools,
@@ -365,7 +405,8 @@ describe('admin service: audit hook and registry (in process)', () => {
       onAdminAction: (event) => {
         events.push(event);
       },
-    });
+    };
+    const administration = createAdministration(administrationOptions);
     admin = administration.service;
     closeAdmin = () => administration.close();
   });
@@ -487,6 +528,38 @@ describe('admin service: audit hook and registry (in process)', () => {
     expect(
       reloads.filter((e) => e.outcome === 'rejected' && e.code === 'RATE_LIMITED'),
     ).toHaveLength(19);
+  });
+
+  it('puts mapping activations under the same cooldown; dry runs are not counted', async () => {
+    events.length = 0;
+    // A service of its own, so no earlier reload in this file holds the cooldown.
+    const fresh = createAdministration({ ...administrationOptions, reloadCooldownMs: 60_000 });
+    const admin = fresh.service;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, () =>
+        admin.activateTenantMapping(caller(['fhir-admin'], true), 'hospital-b', B.mapping, false),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) {
+      if (o.status === 'rejected') {
+        expect(o.reason).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+      }
+    }
+    // The reload that would follow is refused too, while a dry run still answers.
+    await expect(
+      admin.reloadTenantConfig(caller(['fhir-admin'], true), 'hospital-b'),
+    ).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    const dry = await admin.activateTenantMapping(
+      caller(['fhir-admin'], true),
+      'hospital-b',
+      B.mapping,
+      true,
+    );
+    expect(dry).toMatchObject({ ok: true, dryRun: true });
+    const activations = events.filter((e) => e.action === 'activateTenantMapping');
+    expect(activations.filter((e) => e.code === 'RATE_LIMITED')).toHaveLength(4);
+    await fresh.close();
   });
 
   it('keeps the call result when the audit listener throws', async () => {

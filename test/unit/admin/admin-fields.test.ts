@@ -153,14 +153,25 @@ describe('admin fields in the gateway schema', () => {
 
 describe('admin settings', () => {
   const base = { FHIRGATE_REGISTRY_URL: undefined };
-  it('default to no Redis, the standard channel, fhirgate-platform-admin and a 10 s reload cooldown', () => {
+  it('default to no Redis, the standard channel, fhirgate-platform-admin from no client and a 10 s reload cooldown', () => {
     const config: Config = loadConfig(base);
     expect(config.admin).toEqual({
       platformAdminRole: 'fhirgate-platform-admin',
+      platformAdminClients: [],
       redisUrl: undefined,
       reloadChannel: 'fhirgate:tenant-reload',
       reloadCooldownMs: 10_000,
     });
+  });
+
+  it('read the operations clients as a comma list, and refuse an entry with a blank', () => {
+    expect(
+      loadConfig({ ...base, FHIRGATE_PLATFORM_ADMIN_CLIENTS: ' ops-console , fhirgate-ops ,' })
+        .admin.platformAdminClients,
+    ).toEqual(['ops-console', 'fhirgate-ops']);
+    expect(() => loadConfig({ ...base, FHIRGATE_PLATFORM_ADMIN_CLIENTS: 'ops console' })).toThrow(
+      /FHIRGATE_PLATFORM_ADMIN_CLIENTS/,
+    );
   });
 
   it('reject a REDIS_URL that is not redis:// or rediss://, without quoting it', () => {

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
         maxCount: 100,
         defaultCount: 20,
         graphiql: true,
+        corsOrigins: [],
         resourceTypes: [
           'Patient',
           'Practitioner',
@@ -64,6 +65,23 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(String((error as Error).message)).toContain('FHIRGATE_REFUSAL_HOLD_MS');
     expect(String((error as Error).message)).toContain('FHIRGATE_REFUSAL_HOLD_MAX');
+  });
+
+  it('reads CORS origins and refuses a wildcard, a path or a bare host by name', () => {
+    expect(
+      loadConfig({ FHIRGATE_CORS_ORIGINS: 'https://app.example.org, http://localhost:5173' })
+        .graphql.corsOrigins,
+    ).toEqual(['https://app.example.org', 'http://localhost:5173']);
+    for (const bad of [
+      '*',
+      'https://app.example.org/',
+      'https://a.example.org/x',
+      'app.example.org',
+    ]) {
+      expect(() => loadConfig({ FHIRGATE_CORS_ORIGINS: bad }), bad).toThrow(
+        /FHIRGATE_CORS_ORIGINS/,
+      );
+    }
   });
 
   it('derives the JWKS URL from a Keycloak issuer', () => {
