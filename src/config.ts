@@ -109,6 +109,8 @@ const EnvSchema = z.object({
   FHIRGATE_RATE_USER_BURST: positiveInt().default(100),
   FHIRGATE_RATE_TENANT_PER_S: z.coerce.number().min(0).default(500),
   FHIRGATE_RATE_TENANT_BURST: positiveInt().default(1000),
+  FHIRGATE_AUTH_FAILURES_PER_S: z.coerce.number().min(0).default(10),
+  FHIRGATE_AUTH_FAILURES_BURST: positiveInt().default(50),
   FHIRGATE_REFUSAL_HOLD_MS: ms(0).max(10_000).default(5000),
   FHIRGATE_REFUSAL_HOLD_MAX: positiveInt(0).max(100_000).default(1000),
   FHIRGATE_METRICS: bool.default(true),
@@ -152,6 +154,7 @@ const EnvSchema = z.object({
   FHIRGATE_AUDIT_BACKLOG: positiveInt().max(1_000_000).default(10_000),
   FHIRGATE_AUDIT_MAX_IN_FLIGHT: positiveInt().max(32).default(1),
   FHIRGATE_AUDIT_WRITE_TIMEOUT_MS: ms(100).default(5000),
+  FHIRGATE_AUDIT_DENIAL_INTERVAL_MS: ms(1000).max(3_600_000).default(60_000),
   FHIRGATE_MAX_DISTINCT_PATIENTS: positiveInt(0).max(1_000_000).default(300),
   FHIRGATE_DISTINCT_PATIENTS_WINDOW_MS: ms(1000).default(300_000),
 });
@@ -223,6 +226,11 @@ export interface Config {
     readonly tenant: { readonly perSecond: number; readonly burst: number };
   };
   /**
+   * Failed token checks per client address (`FHIRGATE_AUTH_FAILURES_PER_S`, 0 = off, and
+   * `FHIRGATE_AUTH_FAILURES_BURST`): past them the address is refused (429) before verification.
+   */
+  readonly authFailureLimit: { readonly perSecond: number; readonly burst: number };
+  /**
    * 429 and busy/unavailable 503 answers are held up to their `Retry-After`, at most `delayMs`
    * (`FHIRGATE_REFUSAL_HOLD_MS`, 0 = answer at once), with at most `maxHeld`
    * (`FHIRGATE_REFUSAL_HOLD_MAX`) held at a time.
@@ -277,6 +285,11 @@ export interface Config {
     readonly maxInFlight: number;
     /** `FHIRGATE_AUDIT_WRITE_TIMEOUT_MS`: budget of one INSERT. @default 5000 */
     readonly writeTimeoutMs: number;
+    /**
+     * `FHIRGATE_AUDIT_DENIAL_INTERVAL_MS`: anonymous denials are counted per client address over
+     * this interval (one row for the first, one with the count of the rest). @default 60000
+     */
+    readonly denialIntervalMs: number;
     /** `FHIRGATE_MAX_DISTINCT_PATIENTS` / `_WINDOW_MS`: per-user enumeration limit; 0 is off. */
     readonly patientLimit: { readonly maxDistinctPatients: number; readonly windowMs: number };
   };
@@ -379,6 +392,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         burst: e.FHIRGATE_RATE_TENANT_BURST,
       }),
     }),
+    authFailureLimit: Object.freeze({
+      perSecond: e.FHIRGATE_AUTH_FAILURES_PER_S,
+      burst: e.FHIRGATE_AUTH_FAILURES_BURST,
+    }),
     refusalHold: Object.freeze({
       delayMs: e.FHIRGATE_REFUSAL_HOLD_MS,
       maxHeld: e.FHIRGATE_REFUSAL_HOLD_MAX,
@@ -412,6 +429,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backlog: e.FHIRGATE_AUDIT_BACKLOG,
       maxInFlight: e.FHIRGATE_AUDIT_MAX_IN_FLIGHT,
       writeTimeoutMs: e.FHIRGATE_AUDIT_WRITE_TIMEOUT_MS,
+      denialIntervalMs: e.FHIRGATE_AUDIT_DENIAL_INTERVAL_MS,
       patientLimit: Object.freeze({
         maxDistinctPatients: e.FHIRGATE_MAX_DISTINCT_PATIENTS,
         windowMs: e.FHIRGATE_DISTINCT_PATIENTS_WINDOW_MS,

@@ -45,6 +45,8 @@ export interface GatewayDeps {
   readonly graphiql: boolean;
   /** Browser origins allowed to call the endpoint (CORS, no credentials). @default none: closed */
   readonly corsOrigins?: readonly string[];
+  /** Failed token checks per client address, checked before verification; absent: off. */
+  readonly authFailureLimit?: Config['authFailureLimit'];
   /** Per-user and per-tenant request rates; absent means unlimited (tests). */
   readonly rateLimits?: Config['rateLimits'];
   /** Hold throttling refusals (see `refusal-hold.ts`); absent = answer them at once. */
@@ -166,6 +168,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     graphiql: deps.graphiql,
     ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
     ...(deps.refusalHold === undefined ? {} : { refusalHold: createRefusalHold(deps.refusalHold) }),
+    ...(deps.authFailureLimit === undefined ? {} : { anonymousLimit: deps.authFailureLimit }),
     onDenied: (denial) => deps.audit.denied(denial),
     // A full or open tenant is refused before parsing (503 + Retry-After), not in its resolver.
     tenantRefusal: (clientId) => deps.policies.refusal(clientId),
@@ -246,6 +249,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         tenant,
         principal: state.principal,
         requestId: state.requestId,
+        ...(state.correlationId === undefined ? {} : { correlationId: state.correlationId }),
         log: state.log,
       });
       const selection: GatewayContext['selection'] = {};

@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     batchMax: config.audit.batchMax,
     backlog: config.audit.backlog,
     maxInFlight: config.audit.maxInFlight,
+    denialIntervalMs: config.audit.denialIntervalMs,
   });
 
   const defs = loadDefinitions();
@@ -240,6 +241,7 @@ async function main(): Promise<void> {
     corsOrigins: config.graphql.corsOrigins,
     batchLoads: config.graphql.batchLoads,
     rateLimits: config.rateLimits,
+    authFailureLimit: config.authFailureLimit,
     refusalHold: config.refusalHold,
     patientLimit: config.audit.patientLimit,
     routes,

@@ -28,6 +28,8 @@ export interface AuditEventResource {
     readonly type: readonly Coding[];
   };
   readonly entity?: readonly AuditEntity[];
+  /** The interval an aggregate row stands for (anonymous denials counted per address). */
+  readonly period?: { readonly start: string; readonly end: string };
 }
 
 export type AuditOutcome = '0' | '4' | '8';
@@ -46,9 +48,12 @@ interface AuditAgent {
   };
   readonly requestor: boolean;
   readonly policy?: readonly string[];
+  /** The client address (`type` 2: IP address). */
+  readonly network?: { readonly address: string; readonly type: '2' };
 }
 
 interface AuditEntity {
+  readonly query?: string;
   readonly what: {
     readonly reference?: string;
     readonly identifier?: { readonly system?: string; readonly value: string };
@@ -127,8 +132,25 @@ const UNVERIFIED_AGENT: AuditAgent = {
   requestor: true,
 };
 
-function requestEntity(requestId: string): AuditEntity {
-  return { what: { identifier: { value: requestId } }, type: REQUEST_ID_TYPE };
+/**
+ * The request: the gateway's own id, and the client's `X-Request-Id` (a correlation id it
+ * chose, so never trusted to be unique) as a detail when it sent one.
+ */
+function requestEntity(requestId: string, correlationId?: string): AuditEntity {
+  return {
+    what: { identifier: { value: requestId } },
+    type: REQUEST_ID_TYPE,
+    ...(correlationId === undefined
+      ? {}
+      : { detail: [{ type: 'correlationId', valueString: clip(correlationId) }] }),
+  };
+}
+
+/** The unverified caller, with its address when known. */
+function unverifiedAgent(source: string | undefined): AuditAgent {
+  return source === undefined
+    ? UNVERIFIED_AGENT
+    : { ...UNVERIFIED_AGENT, network: { address: clip(source), type: '2' } };
 }
 
 /**
@@ -153,7 +175,10 @@ export function referenceEntities(references: readonly string[]): AuditEntity[] 
 }
 
 export interface EventBase {
+  /** The gateway's own request id. */
   readonly requestId: string;
+  /** The client's `X-Request-Id`, when it sent one. */
+  readonly correlationId?: string;
   /** The source observer: this gateway. */
   readonly sourceId: string;
   readonly now?: Date;
@@ -184,7 +209,8 @@ function readProfile(search: boolean, patients: boolean): string {
  * {@link phiReadEventJson}, and the unit tests hold that text to this object.
  */
 export function phiReadEvent(input: PhiReadInput): AuditEventResource {
-  const references = referenceEntities(input.references);
+  const listed = listedReferences(input.references, input.search);
+  const references = referenceEntities(listed.references);
   const patients = references.some((e) => e.role === PATIENT_ENTITY.role);
   const profile = readProfile(input.search, patients);
   return {
@@ -202,8 +228,69 @@ export function phiReadEvent(input: PhiReadInput): AuditEventResource {
       ? {}
       : { outcomeDesc: [...new Set(input.errorCodes)].join(' ') }),
     agent: principalAgents(input.principal),
-    entity: [...references, requestEntity(input.requestId)],
+    entity: [
+      ...references,
+      ...(input.search && input.query !== undefined ? [queryEntity(input.query)] : []),
+      readRequestEntity(input, listed.notListed),
+    ],
   };
+}
+
+/** Non-patient resources a read event lists at most; the rest are counted. */
+export const MAX_LISTED_RESOURCES = 100;
+
+/**
+ * What a read event names (IHE BALP): a search names each patient whose data it returned and
+ * the query, not every resource (the row would grow with the result: 8 MB for 30,000
+ * resources); a read by id names the patients and up to {@link MAX_LISTED_RESOURCES} other
+ * resources, the rest counted. Duplicates are dropped here, once per request.
+ */
+function listedReferences(
+  all: readonly string[],
+  search: boolean,
+): { references: string[]; notListed: number } {
+  const seen = new Set<string>();
+  const references: string[] = [];
+  let others = 0;
+  let notListed = 0;
+  for (const reference of all) {
+    if (seen.has(reference)) {
+      continue;
+    }
+    seen.add(reference);
+    if (reference.startsWith('Patient/')) {
+      references.push(reference);
+    } else if (!search && others < MAX_LISTED_RESOURCES) {
+      others++;
+      references.push(reference);
+    } else if (!search) {
+      notListed++;
+    }
+  }
+  return { references, notListed };
+}
+
+/** BALP's query entity: the operation with every literal replaced (no search value), base64. */
+function queryEntity(query: string) {
+  return {
+    what: { identifier: { value: 'graphql' } },
+    type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
+    role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
+    query: Buffer.from(query, 'utf8').toString('base64'),
+  };
+}
+
+function readRequestEntity(input: PhiReadInput, notListed: number): AuditEntity {
+  const entity = requestEntity(input.requestId, input.correlationId);
+  return notListed === 0
+    ? entity
+    : {
+        ...entity,
+        detail: [
+          ...(entity.detail ?? []),
+          { type: 'resourcesNotListed', valueString: String(notListed) },
+        ],
+      };
 }
 
 /** Input of {@link phiReadEvent} and {@link phiReadEventJson}. */
@@ -214,6 +301,8 @@ export type PhiReadInput = EventBase & {
   readonly outcome: AuditOutcome;
   /** Error codes of a partial result (never messages). */
   readonly errorCodes?: readonly string[];
+  /** A search's operation with its literals masked (see `maskedOperation`). */
+  readonly query?: string;
 };
 
 // The constant parts of a PHI read event as JSON text, serialized once.
@@ -238,14 +327,10 @@ const agentsJson = new WeakMap<Principal, string>();
  */
 export function phiReadEventJson(input: PhiReadInput): { recorded: string; json: string } {
   const recorded = (input.now ?? new Date()).toISOString();
-  const seen = new Set<string>();
+  const listed = listedReferences(input.references, input.search);
   let entities = '';
   let patients = false;
-  for (const reference of input.references) {
-    if (seen.has(reference)) {
-      continue;
-    }
-    seen.add(reference);
+  for (const reference of listed.references) {
     const patient = reference.startsWith('Patient/');
     patients ||= patient;
     entities += `{"what":{"reference":${JSON.stringify(reference)}},${patient ? PATIENT_ENTITY_TAIL : RESOURCE_ENTITY_TAIL}},`;
@@ -266,7 +351,7 @@ export function phiReadEventJson(input: PhiReadInput): { recorded: string; json:
     `"meta":{"profile":["${BALP}/${profile}"]},"type":${REST_JSON},` +
     `"subtype":${input.search ? SUBTYPE_JSON.search : SUBTYPE_JSON.read},` +
     `"action":"${input.search ? 'E' : 'R'}","outcome":${JSON.stringify(input.outcome)},${outcomeDesc}` +
-    `"agent":${agents},"entity":[${entities}${JSON.stringify(requestEntity(input.requestId))}]}`;
+    `"agent":${agents},"entity":[${entities}${input.search && input.query !== undefined ? `${JSON.stringify(queryEntity(input.query))},` : ''}${JSON.stringify(readRequestEntity(input, listed.notListed))}]}`;
   return { recorded, json };
 }
 
@@ -281,6 +366,8 @@ export function deniedAccessEvent(
     readonly reason?: string;
     readonly principal?: Principal;
     readonly references?: readonly string[];
+    /** The client address. */
+    readonly source?: string;
   },
 ): AuditEventResource {
   return {
@@ -289,8 +376,49 @@ export function deniedAccessEvent(
     action: 'E',
     outcome: '4',
     outcomeDesc: input.reason === undefined ? input.code : `${input.code} ${clip(input.reason)}`,
-    agent: input.principal === undefined ? [UNVERIFIED_AGENT] : principalAgents(input.principal),
-    entity: [...referenceEntities(input.references ?? []), requestEntity(input.requestId)],
+    agent:
+      input.principal === undefined
+        ? [unverifiedAgent(input.source)]
+        : principalAgents(input.principal),
+    entity: [
+      ...referenceEntities(input.references ?? []),
+      requestEntity(input.requestId, input.correlationId),
+    ],
+  };
+}
+
+/**
+ * The anonymous denials of one client address in one interval after its first (which has a
+ * row of its own): one event with their count, per-code counts and the interval as `period`.
+ * `requestId` is an id of the aggregate row itself.
+ */
+export function deniedAggregateEvent(
+  input: EventBase & {
+    readonly source: string;
+    readonly count: number;
+    readonly codes: ReadonlyMap<string, number>;
+    readonly firstAt: number;
+    readonly lastAt: number;
+  },
+): AuditEventResource {
+  const codes = [...input.codes].map(([code, n]) => `${code}x${n}`).join(' ');
+  return {
+    ...base(input),
+    type: REST,
+    action: 'E',
+    outcome: '4',
+    outcomeDesc: clip(`aggregate ${codes}`),
+    period: {
+      start: new Date(input.firstAt).toISOString(),
+      end: new Date(input.lastAt).toISOString(),
+    },
+    agent: [unverifiedAgent(input.source)],
+    entity: [
+      {
+        ...requestEntity(input.requestId),
+        detail: [{ type: 'deniedCount', valueString: String(input.count) }],
+      },
+    ],
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import { type ChainLink, createAuditChain } from './audit-chain.js';
@@ -6,8 +7,10 @@ import {
   type AuditEventResource,
   adminActionEvent,
   deniedAccessEvent,
+  deniedAggregateEvent,
   phiReadEventJson,
 } from './audit-event.js';
+import { createDenialAggregation } from './denial-aggregation.js';
 
 /** What the store writes per event: the AuditEvent and the columns it is found by. */
 export interface AuditRow {
@@ -65,6 +68,8 @@ export interface AuditTrailOptions {
    * latency. @default 1
    */
   readonly maxInFlight?: number;
+  /** Interval over which anonymous denials are counted per client address. @default 60000 */
+  readonly denialIntervalMs?: number;
 }
 
 /** Counters for tests and metrics. */
@@ -79,6 +84,8 @@ export interface AuditTrailStats {
   readonly dropped: number;
   /** Denial events refused because denials already held half the backlog. */
   readonly droppedDenials: number;
+  /** Anonymous denials counted into an aggregate row instead of a row of their own. */
+  readonly aggregatedDenials: number;
   /** Events waiting for the next INSERT (not counting those in an INSERT being written). */
   readonly pending: number;
   /** INSERT batches being written now. */
@@ -108,6 +115,7 @@ export interface AuditTrail {
   phiRead(input: {
     readonly principal: Principal;
     readonly requestId: string;
+    readonly correlationId?: string;
     readonly search: boolean;
     readonly references: readonly string[];
     readonly outcome: '0' | '4';
@@ -115,7 +123,9 @@ export interface AuditTrail {
   }): Promise<void>;
   /**
    * A refused request (401, 403, 429 or a field refused with FORBIDDEN). Not awaited: the
-   * response carries no data. A write failure is logged with counts only.
+   * response carries no data. A write failure is logged with counts only. Anonymous denials
+   * (no verified principal) with a `source` are aggregated per address: the first of each
+   * interval gets its own row, the rest one row with their count at the interval's end.
    */
   denied(input: {
     readonly code: string;
@@ -123,6 +133,8 @@ export interface AuditTrail {
     readonly reason?: string;
     readonly principal?: Principal;
     readonly references?: readonly string[];
+    readonly correlationId?: string;
+    readonly source?: string;
   }): void;
   /**
    * An admin action, for the admin API (`reloadTenantConfig`, `activateTenantMapping`...) and
@@ -177,6 +189,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
     failedBatches: 0,
     dropped: 0,
     droppedDenials: 0,
+    aggregatedDenials: 0,
     largestBatch: 0,
     peakInFlight: 0,
   };
@@ -184,6 +197,46 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
   // may fill at most half the backlog: they can never crowd out the PHI reads that must wait.
   let queuedDenials = 0;
   let lastDenialWarning = 0;
+  const denialIntervalMs = options.denialIntervalMs ?? 60_000;
+  const aggregation = createDenialAggregation({ intervalMs: denialIntervalMs });
+  // Writes the aggregates of intervals that are over; unref'd: it never keeps a process alive.
+  const aggregateTimer = setInterval(
+    () => writeAggregates(false),
+    Math.max(100, Math.floor(denialIntervalMs / 4)),
+  );
+  aggregateTimer.unref();
+
+  function writeAggregates(all: boolean): void {
+    for (const aggregate of aggregation.drain(Date.now(), all)) {
+      const requestId = randomUUID();
+      writeDenial(deniedAggregateEvent({ ...aggregate, requestId, sourceId }), { requestId });
+    }
+  }
+
+  function writeDenial(
+    event: AuditEventResource,
+    input: { readonly requestId: string; readonly principal?: Principal },
+  ): void {
+    if (queuedDenials >= backlog / 2) {
+      counters.droppedDenials++;
+      if (Date.now() - lastDenialWarning > 1000) {
+        lastDenialWarning = Date.now();
+        log.warn({ dropped: counters.droppedDenials }, 'audit: denial events dropped (flood)');
+      }
+      return;
+    }
+    queuedDenials++;
+    enqueue(event, {
+      requestId: input.requestId,
+      clientId: input.principal?.clientId ?? null,
+      kind: 'denied',
+      outcome: 4,
+    })
+      .catch(NOOP)
+      .finally(() => {
+        queuedDenials--;
+      });
+  }
 
   function takeBatch(): Pending[] {
     let bytes = 0;
@@ -293,26 +346,15 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
       });
     },
     denied(input) {
-      if (queuedDenials >= backlog / 2) {
-        counters.droppedDenials++;
-        if (Date.now() - lastDenialWarning > 1000) {
-          lastDenialWarning = Date.now();
-          log.warn({ dropped: counters.droppedDenials }, 'audit: denial events dropped (flood)');
-        }
+      if (
+        input.principal === undefined &&
+        input.source !== undefined &&
+        !aggregation.admit(input.source, input.code)
+      ) {
+        counters.aggregatedDenials++;
         return;
       }
-      const event = deniedAccessEvent({ ...input, sourceId });
-      queuedDenials++;
-      enqueue(event, {
-        requestId: input.requestId,
-        clientId: input.principal?.clientId ?? null,
-        kind: 'denied',
-        outcome: 4,
-      })
-        .catch(NOOP)
-        .finally(() => {
-          queuedDenials--;
-        });
+      writeDenial(deniedAccessEvent({ ...input, sourceId }), input);
     },
     adminAction(input) {
       const event = adminActionEvent({ admin: input, requestId: input.requestId, sourceId });
@@ -327,6 +369,9 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
       return { ...counters, pending: queue.length, inFlight };
     },
     async close() {
+      clearInterval(aggregateTimer);
+      // Counted denials are written before the store closes.
+      writeAggregates(true);
       closed = true;
       // Every queued event is written and every in-flight INSERT has settled before the store
       // closes.

@@ -12,6 +12,7 @@ import { gatewayError } from '../errors.js';
 import { tenantHash } from '../logger.js';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
 import type { AuditTrail } from './audit-trail.js';
+import { maskedOperation } from './masked-operation.js';
 import {
   createPatientEnumerationGuard,
   type PatientEnumerationLimit,
@@ -27,6 +28,8 @@ export interface RequestAudit {
   readonly reads: string[];
   /** The operation has a search field (`XList`, `XConnection`); set before execution. */
   search: boolean;
+  /** A search's document with its literals masked (the BALP query entity); set with `search`. */
+  query?: string;
   readonly trail: AuditTrail;
 }
 
@@ -35,6 +38,7 @@ interface Tracked {
   readonly tenant: TenantScope;
   readonly principal: Principal;
   readonly requestId: string;
+  readonly correlationId?: string;
   readonly log: Logger;
 }
 
@@ -122,7 +126,10 @@ export function useAudit(options: {
   const tracked = new WeakMap<Request, Tracked>();
   // Yoga caches parsed documents by query text, so a repeated query is the same object: its
   // answer is computed once per operation name, not walked again on every request.
-  const searches = new WeakMap<DocumentNode, Map<string | null, boolean>>();
+  const searches = new WeakMap<
+    DocumentNode,
+    Map<string | null, { search: boolean; query?: string }>
+  >();
 
   const plugin: Plugin = {
     onExecute({ args }) {
@@ -134,12 +141,16 @@ export function useAudit(options: {
           searches.set(args.document, byName);
         }
         const key = args.operationName ?? null;
-        let search = byName.get(key);
-        if (search === undefined) {
-          search = operationSearches(args.document, args.operationName);
-          byName.set(key, search);
+        let shape = byName.get(key);
+        if (shape === undefined) {
+          const search = operationSearches(args.document, args.operationName);
+          shape = search ? { search, query: maskedOperation(args.document) } : { search };
+          byName.set(key, shape);
         }
-        audit.search = search;
+        audit.search = shape.search;
+        if (shape.query !== undefined) {
+          audit.query = shape.query;
+        }
       }
     },
     async onResultProcess({ request, result, setResult }) {
@@ -148,7 +159,8 @@ export function useAudit(options: {
         return;
       }
       tracked.delete(request);
-      const { audit, tenant, principal, requestId, log } = entry;
+      const { audit, tenant, principal, requestId, correlationId, log } = entry;
+      const correlation = correlationId === undefined ? {} : { correlationId };
       const readData = audit.reads.length > 0 || tenant.statementCount > 0;
       if (Array.isArray(result) || !('data' in result || 'errors' in result)) {
         if (readData) {
@@ -160,7 +172,7 @@ export function useAudit(options: {
       const errors = (result.errors ?? []) as readonly unknown[];
       const codes = errors.map(codeOf).filter((c): c is string => c !== undefined);
       if (codes.includes('FORBIDDEN')) {
-        trail.denied({ code: 'FORBIDDEN', requestId, principal });
+        trail.denied({ code: 'FORBIDDEN', requestId, principal, ...correlation });
       }
       if (!readData) {
         return;
@@ -181,7 +193,13 @@ export function useAudit(options: {
             },
             'security alert: distinct-patient limit exceeded; data withheld',
           );
-          trail.denied({ code: 'RATE_LIMITED', requestId, principal, references: audit.reads });
+          trail.denied({
+            code: 'RATE_LIMITED',
+            requestId,
+            principal,
+            references: audit.reads,
+            ...correlation,
+          });
           setResult({
             errors: [
               gatewayError(
@@ -202,6 +220,8 @@ export function useAudit(options: {
           principal,
           requestId,
           search: audit.search,
+          ...(audit.query === undefined ? {} : { query: audit.query }),
+          ...correlation,
           references: audit.reads,
           outcome: errors.length === 0 ? '0' : '4',
           errorCodes: codes,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
@@ -13,7 +14,10 @@ import { type AccessTokenVerifier, parseBearer } from './verify-access-token.js'
 
 /** What the authentication step established for one request; the context factory reads it. */
 export interface AuthenticatedRequest {
+  /** The gateway's own id for this request (a UUID), whatever the client sent. */
   readonly requestId: string;
+  /** The client's `X-Request-Id`, when it sent a well-formed one: a correlation id only. */
+  readonly correlationId?: string;
   readonly principal: Principal;
   readonly runtime: TenantRuntime;
   readonly log: Logger;
@@ -52,6 +56,15 @@ export interface AuthenticationOptions {
   /** Requests per user (`iss` + `sub`) and per tenant, checked after the token verifies. */
   readonly rateLimits?: { readonly user: RateLimit; readonly tenant: RateLimit };
   /**
+   * Failed token checks per client address. Checked before the token is verified: an address
+   * whose failures used up the bucket is answered 429 at once, valid tokens from it included
+   * (behind a proxy that hides addresses, see `sourceOf`), until the bucket refills.
+   * @default off
+   */
+  readonly anonymousLimit?: RateLimit;
+  /** The client address of a request (the socket's peer by default). */
+  readonly sourceOf?: (request: Request, serverContext: unknown) => string | undefined;
+  /**
    * Told of every refusal with 401, 403 or 429 (the audit trail records it): the code, the
    * request id, the verified principal when there is one, and for a token that did not verify
    * its machine reason (`ERR_JWT_EXPIRED`, `missing-token`). Never the token. A 503 (the tenant
@@ -63,6 +76,10 @@ export interface AuthenticationOptions {
     readonly requestId: string;
     readonly reason?: string;
     readonly principal?: Principal;
+    /** The client's `X-Request-Id`, if any. */
+    readonly correlationId?: string;
+    /** The client address (anonymous denials are counted per address). */
+    readonly source?: string;
   }) => void;
 }
 
@@ -80,6 +97,12 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   TENANT_BUSY: 'The tenant database is busy; retry shortly.',
   TENANT_UNAVAILABLE: 'The tenant database is unavailable.',
 };
+
+/** The socket peer of a request served by Node (Yoga's server context holds `req`). */
+function peerAddress(_request: Request, serverContext: unknown): string | undefined {
+  const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+  return req?.socket?.remoteAddress;
+}
 
 function wantsGraphiQL(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
@@ -102,6 +125,10 @@ export function useAuthentication(options: AuthenticationOptions): {
   const { verifier, resolver, log } = options;
   const perUser = createRateLimiter(options.rateLimits?.user ?? { perSecond: 0, burst: 0 });
   const perTenant = createRateLimiter(options.rateLimits?.tenant ?? { perSecond: 0, burst: 0 });
+  const failuresBySource = createRateLimiter(options.anonymousLimit ?? { perSecond: 0, burst: 0 });
+  const sourceOf = options.sourceOf ?? peerAddress;
+  /** Correlation id and address of requests in flight, for the denial record. */
+  const origins = new WeakMap<Request, { correlationId?: string; source?: string }>();
   // A flood of refusals must not become a flood of log lines: per tenant, one line a second,
   // carrying how many refusals it stands for.
   const rateLogs = createLogThrottle(RATE_LOG_INTERVAL_MS);
@@ -125,7 +152,7 @@ export function useAuthentication(options: AuthenticationOptions): {
   ): Response {
     const status = httpStatusOf(code) ?? 400;
     if (status === 401 || status === 403 || status === 429) {
-      options.onDenied?.({ code, requestId, ...who });
+      options.onDenied?.({ code, requestId, ...who, ...origins.get(request) });
     }
     refusals.set(request, tenant === undefined ? { code } : { code, tenantHash: tenant });
     // The same error shape as every later failure: a stable code and its FHIR OperationOutcome.
@@ -145,12 +172,19 @@ export function useAuthentication(options: AuthenticationOptions): {
   }
 
   const plugin: Plugin = {
-    async onRequest({ request, url, endResponse }) {
+    async onRequest({ request, url, endResponse, serverContext }) {
       if (url.pathname !== options.graphqlEndpoint) {
         return;
       }
+      // Always our own: a client could otherwise give two requests one audit id.
+      const requestId = randomUUID();
       const headerId = request.headers.get('x-request-id');
-      const requestId = headerId !== null && REQUEST_ID.test(headerId) ? headerId : randomUUID();
+      const correlationId = headerId !== null && REQUEST_ID.test(headerId) ? headerId : undefined;
+      const source = sourceOf(request, serverContext);
+      origins.set(request, {
+        ...(correlationId === undefined ? {} : { correlationId }),
+        ...(source === undefined ? {} : { source }),
+      });
       if (options.graphiql && wantsGraphiQL(request)) {
         return;
       }
@@ -163,11 +197,30 @@ export function useAuthentication(options: AuthenticationOptions): {
         );
         return;
       }
+      // An address whose tokens keep failing is refused before the next one is even verified.
+      const sourceKey = source ?? '';
+      const failing = failuresBySource.peek(sourceKey);
+      if (!failing.ok) {
+        const response = reject(
+          request,
+          'RATE_LIMITED',
+          'Too many failed authentications from this address; retry later.',
+          requestId,
+          { 'retry-after': String(failing.retryAfterSec) },
+          { reason: 'source-rate-limited' },
+        );
+        await options.refusalHold?.hold(failing.retryAfterSec);
+        endResponse(response);
+        return;
+      }
       let principal: Principal;
       try {
         principal = await verifier.verify(parseBearer(request.headers.get('authorization')));
       } catch (err) {
         if (isAuthError(err)) {
+          if (err.code !== 'AUTH_UNAVAILABLE') {
+            failuresBySource.take(sourceKey);
+          }
           log.info(
             { requestId, code: err.code, reason: err.reason, claim: err.claim },
             'request refused',
@@ -273,9 +326,14 @@ export function useAuthentication(options: AuthenticationOptions): {
       }
       states.set(request, {
         requestId,
+        ...(correlationId === undefined ? {} : { correlationId }),
         principal,
         runtime,
-        log: log.child({ requestId, tenant: runtime.tenantHash }),
+        log: log.child(
+          correlationId === undefined
+            ? { requestId, tenant: runtime.tenantHash }
+            : { requestId, correlationId, tenant: runtime.tenantHash },
+        ),
         startedAt: performance.now(),
       });
     },

@@ -74,7 +74,11 @@ export interface TestGatewayOptions {
     readonly batchMax?: number;
     readonly backlog?: number;
     readonly writeTimeoutMs?: number;
+    /** Anonymous denials are counted per address over this interval. @default 60000 */
+    readonly denialIntervalMs?: number;
   };
+  /** Failed token checks per client address before it is refused unverified. @default off */
+  readonly authFailureLimit?: Config['authFailureLimit'];
   /**
    * Give each tenant its own SELECT-only database user whose password is a `ZZPW-` canary
    * (falls back to the server's account when it may not create users). @default true
@@ -175,6 +179,9 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     log,
     ...(options.audit?.batchMax === undefined ? {} : { batchMax: options.audit.batchMax }),
     ...(options.audit?.backlog === undefined ? {} : { backlog: options.audit.backlog }),
+    ...(options.audit?.denialIntervalMs === undefined
+      ? {}
+      : { denialIntervalMs: options.audit.denialIntervalMs }),
   });
 
   const tenantDbs = new Map<string, TestDatabase>();
@@ -269,6 +276,9 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     graphiql: true,
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+    ...(options.authFailureLimit === undefined
+      ? {}
+      : { authFailureLimit: options.authFailureLimit }),
     ...(options.refusalHold === undefined ? {} : { refusalHold: options.refusalHold }),
     ...(options.patientLimit === undefined ? {} : { patientLimit: options.patientLimit }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),

@@ -24,6 +24,8 @@ export interface RawRequest {
    * that waited for the whole body would never answer.
    */
   readonly unfinished?: boolean;
+  /** The local address to send from (any 127.x.y.z on Linux): a client address of its own. */
+  readonly localAddress?: string;
 }
 
 /**
@@ -48,7 +50,11 @@ export function rawHttp(url: string, request: RawRequest): Promise<RawResponse> 
     '\r\n';
   const body = request.body === undefined ? Buffer.alloc(0) : Buffer.from(request.body);
   return new Promise<RawResponse>((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
+    const socket = connect({
+      port: Number(port),
+      host: hostname,
+      ...(request.localAddress === undefined ? {} : { localAddress: request.localAddress }),
+    });
     let received = Buffer.alloc(0);
     let settled = false;
     const finish = (result: RawResponse | Error) => {

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { type CanaryTenant, hospitalA } from '../fixtures/tenants.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+import { rawHttp } from '../helpers/raw-http.js';
 import { loadR4Definitions, validateR4 } from '../unit/conformance/r4-validator.js';
 
 /**
@@ -49,12 +50,33 @@ async function post(
   query: string,
   options: { token?: string; variables?: Record<string, unknown> } = {},
 ) {
-  const requestId = `audit-${randomUUID()}`;
+  // The client's id is a correlation id only; the audit's request id is the gateway's own.
+  const correlationId = `audit-${randomUUID()}`;
   const result = await gw.post(query, {
     ...options,
-    headers: { 'x-request-id': requestId },
+    headers: { 'x-request-id': correlationId },
   });
-  return { ...result, requestId };
+  return { ...result, requestId: result.headers.get('x-request-id') ?? '', correlationId };
+}
+
+/**
+ * A POST from a client address of its own (127.x.y.z): the first anonymous denial of an address
+ * in an interval has a row of its own, later ones are counted into one row.
+ */
+async function rawPost(query: string, from: string, bearer?: string) {
+  const body = JSON.stringify({ query });
+  const res = await rawHttp(gw.url, {
+    method: 'POST',
+    target: '/graphql',
+    localAddress: from,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+    },
+    body,
+  });
+  return { status: res.status, requestId: res.headers['x-request-id'] ?? '' };
 }
 
 /** The rows of one request; denials are not awaited by the request, so poll briefly. */
@@ -71,6 +93,7 @@ async function eventsOf(requestId: string, atLeast = 1): Promise<AuditRecord[]> 
 
 type Entity = {
   what: { reference?: string; identifier?: { value: string } };
+  detail?: Array<{ type: string; valueString: string }>;
   role?: { code: string };
 };
 type Agent = {
@@ -109,6 +132,29 @@ describe('PHI reads', () => {
     const entities = entitiesOf(row);
     expect(entities[0]).toMatchObject({ what: { reference: 'Patient/7' }, role: { code: '1' } });
     expect(entities.at(-1)?.what.identifier?.value).toBe(res.requestId);
+    expect(res.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(entities.at(-1)?.detail).toEqual([
+      { type: 'correlationId', valueString: res.correlationId },
+    ]);
+    // Two requests with one client id are two audit ids.
+    const again = await post('{ Patient(id: "7") { id } }', { token });
+    expect(again.requestId).not.toBe(res.requestId);
+  });
+
+  it('a search names the query with its literal values masked', async () => {
+    const family = `SOTO${tenant.canary}`;
+    const res = await post(`{ PatientList(family: ["${family}"], _count: 2) { id } }`, { token });
+    expect(res.status).toBe(200);
+    const rows = await gw.auditStore.readEvents({ requestId: res.requestId });
+    expect(rows).toHaveLength(1);
+    const row = rows[0] as AuditRecord;
+    expectValid(row);
+    const entities = entitiesOf(row) as Array<Entity & { query?: string }>;
+    const query = entities.find((e) => e.role?.code === '24')?.query ?? '';
+    const text = Buffer.from(query, 'base64').toString('utf8');
+    expect(text).toContain('PatientList(family: [$_], _count: $_)');
+    expect(text).not.toContain(tenant.canary);
+    expect(text).not.toContain('SOTO');
   });
 
   it('a search writes one event with one patient entity per patient in the result', async () => {
@@ -184,7 +230,7 @@ describe('PHI reads', () => {
 
 describe('denied access', () => {
   it('401 without a token: recorded with its reason and request id, no user claimed', async () => {
-    const res = await post('{ Patient(id: "1") { id } }');
+    const res = await rawPost('{ Patient(id: "1") { id } }', '127.0.0.31');
     expect(res.status).toBe(401);
     const rows = await eventsOf(res.requestId);
     expect(rows).toHaveLength(1);
@@ -195,11 +241,15 @@ describe('denied access', () => {
     const agents = row.event['agent'] as Agent[];
     expect(agents).toHaveLength(1);
     expect(agents[0]?.who.identifier).toBeUndefined();
+    expect((agents[0] as { network?: unknown }).network).toEqual({
+      address: '127.0.0.31',
+      type: '2',
+    });
   });
 
   it('401 with a forged token: recorded, and the token appears nowhere in the row', async () => {
     const forged = `${token.slice(0, token.lastIndexOf('.'))}.${Buffer.from('forged').toString('base64url')}`;
-    const res = await post('{ Patient(id: "1") { id } }', { token: forged });
+    const res = await rawPost('{ Patient(id: "1") { id } }', '127.0.0.32', forged);
     expect(res.status).toBe(401);
     const rows = await eventsOf(res.requestId);
     expect(rows).toHaveLength(1);

@@ -28,10 +28,16 @@ afterAll(async () => {
   await gw?.close();
 });
 
-function post(target: string, headers: Record<string, string> = {}, body: string = BODY) {
+function post(
+  target: string,
+  headers: Record<string, string> = {},
+  body: string = BODY,
+  localAddress?: string,
+) {
   return rawHttp(url, {
     method: 'POST',
     target,
+    ...(localAddress === undefined ? {} : { localAddress }),
     headers: {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
@@ -146,12 +152,13 @@ describe('only the endpoint path reaches Yoga', () => {
 
 describe('the endpoint itself, before authentication', () => {
   it.each([
-    '/graphql',
-    '/graphql?a=/graphql',
-    '/graphql?x=/health',
-    '/graphql?query=%7B__typename%7D',
-  ])('POST %s without a token: 401 and a denial audit row', async (target) => {
-    const res = await post(target);
+    ['/graphql', '127.0.0.11'],
+    ['/graphql?a=/graphql', '127.0.0.12'],
+    ['/graphql?x=/health', '127.0.0.13'],
+    ['/graphql?query=%7B__typename%7D', '127.0.0.14'],
+  ])('POST %s without a token: 401 and a denial audit row', async (target, from) => {
+    // Each from an address of its own: the first anonymous denial of an address has its own row.
+    const res = await post(target, {}, BODY, from);
     expect(res.status, target).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="fhirgate"');
     expectUnparsed(res, target);

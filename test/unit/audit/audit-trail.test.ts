@@ -74,15 +74,17 @@ describe('AuditEvent resources (IHE BALP shape)', () => {
     expect(event.meta?.profile[0]).toMatch(/IHE\.BasicAudit\.PatientRead$/);
   });
 
-  it('a search lists each patient with the patient role and other resources as domain resources', () => {
+  it('a search names each patient and the masked query, not the other resources (BALP PatientQuery)', () => {
     const event = phiReadEvent({
       principal,
       requestId: 'req-2',
+      correlationId: 'client-7',
       sourceId: 'fhirgate',
       search: true,
       references: ['Patient/1', 'Patient/2', 'Observation/7', 'Patient/1'],
       outcome: '4',
       errorCodes: ['BAD_USER_INPUT'],
+      query: '{ ObservationList(code: $_) { id } }',
     });
     expect(issuesOf(event)).toEqual([]);
     expect(event.action).toBe('E');
@@ -92,8 +94,34 @@ describe('AuditEvent resources (IHE BALP shape)', () => {
     expect(roles).toEqual([
       ['Patient/1', '1'],
       ['Patient/2', '1'],
-      ['Observation/7', '4'],
+      [undefined, '24'],
       [undefined, undefined],
+    ]);
+    expect(Buffer.from(event.entity?.[2]?.query ?? '', 'base64').toString()).toBe(
+      '{ ObservationList(code: $_) { id } }',
+    );
+    expect(event.entity?.[3]?.detail).toEqual([{ type: 'correlationId', valueString: 'client-7' }]);
+  });
+
+  it('stays bounded: a search of 30,000 resources over 300 patients names 300; a read lists 100 others and counts the rest', () => {
+    const references: string[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      references.push(`Observation/${i}`, `Patient/${i % 300}`);
+    }
+    const input = {
+      principal,
+      requestId: 'r',
+      sourceId: 'fhirgate',
+      references,
+      outcome: '0' as const,
+    };
+    const search = phiReadEventJson({ ...input, search: true, query: '{ x }' });
+    expect(JSON.parse(search.json).entity).toHaveLength(300 + 2);
+    expect(search.json.length).toBeLessThan(100_000);
+    const read = JSON.parse(phiReadEventJson({ ...input, search: false }).json);
+    expect(read.entity).toHaveLength(300 + 100 + 1);
+    expect(read.entity.at(-1).detail).toEqual([
+      { type: 'resourcesNotListed', valueString: String(30_000 - 100) },
     ]);
   });
 
@@ -116,6 +144,20 @@ describe('AuditEvent resources (IHE BALP shape)', () => {
       },
       { principal: odd, search: true, references: ['Observation/"x"'], outcome: '0' as const },
       { principal: odd, search: false, references: [], outcome: '0' as const, errorCodes: [] },
+      {
+        principal,
+        search: true,
+        references: ['Patient/1', 'Observation/2'],
+        outcome: '0' as const,
+        query: '{ PatientList(family: $_) { id } }',
+        correlationId: 'corr-"1"',
+      },
+      {
+        principal,
+        search: false,
+        references: Array.from({ length: 150 }, (_, i) => `Observation/${i}`),
+        outcome: '0' as const,
+      },
     ];
     for (const input of inputs) {
       const full = { ...input, requestId: 'req-"j"', sourceId: 'fhirgate', now };
