@@ -86,6 +86,7 @@ const EnvSchema = z.object({
     ),
   FHIRGATE_MAX_COUNT: positiveInt().max(1000).default(100),
   FHIRGATE_DEFAULT_COUNT: positiveInt().max(1000).default(20),
+  FHIRGATE_MAX_RESOURCES_PER_REQUEST: positiveInt().max(1_000_000).default(5000),
   FHIRGATE_GRAPHIQL: bool.default(true),
   FHIRGATE_GRAPHQL_BATCH_LOADS: bool.default(true),
 
@@ -195,6 +196,11 @@ export interface Config {
     readonly resourceTypes: readonly string[];
     readonly maxCount: number;
     readonly defaultCount: number;
+    /**
+     * `FHIRGATE_MAX_RESOURCES_PER_REQUEST`: the most resources one operation may return in the
+     * worst case (lists multiply by their `_count`); refused above. @default 5000
+     */
+    readonly maxResourcesPerRequest: number;
     readonly graphiql: boolean;
     /**
      * `FHIRGATE_CORS_ORIGINS`: browser origins allowed to call the endpoint cross-origin (no
@@ -364,6 +370,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       resourceTypes: Object.freeze([...e.FHIRGATE_RESOURCE_TYPES]),
       maxCount: e.FHIRGATE_MAX_COUNT,
       defaultCount: e.FHIRGATE_DEFAULT_COUNT,
+      maxResourcesPerRequest: e.FHIRGATE_MAX_RESOURCES_PER_REQUEST,
       graphiql: e.FHIRGATE_GRAPHIQL,
       corsOrigins: Object.freeze([...e.FHIRGATE_CORS_ORIGINS]),
       batchLoads: e.FHIRGATE_GRAPHQL_BATCH_LOADS,

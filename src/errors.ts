@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'LENGTH_REQUIRED'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
+  | 'QUERY_TOO_COSTLY'
   | 'AUDIT_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -47,6 +48,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   UPSTREAM_TIMEOUT: 503,
   REGISTRY_UNAVAILABLE: 503,
   RATE_LIMITED: 429,
+  QUERY_TOO_COSTLY: 400,
   AUDIT_UNAVAILABLE: 503,
   NOT_FOUND: 404,
   BAD_REQUEST: 400,
@@ -105,6 +107,7 @@ export type FhirIssueType =
   | 'timeout'
   | 'too-long'
   | 'throttled'
+  | 'too-costly'
   | 'transient';
 
 /** One issue per error: what a FHIR client reads from `extensions.resource`. */
@@ -146,6 +149,7 @@ const ISSUE_TYPE: Record<ErrorCode, FhirIssueType> = {
   LENGTH_REQUIRED: 'structure',
   PAYLOAD_TOO_LARGE: 'too-long',
   RATE_LIMITED: 'throttled',
+  QUERY_TOO_COSTLY: 'too-costly',
   AUDIT_UNAVAILABLE: 'transient',
   INTERNAL_SERVER_ERROR: 'exception',
 };

@@ -19,6 +19,7 @@ import { useMetrics } from './observability/use-metrics.js';
 import { createFrontDoor } from './security/front-door.js';
 import { createRefusalHold } from './security/refusal-hold.js';
 import { useQueryLimits } from './security/use-query-limits.js';
+import { type ResourceBudget, useResourceBudget } from './security/use-resource-budget.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
@@ -61,6 +62,8 @@ export interface GatewayDeps {
   readonly metrics?: GatewayMetrics;
   /** The HIPAA audit trail: PHI reads await it (no audit, no data), denials are recorded. */
   readonly audit: AuditTrail;
+  /** Worst-case resources per request, refused above (`use-resource-budget.ts`); absent: off. */
+  readonly resourceBudget?: ResourceBudget;
   /** Per-user distinct-patient limit (C48); absent: off. */
   readonly patientLimit?: PatientEnumerationLimit;
 }
@@ -221,6 +224,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       useRoutes(routes),
       auth.plugin,
       ...useQueryLimits(),
+      // Before graphql-jit takes over execution: an operation over budget runs nothing.
+      ...(deps.resourceBudget === undefined
+        ? []
+        : [useResourceBudget(deps.resourceBudget, resourceTypes)]),
       // Compiled execution, cached per parsed document (Yoga caches parse and validate by query
       // text, so a repeated query reuses both). Runs after validation, so armor's limits hold.
       useGraphQlJit(

@@ -242,6 +242,10 @@ async function main(): Promise<void> {
     batchLoads: config.graphql.batchLoads,
     rateLimits: config.rateLimits,
     authFailureLimit: config.authFailureLimit,
+    resourceBudget: {
+      maxResources: config.graphql.maxResourcesPerRequest,
+      defaultCount: config.graphql.defaultCount,
+    },
     refusalHold: config.refusalHold,
     patientLimit: config.audit.patientLimit,
     routes,

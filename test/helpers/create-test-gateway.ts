@@ -77,6 +77,8 @@ export interface TestGatewayOptions {
     /** Anonymous denials are counted per address over this interval. @default 60000 */
     readonly denialIntervalMs?: number;
   };
+  /** Worst-case resources per request. @default the production default, 5000 */
+  readonly maxResources?: number;
   /** Failed token checks per client address before it is refused unverified. @default off */
   readonly authFailureLimit?: Config['authFailureLimit'];
   /**
@@ -276,6 +278,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     graphiql: true,
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+    resourceBudget: { maxResources: options.maxResources ?? 5000, defaultCount: 20 },
     ...(options.authFailureLimit === undefined
       ? {}
       : { authFailureLimit: options.authFailureLimit }),
