@@ -245,6 +245,7 @@ async function main(): Promise<void> {
     resourceBudget: {
       maxResources: config.graphql.maxResourcesPerRequest,
       defaultCount: config.graphql.defaultCount,
+      maxCount: config.graphql.maxCount,
     },
     refusalHold: config.refusalHold,
     patientLimit: config.audit.patientLimit,

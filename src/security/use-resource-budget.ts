@@ -24,13 +24,15 @@ export interface ResourceBudget {
   readonly maxResources: number;
   /** The `_count` a list without one returns (`FHIRGATE_DEFAULT_COUNT`). */
   readonly defaultCount: number;
+  /** The largest `_count` a list answers (`FHIRGATE_MAX_COUNT`): a larger one is an error. */
+  readonly maxCount: number;
 }
 
 /**
  * The most resources an operation can return: every resource-typed field (`Patient`, a
  * reference's target, an item of `PatientList` or of a connection) counts once per path to it,
  * and a list or connection multiplies what is below it by its `_count` (its argument, variables
- * included, or the default). Aliases count separately; `@skip` and `@include` are ignored (the
+ * included, or the default; at most the maximum `_count`). Aliases count separately; `@skip` and `@include` are ignored (the
  * worst case). So three aliased `PatientList(_count: 100) { ObservationList(_count: 100) }` are
  * 3 x (100 + 100 x 100) = 30,300, where graphql-armor's cost, which counts each field once
  * whatever the lists around it, saw a few dozen points.
@@ -41,7 +43,7 @@ export function worstCaseResources(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
   resourceTypes: ReadonlySet<string>,
-  defaultCount: number,
+  counts: { readonly defaultCount: number; readonly maxCount: number },
 ): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
@@ -109,7 +111,11 @@ export function worstCaseResources(
       if ((list && resource) || connection) {
         const args = getArgumentValues(field, selection, variables ?? {});
         const count = args['_count'];
-        n = typeof count === 'number' && count >= 0 ? count : defaultCount;
+        // A `_count` above the maximum is refused by its field, so it returns at most that.
+        n =
+          typeof count === 'number' && count >= 0
+            ? Math.min(count, counts.maxCount)
+            : counts.defaultCount;
       }
       const below = multiplicity * n;
       if (resource) {
@@ -140,7 +146,7 @@ export function useResourceBudget(
         args.operationName,
         args.variableValues,
         resourceTypes,
-        budget.defaultCount,
+        budget,
       );
       if (worst > budget.maxResources) {
         setResultAndStopExecution({

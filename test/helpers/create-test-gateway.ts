@@ -278,7 +278,11 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     graphiql: true,
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
-    resourceBudget: { maxResources: options.maxResources ?? 5000, defaultCount: 20 },
+    resourceBudget: {
+      maxResources: options.maxResources ?? 5000,
+      defaultCount: 20,
+      maxCount: options.maxCount ?? 100,
+    },
     ...(options.authFailureLimit === undefined
       ? {}
       : { authFailureLimit: options.authFailureLimit }),

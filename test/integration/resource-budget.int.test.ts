@@ -62,6 +62,17 @@ describe('resource budget', () => {
       { token },
     );
     expect(ok.json.errors).toBeUndefined();
+    // A _count above the maximum (100) is refused by its field: it counts as 100.
+    const over = await gw.post(
+      '{ a: Patient(id: "1") { id } b: PatientList(_count: 100000) { id } }',
+      {
+        token,
+      },
+    );
+    expect(over.json.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    await refusedBeforeAnyStatement(
+      '{ PatientList(_count: 100000) { id ObservationList(_reference: subject, _count: 100) { id } } }',
+    );
     // Connections multiply like lists: 60 x (1 + 100) = 6060.
     await refusedBeforeAnyStatement(
       '{ PatientConnection(_count: 60) { edges { resource { id ObservationList(_reference: subject, _count: 100) { id } } } } }',
