@@ -28,7 +28,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * a name or an IPv4/IPv6 literal and a port, nothing else. `Host: a?` would otherwise turn
  * `POST /graphql` into the URL `http://a?/graphql`, whose path is `/`.
  */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 const JSON_TYPES: ReadonlySet<string> = new Set([
   'application/json',

@@ -139,13 +139,18 @@ describe('only the endpoint path reaches Yoga', () => {
   });
 
   it('a Host header that would move the path Yoga sees is 400', async () => {
-    for (const host of ['a?', 'a/b', 'a#', 'a@b', 'a b', 'a\\b']) {
+    // An empty Host would make Yoga's URL `http:///graphql`: host `graphql`, path `/`.
+    for (const host of ['a?', 'a/b', 'a#', 'a@b', 'a b', 'a\\b', '']) {
       const from = gw.statements.length;
       const res = await post('/graphql', { host });
       expect(res.status, host).toBe(400);
       expect(JSON.parse(res.body).errors[0].extensions.code).toBe('BAD_REQUEST');
       expectUnparsed(res, host);
       expect(gw.statements.length).toBe(from);
+    }
+    // Names, ports, IP literals and Docker-style service names are fine.
+    for (const host of ['localhost', 'gw.example.org:443', '[::1]:4000', 'fhirgate_gateway:4000']) {
+      expect((await post('/graphql', { host })).status, host).toBe(401);
     }
   });
 });
