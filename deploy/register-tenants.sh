@@ -21,8 +21,11 @@ register() {
     return 0
   fi
   printf '%s' "${url}" >"${url_file}"
+  # The hospital databases sit on compose's private network without CA-issued certificates: the
+  # demo opts out of TLS explicitly (a real tenant keeps the verify-full default, with
+  # --tls-ca-file naming the hospital's CA; see docs/tenant-tls.md).
   fhirgate tenant add "${client_id}" --database-url-file "${url_file}" \
-    --mapping "${mapping}" --name "${name}"
+    --mapping "${mapping}" --name "${name}" --tls-mode disable
   : >"${url_file}"
 }
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { TLS_MODES, TLS_VERSIONS, type TlsMode, type TlsVersion } from './db/database-tls.js';
+import { TLS_POLICIES, type TlsPolicy } from './tenancy/tenant-connection.js';
 
 /**
  * The only reader of `process.env`. Every setting, its default and its validation live in
@@ -102,6 +104,12 @@ const EnvSchema = z.object({
   FHIRGATE_DB_CONNECT_TIMEOUT_MS: ms(100).default(3000),
   FHIRGATE_DB_QUERY_TIMEOUT_MS: ms(100).default(5000),
   FHIRGATE_DB_STATEMENT_LIMIT_MS: ms(100).default(4000),
+  FHIRGATE_DB_TLS_POLICY: z.enum(TLS_POLICIES).default('allow-plain'),
+  FHIRGATE_REGISTRY_TLS_MODE: z.enum(TLS_MODES).optional(),
+  FHIRGATE_REGISTRY_TLS_CA_FILE: z.string().min(1).optional(),
+  FHIRGATE_REGISTRY_TLS_CERT_FILE: z.string().min(1).optional(),
+  FHIRGATE_REGISTRY_TLS_KEY_FILE: z.string().min(1).optional(),
+  FHIRGATE_REGISTRY_TLS_MIN_VERSION: z.enum(TLS_VERSIONS).optional(),
   FHIRGATE_TENANT_CONCURRENCY: positiveInt().max(1000).default(10),
   FHIRGATE_TENANT_QUEUE: positiveInt(0).max(10_000).default(20),
   FHIRGATE_BREAKER_THRESHOLD: positiveInt().max(1000).default(5),
@@ -177,6 +185,10 @@ export interface Config {
   readonly demo: boolean;
   /** `FHIRGATE_REGISTRY_URL`: the control-plane database (mysql://, mariadb:// or sqlite:). */
   readonly registryUrl: string | undefined;
+  /** `FHIRGATE_REGISTRY_TLS_*`: TLS to the registry (and the audit database). */
+  readonly registryTls: RegistryTlsFiles;
+  /** `FHIRGATE_DB_TLS_POLICY`: which TLS modes tenant and registry connections may use. */
+  readonly dbTlsPolicy: TlsPolicy;
   readonly encryption: {
     readonly primaryKey: string | undefined;
     readonly primaryKeyId: string;
@@ -349,6 +361,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.FHIRGATE_DATA_DIR,
     demo,
     registryUrl: e.FHIRGATE_REGISTRY_URL,
+    registryTls: registryTlsFiles(e),
+    dbTlsPolicy: e.FHIRGATE_DB_TLS_POLICY,
     encryption: Object.freeze({
       primaryKey: e.FHIRGATE_ENCRYPTION_KEY,
       primaryKeyId: e.FHIRGATE_ENCRYPTION_KEY_ID,
@@ -445,10 +459,52 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
 }
 
+/**
+ * `FHIRGATE_REGISTRY_TLS_MODE` (default: `verify-full` unless the registry is on this machine),
+ * `FHIRGATE_REGISTRY_TLS_CA_FILE`, `_CERT_FILE`, `_KEY_FILE` (PEM files, read at start) and
+ * `FHIRGATE_REGISTRY_TLS_MIN_VERSION` (`TLSv1.2`).
+ */
+export interface RegistryTlsFiles {
+  readonly mode: TlsMode | undefined;
+  readonly caFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  readonly minVersion: TlsVersion | undefined;
+}
+
+function registryTlsFiles(e: {
+  FHIRGATE_REGISTRY_TLS_MODE?: TlsMode | undefined;
+  FHIRGATE_REGISTRY_TLS_CA_FILE?: string | undefined;
+  FHIRGATE_REGISTRY_TLS_CERT_FILE?: string | undefined;
+  FHIRGATE_REGISTRY_TLS_KEY_FILE?: string | undefined;
+  FHIRGATE_REGISTRY_TLS_MIN_VERSION?: TlsVersion | undefined;
+}): RegistryTlsFiles {
+  return Object.freeze({
+    mode: e.FHIRGATE_REGISTRY_TLS_MODE,
+    caFile: e.FHIRGATE_REGISTRY_TLS_CA_FILE,
+    certFile: e.FHIRGATE_REGISTRY_TLS_CERT_FILE,
+    keyFile: e.FHIRGATE_REGISTRY_TLS_KEY_FILE,
+    minVersion: e.FHIRGATE_REGISTRY_TLS_MIN_VERSION,
+  });
+}
+
+const CliTlsSchema = z.object({
+  FHIRGATE_DB_TLS_POLICY: z.enum(TLS_POLICIES).default('allow-plain'),
+  FHIRGATE_REGISTRY_TLS_MODE: z.enum(TLS_MODES).optional(),
+  FHIRGATE_REGISTRY_TLS_CA_FILE: z.string().min(1).optional(),
+  FHIRGATE_REGISTRY_TLS_CERT_FILE: z.string().min(1).optional(),
+  FHIRGATE_REGISTRY_TLS_KEY_FILE: z.string().min(1).optional(),
+  FHIRGATE_REGISTRY_TLS_MIN_VERSION: z.enum(TLS_VERSIONS).optional(),
+});
+
 /** The settings the operator CLI needs: the registry and the keyring, nothing else. */
 export interface CliConfig {
   /** `FHIRGATE_REGISTRY_URL` */
   readonly registryUrl: string | undefined;
+  /** `FHIRGATE_REGISTRY_TLS_*` */
+  readonly registryTls: RegistryTlsFiles;
+  /** `FHIRGATE_DB_TLS_POLICY` @default 'allow-plain' */
+  readonly dbTlsPolicy: TlsPolicy;
   /** `FHIRGATE_ENCRYPTION_KEY`, `FHIRGATE_ENCRYPTION_KEY_ID`, `FHIRGATE_ENCRYPTION_OLD_KEYS` */
   readonly encryption: Config['encryption'];
   /** `REDIS_URL`: `tenant disable` publishes a reload to the running gateways. */
@@ -463,8 +519,18 @@ export interface CliConfig {
  */
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
   const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  const tls = CliTlsSchema.safeParse(
+    Object.fromEntries(Object.keys(CliTlsSchema.shape).map((name) => [name, nonEmpty(env[name])])),
+  );
+  if (!tls.success) {
+    // Names the variable and the rule, never the value.
+    const lines = tls.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
   return Object.freeze({
     registryUrl: nonEmpty(env['FHIRGATE_REGISTRY_URL']),
+    registryTls: registryTlsFiles(tls.data),
+    dbTlsPolicy: tls.data.FHIRGATE_DB_TLS_POLICY,
     encryption: Object.freeze({
       primaryKey: nonEmpty(env['FHIRGATE_ENCRYPTION_KEY']),
       primaryKeyId: nonEmpty(env['FHIRGATE_ENCRYPTION_KEY_ID']) ?? 'k1',

@@ -20,10 +20,12 @@ import { createShutdown } from './observability/shutdown.js';
 import { createTenantPolicies } from './tenancy/breakers.js';
 import { createConfigResolver } from './tenancy/config-resolver.js';
 import { KeyConfigError, parseKeyring } from './tenancy/crypto.js';
-import { parseDatabaseUrl } from './tenancy/database-url.js';
+import type { DatabaseTarget } from './tenancy/database-url.js';
 import { describeRetiredKeyUse, retiredKeyUse } from './tenancy/key-check.js';
 import { createPoolManager } from './tenancy/pool-manager.js';
 import { createTenantRegistry } from './tenancy/registry.js';
+import { registryTarget as controlPlaneTarget } from './tenancy/registry-target.js';
+import { TenantConnectionError } from './tenancy/tenant-connection.js';
 
 /** Settings that stop the process at boot print their problem and exit 1, with no secret in it. */
 function fail(message: string): never {
@@ -63,10 +65,13 @@ async function main(): Promise<void> {
   if (registryUrl === undefined) {
     fail('FHIRGATE_REGISTRY_URL is not set.');
   }
-  let registryTarget: ReturnType<typeof parseDatabaseUrl>;
+  let registryTarget: DatabaseTarget;
   try {
-    registryTarget = parseDatabaseUrl(registryUrl);
-  } catch {
+    registryTarget = controlPlaneTarget(registryUrl, config.registryTls, config.dbTlsPolicy);
+  } catch (err) {
+    if (err instanceof TenantConnectionError) {
+      fail(`registry TLS: ${err.message}.`);
+    }
     fail('FHIRGATE_REGISTRY_URL is not a valid mysql://, mariadb:// or sqlite: URL.');
   }
   const registry = createTenantRegistry(registryTarget);
@@ -88,8 +93,16 @@ async function main(): Promise<void> {
   let auditTarget = registryTarget;
   if (config.audit.databaseUrl !== undefined) {
     try {
-      auditTarget = parseDatabaseUrl(config.audit.databaseUrl);
-    } catch {
+      // The audit database is control plane too: the registry's TLS settings apply.
+      auditTarget = controlPlaneTarget(
+        config.audit.databaseUrl,
+        config.registryTls,
+        config.dbTlsPolicy,
+      );
+    } catch (err) {
+      if (err instanceof TenantConnectionError) {
+        fail(`audit database TLS: ${err.message}.`);
+      }
       fail('FHIRGATE_AUDIT_DATABASE_URL is not a valid mysql://, mariadb:// or sqlite: URL.');
     }
   }
@@ -119,7 +132,11 @@ async function main(): Promise<void> {
   const policies = createTenantPolicies(config.resilience, log);
   const resolver = createConfigResolver(
     { registry, keyring, defs, log },
-    { ttlMs: config.tenancy.configTtlMs, maxStaleMs: config.tenancy.configMaxStaleMs },
+    {
+      ttlMs: config.tenancy.configTtlMs,
+      maxStaleMs: config.tenancy.configMaxStaleMs,
+      tlsPolicy: config.dbTlsPolicy,
+    },
   );
   // Admin fields and cross-replica reloads (src/admin). The audit hook goes in `onAdminAction`.
   const admin = createAdministration({
@@ -131,6 +148,7 @@ async function main(): Promise<void> {
     defs,
     log,
     connectionsPerTenant: config.tenancy.connectionsPerTenant,
+    tlsPolicy: config.dbTlsPolicy,
     redisUrl: config.admin.redisUrl,
     reloadChannel: config.admin.reloadChannel,
     reloadCooldownMs: config.admin.reloadCooldownMs,

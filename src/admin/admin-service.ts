@@ -10,11 +10,12 @@ import { activateMapping } from '../mapping/activate-mapping.js';
 import type { MappingProblem } from '../mapping/mapping-problem.js';
 import type { BreakerState, TenantPolicies } from '../tenancy/breakers.js';
 import type { ConfigResolver } from '../tenancy/config-resolver.js';
-import { type Keyring, openSecret } from '../tenancy/crypto.js';
-import { type DatabaseTarget, parseDatabaseUrl } from '../tenancy/database-url.js';
+import type { Keyring } from '../tenancy/crypto.js';
+import type { DatabaseTarget } from '../tenancy/database-url.js';
 import { type TenantPoolManager, targetFingerprint } from '../tenancy/pool-manager.js';
 import { type TenantRegistry, UnknownTenantError } from '../tenancy/registry.js';
 import type { ReloadBus } from '../tenancy/reload-bus.js';
+import { openTenantTarget, type TlsPolicy } from '../tenancy/tenant-connection.js';
 import type { TenantErrorLog } from './tenant-error-log.js';
 
 /** The admin operations, as the audit trail names them. */
@@ -125,6 +126,8 @@ export interface AdminServiceDeps {
   readonly log: Logger;
   /** Connections per tenant (`FHIRGATE_POOL_TENANT_CONNECTIONS`), reported as `poolLimit`. */
   readonly connectionsPerTenant: number;
+  /** `FHIRGATE_DB_TLS_POLICY` @default 'allow-plain' */
+  readonly tlsPolicy?: TlsPolicy;
   /** The audit hook; see {@link AdminActionListener}. @default no listener */
   readonly onAdminAction?: AdminActionListener;
   /**
@@ -263,7 +266,7 @@ export function createAdminService(deps: AdminServiceDeps): AdminService {
   /** The tenant's database target, opened from its sealed URL; never returned to a caller. */
   function targetOf(clientId: string, sealedUrl: string): DatabaseTarget {
     try {
-      return parseDatabaseUrl(openSecret(keyring, clientId, sealedUrl));
+      return openTenantTarget(keyring, clientId, sealedUrl, deps.tlsPolicy ?? 'allow-plain');
     } catch {
       throw gatewayError(
         'TENANT_CONFIG_INVALID',

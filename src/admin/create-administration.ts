@@ -6,6 +6,7 @@ import type { Keyring } from '../tenancy/crypto.js';
 import type { TenantPoolManager } from '../tenancy/pool-manager.js';
 import type { TenantRegistry } from '../tenancy/registry.js';
 import { createLocalReloadBus, createReloadBus, type ReloadBus } from '../tenancy/reload-bus.js';
+import type { TlsPolicy } from '../tenancy/tenant-connection.js';
 import {
   type AdminActionListener,
   type AdminService,
@@ -22,6 +23,8 @@ export interface AdministrationOptions {
   readonly defs: FhirDefinitions;
   readonly log: Logger;
   readonly connectionsPerTenant: number;
+  /** `FHIRGATE_DB_TLS_POLICY` @default 'allow-plain' */
+  readonly tlsPolicy?: TlsPolicy;
   /** `REDIS_URL`; unset: reloads stay on this replica and the others follow at the TTL. */
   readonly redisUrl: string | undefined;
   /** `FHIRGATE_RELOAD_CHANNEL` */
@@ -71,6 +74,7 @@ export function createAdministration(options: AdministrationOptions): Administra
     errors,
     log,
     connectionsPerTenant: options.connectionsPerTenant,
+    ...(options.tlsPolicy === undefined ? {} : { tlsPolicy: options.tlsPolicy }),
     ...(options.reloadCooldownMs === undefined
       ? {}
       : { reloadCooldownMs: options.reloadCooldownMs }),

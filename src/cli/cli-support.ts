@@ -4,15 +4,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type CliConfig, loadCliConfig } from '../config.js';
+import { type CliConfig, ConfigError, loadCliConfig } from '../config.js';
+import { TLS_MODES, TLS_VERSIONS, type TlsMode, type TlsVersion } from '../db/database-tls.js';
 import { DatabaseError } from '../db/tenant-database.js';
-import { KeyConfigError, type Keyring, parseKeyring } from '../tenancy/crypto.js';
+import type { Keyring } from '../tenancy/crypto.js';
+import { KeyConfigError, parseKeyring } from '../tenancy/crypto.js';
 import {
   type DatabaseTarget,
   DatabaseUrlError,
   parseDatabaseUrl,
 } from '../tenancy/database-url.js';
+import { unopenableTenants } from '../tenancy/key-check.js';
 import { createTenantRegistry, type TenantRegistry } from '../tenancy/registry.js';
+import { registryTarget } from '../tenancy/registry-target.js';
+import {
+  checkTlsMaterial,
+  connectionTarget,
+  TenantConnectionError,
+  type TlsPolicy,
+  type TlsSettings,
+} from '../tenancy/tenant-connection.js';
 
 /**
  * A failure that ends a command with one line on stderr: exit 2 for bad usage or an environment
@@ -154,6 +165,91 @@ export async function readDatabaseUrl(
   }
 }
 
+/** The options of the TLS settings, for {@link parseCommandArgs}. */
+export const TLS_OPTIONS = {
+  'tls-mode': 'string',
+  'tls-ca-file': 'string',
+  'tls-cert-file': 'string',
+  'tls-key-file': 'string',
+  'tls-min-version': 'string',
+} as const;
+
+export const TLS_USAGE = `TLS options (sealed with the URL; PEM files are read now, their content stored):
+  --tls-mode <mode>          disable | require | verify-ca | verify-full; default verify-full,
+                             or disable for a database on this machine (localhost, 127.x, ::1)
+  --tls-ca-file <path>       PEM CA bundle the server certificate must chain to
+                             (default: Node's bundled public roots)
+  --tls-cert-file <path>     client certificate for mutual TLS (with --tls-key-file)
+  --tls-key-file <path>      its unencrypted PEM private key
+  --tls-min-version <v>      TLSv1.2 (default) or TLSv1.3
+FHIRGATE_DB_TLS_POLICY=require-tls refuses mode disable; require-verified also refuses require.`;
+
+async function readPem(file: string | true | undefined, what: string): Promise<string | undefined> {
+  if (typeof file !== 'string') {
+    return undefined;
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliFailure(`cannot read the ${what} (${errnoOf(err)}).`);
+  }
+}
+
+/**
+ * The TLS settings given with {@link TLS_OPTIONS}, files read and PEM checked; undefined when
+ * none was given. Never echoes a path or a file's content.
+ */
+export async function readTlsSettings(
+  options: ParsedArgs['options'],
+): Promise<TlsSettings | undefined> {
+  const mode = options.get('tls-mode');
+  const minVersion = options.get('tls-min-version');
+  if (mode !== undefined && !(TLS_MODES as readonly unknown[]).includes(mode)) {
+    throw new CliFailure(`--tls-mode must be one of ${TLS_MODES.join(', ')}.`);
+  }
+  if (minVersion !== undefined && !(TLS_VERSIONS as readonly unknown[]).includes(minVersion)) {
+    throw new CliFailure(`--tls-min-version must be ${TLS_VERSIONS.join(' or ')}.`);
+  }
+  const settings: TlsSettings = {
+    mode: mode as TlsMode | undefined,
+    ca: await readPem(options.get('tls-ca-file'), 'CA bundle file'),
+    cert: await readPem(options.get('tls-cert-file'), 'client certificate file'),
+    key: await readPem(options.get('tls-key-file'), 'client key file'),
+    minVersion: minVersion as TlsVersion | undefined,
+  };
+  if (Object.values(settings).every((v) => v === undefined)) {
+    return undefined;
+  }
+  try {
+    checkTlsMaterial(settings);
+  } catch (err) {
+    if (err instanceof TenantConnectionError) {
+      throw new CliFailure(`${err.message}.`);
+    }
+    throw err;
+  }
+  return settings;
+}
+
+/** The target of `url` with `tls`, checked against the policy; a CliFailure names the problem. */
+export function tenantTarget(
+  url: string,
+  tls: TlsSettings | undefined,
+  policy: TlsPolicy,
+): DatabaseTarget {
+  try {
+    return connectionTarget({ url, tls }, policy);
+  } catch (err) {
+    if (err instanceof TenantConnectionError) {
+      throw new CliFailure(`${err.message}.`);
+    }
+    if (err instanceof DatabaseUrlError) {
+      throw new CliFailure(`the database URL is invalid: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 /** Reads a JSON file; the path and the content are never echoed. */
 export async function readJsonFile(file: string, what: string): Promise<unknown> {
   let text: string;
@@ -177,7 +273,15 @@ export interface RegistrySession {
 }
 
 export function openRegistry(withKeys: boolean): RegistrySession {
-  const config = loadCliConfig();
+  let config: CliConfig;
+  try {
+    config = loadCliConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new CliFailure(err.message);
+    }
+    throw err;
+  }
   if (config.registryUrl === undefined) {
     throw new CliFailure('FHIRGATE_REGISTRY_URL is not set (the registry database).');
   }
@@ -199,8 +303,11 @@ export function openRegistry(withKeys: boolean): RegistrySession {
   }
   let target: DatabaseTarget;
   try {
-    target = parseDatabaseUrl(config.registryUrl);
-  } catch {
+    target = registryTarget(config.registryUrl, config.registryTls, config.dbTlsPolicy);
+  } catch (err) {
+    if (err instanceof TenantConnectionError) {
+      throw new CliFailure(`registry TLS: ${err.message}.`);
+    }
     throw new CliFailure(
       'FHIRGATE_REGISTRY_URL is not a valid mysql://, mariadb:// or sqlite: URL.',
     );
@@ -233,4 +340,31 @@ export async function runReporting(
     }
     throw failure;
   }
+}
+
+/**
+ * Refuses (exit 1) a keyring that cannot open every row already sealed, naming those tenants by
+ * client id: the key is most likely not the registry's, and anything sealed with it would fail
+ * on the replicas that have the right one.
+ */
+export async function refuseForeignKeys(
+  registry: Pick<TenantRegistry, 'listTenants'>,
+  keyring: Keyring,
+): Promise<void> {
+  const failed = await unopenableTenants(registry, keyring);
+  if (failed.length === 0) {
+    return;
+  }
+  const names = failed.slice(0, 20).map(shown).join(', ');
+  const more = failed.length > 20 ? ` and ${failed.length - 20} more` : '';
+  throw new CliFailure(
+    `the configured keys cannot open the sealed URL of ${failed.length} tenant${failed.length === 1 ? '' : 's'} ` +
+      `(${names}${more}): FHIRGATE_ENCRYPTION_KEY or FHIRGATE_ENCRYPTION_OLD_KEYS is not the registry's; nothing was changed.`,
+    1,
+  );
+}
+
+/** `mysql, TLS verify-full` or `sqlite`: what a target is, never where. */
+export function describeKind(target: DatabaseTarget): string {
+  return target.kind === 'sqlite' ? 'sqlite' : `mysql, TLS ${target.tls?.mode ?? 'disable'}`;
 }

@@ -5,16 +5,22 @@ import { isBlocking } from '../mapping/mapping-problem.js';
 import { sealedKeyId, sealSecret } from '../tenancy/crypto.js';
 import type { DatabaseTarget } from '../tenancy/database-url.js';
 import { publishReloadOnce } from '../tenancy/reload-bus.js';
+import { encodeTenantConnection } from '../tenancy/tenant-connection.js';
 import {
   CliFailure,
   clientIdArg,
+  describeKind,
   openRegistry,
   parseCommandArgs,
   type RegistrySession,
   readDatabaseUrl,
   readJsonFile,
+  readTlsSettings,
+  refuseForeignKeys,
   runReporting,
   shown,
+  TLS_OPTIONS,
+  tenantTarget,
 } from './cli-support.js';
 import type { CliCommand, CliIo } from './main.js';
 import { formatProblem, openCheckDatabase } from './mapping-support.js';
@@ -75,6 +81,7 @@ async function add(args: readonly string[], io: CliIo, session: () => RegistrySe
     'database-url-file': 'string',
     mapping: 'string',
     name: 'string',
+    ...TLS_OPTIONS,
   });
   if (parsed.options.has('help')) {
     io.out(TENANT_USAGE);
@@ -85,24 +92,27 @@ async function add(args: readonly string[], io: CliIo, session: () => RegistrySe
     parsed.options.get('database-url'),
     parsed.options.get('database-url-file'),
   );
+  const tls = await readTlsSettings(parsed.options);
   const mappingFile = parsed.options.get('mapping');
   const document =
     typeof mappingFile === 'string' ? await readJsonFile(mappingFile, 'mapping file') : undefined;
   const name = parsed.options.get('name');
-  const { registry, keyring } = session();
+  const { registry, keyring, config } = session();
   try {
     if (keyring === undefined) {
       throw new CliFailure('FHIRGATE_ENCRYPTION_KEY is missing.');
     }
-    if (document !== undefined) {
-      await checkAgainstTenant(document, url.target, io);
-    }
+    const target = tenantTarget(url.text, tls, config.dbTlsPolicy);
     await registry.applySchema();
-    const sealedUrl = sealSecret(keyring, clientId, url.text);
+    await refuseForeignKeys(registry, keyring);
+    if (document !== undefined) {
+      await checkAgainstTenant(document, target, io);
+    }
+    const sealedUrl = sealSecret(keyring, clientId, encodeTenantConnection({ url: url.text, tls }));
     const created = await registry.createTenant({
       clientId,
       displayName: typeof name === 'string' ? name : clientId,
-      dbType: url.target.kind,
+      dbType: target.kind,
       sealedUrl,
       status: 'active',
     });
@@ -118,7 +128,7 @@ async function add(args: readonly string[], io: CliIo, session: () => RegistrySe
       mapping = `mapping version ${version} active`;
     }
     io.out(
-      `Added tenant ${shown(clientId)} (${url.target.kind}, URL sealed with key ${keyring.primary.kid}); ${mapping}.\n`,
+      `Added tenant ${shown(clientId)} (${describeKind(target)}, URL sealed with key ${keyring.primary.kid}); ${mapping}.\n`,
     );
     return 0;
   } finally {

@@ -1,7 +1,8 @@
-import type { Socket } from 'node:net';
+import net, { isIP, type Socket } from 'node:net';
 import type { Connection, ConnectionOptions, ExecuteValues } from 'mysql2';
 import mysql from 'mysql2';
 import type { ConnectionBudget, IdleConnectionSource } from './connection-budget.js';
+import { type DatabaseTls, mysqlSslOptions } from './database-tls.js';
 import { MYSQL_DIALECT, type Row, type SqlStatement } from './dialect.js';
 import {
   DatabaseError,
@@ -17,6 +18,49 @@ export interface MysqlTarget {
   readonly user: string;
   readonly password: string;
   readonly database: string;
+  /** TLS to the server; absent or `disable`: plain TCP. */
+  readonly tls?: DatabaseTls | undefined;
+}
+
+/**
+ * The connection options every fhirgate connection to MySQL/MariaDB shares (tenant pools, the
+ * registry, its mapping transactions): explicit fields, never a URL, and the target's TLS.
+ */
+export function mysqlConnectionOptions(
+  target: MysqlTarget,
+  connectTimeoutMs: number,
+): ConnectionOptions {
+  const ssl = mysqlSslOptions(target.tls);
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    connectTimeout: connectTimeoutMs,
+    ...(ssl === undefined ? {} : { ssl }),
+    ...(ssl?.verifyIdentity === true && isIP(target.host) !== 0
+      ? { stream: () => ipSocket(target.host, target.port) }
+      : {}),
+    multipleStatements: false,
+    supportBigNumbers: true,
+    charset: 'UTF8MB4_UNICODE_CI',
+  };
+}
+
+/**
+ * A socket to an IP address whose TLS peer check names that address. mysql2 sends no SNI for an
+ * IP (right), so Node checks the certificate against the socket's `_host`, which it sets only
+ * after a DNS lookup: without this, verify-full to `10.0.0.5` would check the name `localhost`
+ * (and fail for a correct certificate). The check still runs in the handshake, before the
+ * credentials are sent. The rest mirrors what mysql2 does for its own sockets.
+ */
+function ipSocket(host: string, port: number): Socket {
+  const socket = net.connect(port, host);
+  (socket as unknown as { _host: string })._host = host;
+  socket.setNoDelay(true);
+  socket.once('connect', () => socket.setKeepAlive(true, 10_000));
+  return socket;
 }
 
 export interface MysqlDatabaseOptions {
@@ -66,21 +110,13 @@ export function createMysqlDatabase(
   options: MysqlDatabaseOptions,
 ): MysqlDatabase {
   const connectionOptions: ConnectionOptions = {
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    password: target.password,
-    database: target.database,
-    connectTimeout: options.connectTimeoutMs,
+    ...mysqlConnectionOptions(target, options.connectTimeoutMs),
     // DATE/DATETIME arrive as text, so zero dates and legacy values reach the transforms intact.
     dateStrings: true,
-    supportBigNumbers: true,
     bigNumberStrings: true,
-    multipleStatements: false,
     enableKeepAlive: true,
     keepAliveInitialDelay: 10_000,
     maxPreparedStatements: 256,
-    charset: 'UTF8MB4_UNICODE_CI',
   };
   const idle: PooledConnection[] = [];
   const waiters: Waiter[] = [];

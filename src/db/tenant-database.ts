@@ -1,3 +1,4 @@
+import { classifyTlsFailure } from './database-tls.js';
 import type { Dialect, Row, SqlStatement } from './dialect.js';
 
 /** Counters a pool reports for metrics, `tenantStatus` and tests. */
@@ -110,6 +111,15 @@ export function toDatabaseError(err: unknown): DatabaseError {
           typeof (err as { code?: unknown }).code === 'string'
         ? (err as { code: string }).code
         : undefined;
+  const tls = classifyTlsFailure(err);
+  if (tls !== undefined) {
+    // A TLS failure is the tenant's infrastructure (a certificate, a server setting): it trips
+    // the breaker, and the fixed reason tells the operator which check failed.
+    return new DatabaseError('DB_UNAVAILABLE', `database unavailable: ${tls.reason}`, {
+      driverCode: tls.code,
+      infrastructure: true,
+    });
+  }
   if (driverCode === 'PROTOCOL_SEQUENCE_TIMEOUT') {
     return new DatabaseError('DB_TIMEOUT', 'statement timed out', {
       driverCode,

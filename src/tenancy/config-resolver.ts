@@ -4,10 +4,11 @@ import { dialectFor } from '../db/dialect.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import { createLogThrottle, tenantHash } from '../logger.js';
 import { type CompiledMapping, compileMapping } from '../mapping/compile-mapping.js';
-import { type Keyring, openSecret } from './crypto.js';
-import { type DatabaseTarget, parseDatabaseUrl } from './database-url.js';
+import type { Keyring } from './crypto.js';
+import type { DatabaseTarget } from './database-url.js';
 import { targetFingerprint } from './pool-manager.js';
 import type { TenantRegistry } from './registry.js';
+import { openTenantTarget, type TlsPolicy } from './tenant-connection.js';
 
 /** While the registry is down, at most one "serving the last known config" line per tenant this often. */
 const STALE_LOG_INTERVAL_MS = 60_000;
@@ -40,7 +41,7 @@ export type TenantResolution =
   | { readonly status: 'disabled' }
   | {
       readonly status: 'invalid';
-      readonly reason: 'sealed-url' | 'database-url' | 'no-mapping' | 'mapping';
+      readonly reason: 'sealed-url' | 'database-url' | 'tls' | 'no-mapping' | 'mapping';
     };
 
 export interface ConfigResolverOptions {
@@ -54,6 +55,8 @@ export interface ConfigResolverOptions {
    * @default 900000 (15 min)
    */
   readonly maxStaleMs?: number;
+  /** `FHIRGATE_DB_TLS_POLICY`: a tenant whose TLS mode breaks it is `invalid`. @default 'allow-plain' */
+  readonly tlsPolicy?: TlsPolicy;
 }
 
 export interface ConfigResolver {
@@ -101,6 +104,7 @@ export function createConfigResolver(
   options: ConfigResolverOptions,
 ): ConfigResolver {
   const { registry, keyring, defs, log } = deps;
+  const tlsPolicy = options.tlsPolicy ?? 'allow-plain';
   let registryReads = 0;
   let cacheHits = 0;
   let cacheMisses = 0;
@@ -166,11 +170,16 @@ export function createConfigResolver(
     }
     let target: DatabaseTarget;
     try {
-      target = parseDatabaseUrl(openSecret(keyring, clientId, tenant.sealedUrl));
+      target = openTenantTarget(keyring, clientId, tenant.sealedUrl, tlsPolicy);
     } catch (err) {
       // The error classes carry a reason and never the sealed or opened URL.
+      const code = (err as { code?: unknown }).code;
       const reason =
-        (err as { code?: unknown }).code === 'DB_URL_INVALID' ? 'database-url' : 'sealed-url';
+        code === 'DB_URL_INVALID'
+          ? 'database-url'
+          : code === 'DB_TLS_INVALID' || code === 'DB_TLS_POLICY'
+            ? 'tls'
+            : 'sealed-url';
       log.error({ tenant: hash, err }, 'tenant database URL rejected');
       return { status: 'invalid', reason };
     }

@@ -6,6 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { basename } from 'node:path';
+import type { DatabaseTls } from '../db/database-tls.js';
 
 /** Where a tenant's data lives, as explicit connection fields. */
 export type DatabaseTarget =
@@ -19,6 +20,11 @@ export type DatabaseTarget =
       /** Percent-decoded; `''` when the URL has none. */
       password: string;
       database: string;
+      /**
+       * TLS to the server. The URL never sets it (no query options): it is added from the
+       * tenant's sealed settings or the registry's environment; absent means plain TCP.
+       */
+      tls?: DatabaseTls | undefined;
     }
   | { kind: 'sqlite'; path: string };
 

@@ -1,4 +1,4 @@
-import { type Keyring, sealedKeyId } from './crypto.js';
+import { type Keyring, openSecret, SealedSecretError, sealedKeyId } from './crypto.js';
 import type { TenantRegistry } from './registry.js';
 
 /**
@@ -31,4 +31,28 @@ export function describeRetiredKeyUse(counts: ReadonlyMap<string, number>): stri
         : `${n} ${n === 1 ? 'row references' : 'rows reference'} retired kid ${kid}`,
     )
     .join('; ');
+}
+
+/**
+ * Client ids of the tenants whose sealed value this keyring cannot open, in registry order: a
+ * wrong `FHIRGATE_ENCRYPTION_KEY`, a retired key id, or a row sealed for another client id. Both
+ * `tenant add` and `keys rotate` refuse to go on while this is not empty, so a mistyped key is
+ * found before it seals anything (a tenant added under it would fail on every other replica).
+ */
+export async function unopenableTenants(
+  registry: Pick<TenantRegistry, 'listTenants'>,
+  keyring: Keyring,
+): Promise<string[]> {
+  const failed: string[] = [];
+  for (const tenant of await registry.listTenants()) {
+    try {
+      openSecret(keyring, tenant.clientId, tenant.sealedUrl);
+    } catch (err) {
+      if (!(err instanceof SealedSecretError)) {
+        throw err;
+      }
+      failed.push(tenant.clientId);
+    }
+  }
+  return failed;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Row, SqlStatement, SqlValue } from '../db/dialect.js';
-import { createMysqlDatabase } from '../db/mysql-database.js';
+import { createMysqlDatabase, mysqlConnectionOptions } from '../db/mysql-database.js';
 import { createSqliteDatabase } from '../db/sqlite-database.js';
 import { type TenantDatabase, toDatabaseError } from '../db/tenant-database.js';
 import { type Keyring, openSecret, SealedSecretError, sealedKeyId, sealSecret } from './crypto.js';
@@ -278,17 +278,7 @@ async function addMappingMysql(
 ): Promise<number> {
   let conn: mysql.Connection;
   try {
-    conn = await mysql.createConnection({
-      host: target.host,
-      port: target.port,
-      user: target.user,
-      password: target.password,
-      database: target.database,
-      connectTimeout: 3000,
-      charset: 'UTF8MB4_UNICODE_CI',
-      multipleStatements: false,
-      supportBigNumbers: true,
-    });
+    conn = await mysql.createConnection(mysqlConnectionOptions(target, 3000));
   } catch (err) {
     throw toDatabaseError(err);
   }

@@ -153,7 +153,10 @@ function errorCode(err: unknown): string {
   return err instanceof Error ? err.name : 'unknown error';
 }
 
-async function findExecutable(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function findExecutable(
+  name: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
   const { PATH: path = '' } = env;
   const dirs = [...path.split(delimiter).filter(Boolean), '/usr/sbin'];
   for (const dir of dirs) {
@@ -179,9 +182,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startThrowawayMariadb(
+/**
+ * Starts a private mariadbd on a temp datadir and a free port (root, empty password, over
+ * 127.0.0.1). `extraArgs` are added to the server's command line (TLS tests pass `--ssl-*`).
+ */
+export async function startThrowawayMariadb(
   mariadbd: string,
   installDb: string,
+  extraArgs: readonly string[] = [],
 ): Promise<ResolvedMysqlServer> {
   const startedAt = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'fhirgate-mariadb-'));
@@ -249,6 +257,7 @@ async function startThrowawayMariadb(
         '--innodb-doublewrite=0',
         '--character-set-server=utf8mb4',
         '--collation-server=utf8mb4_unicode_ci',
+        ...extraArgs,
       ],
       { stdio: 'ignore' },
     );

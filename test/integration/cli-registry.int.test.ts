@@ -133,7 +133,7 @@ describe.sequential('fhirgate tenant and keys against a real registry', {
     ]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toBe(
-      'Added tenant "hospital-a" (mysql, URL sealed with key k1); mapping version 1 active.\n',
+      'Added tenant "hospital-a" (mysql, TLS disable, URL sealed with key k1); mapping version 1 active.\n',
     );
     const found = await registry.findTenant('hospital-a');
     expect(found?.tenant).toMatchObject({ dbType: 'mysql', status: 'active' });
