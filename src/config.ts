@@ -507,6 +507,10 @@ export interface CliConfig {
   readonly dbTlsPolicy: TlsPolicy;
   /** `FHIRGATE_ENCRYPTION_KEY`, `FHIRGATE_ENCRYPTION_KEY_ID`, `FHIRGATE_ENCRYPTION_OLD_KEYS` */
   readonly encryption: Config['encryption'];
+  /** `FHIRGATE_AUDIT_DATABASE_URL`: where CLI actions are audited; default the registry. */
+  readonly auditDatabaseUrl: string | undefined;
+  /** `FHIRGATE_AUDIT_SOURCE_ID` @default 'fhirgate' */
+  readonly auditSourceId: string;
   /** `REDIS_URL`: `tenant disable` publishes a reload to the running gateways. */
   readonly redisUrl: string | undefined;
   /** `FHIRGATE_RELOAD_CHANNEL` @default 'fhirgate:tenant-reload' */
@@ -536,6 +540,8 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
       primaryKeyId: nonEmpty(env['FHIRGATE_ENCRYPTION_KEY_ID']) ?? 'k1',
       oldKeys: nonEmpty(env['FHIRGATE_ENCRYPTION_OLD_KEYS']),
     }),
+    auditDatabaseUrl: nonEmpty(env['FHIRGATE_AUDIT_DATABASE_URL']),
+    auditSourceId: nonEmpty(env['FHIRGATE_AUDIT_SOURCE_ID']) ?? 'fhirgate',
     redisUrl: nonEmpty(env['REDIS_URL']),
     reloadChannel: nonEmpty(env['FHIRGATE_RELOAD_CHANNEL']) ?? 'fhirgate:tenant-reload',
   });

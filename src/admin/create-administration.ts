@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { FhirDefinitions } from '../fhir/definitions.js';
+import { tenantHash } from '../logger.js';
 import type { TenantPolicies } from '../tenancy/breakers.js';
 import type { ConfigResolver } from '../tenancy/config-resolver.js';
 import type { Keyring } from '../tenancy/crypto.js';
@@ -52,6 +53,20 @@ export interface Administration {
  */
 export function createAdministration(options: AdministrationOptions): Administration {
   const { resolver, log } = options;
+  const errors = createTenantErrorLog();
+  const onReload = (clientId: string) => {
+    resolver.invalidate(clientId);
+    // `fhirgate tenant remove` publishes the client id like any change: a tenant the registry
+    // no longer knows is offboarded on this replica too (pool closed, breaker and errors gone).
+    resolver.resolve(clientId).then(
+      (resolution) => {
+        if (resolution.status === 'unknown') {
+          offboard(options, errors, clientId);
+        }
+      },
+      () => undefined,
+    );
+  };
   const bus =
     options.redisUrl === undefined
       ? createLocalReloadBus()
@@ -59,10 +74,9 @@ export function createAdministration(options: AdministrationOptions): Administra
           url: options.redisUrl,
           channel: options.reloadChannel,
           log,
-          onReload: (clientId) => resolver.invalidate(clientId),
+          onReload,
           onResync: () => resolver.invalidateAll(),
         });
-  const errors = createTenantErrorLog();
   const service = createAdminService({
     registry: options.registry,
     resolver,
@@ -81,4 +95,19 @@ export function createAdministration(options: AdministrationOptions): Administra
     ...(options.onAdminAction === undefined ? {} : { onAdminAction: options.onAdminAction }),
   });
   return { service, bus, errors, close: () => bus.close() };
+}
+
+/** Drops everything this replica holds for a removed tenant. */
+export function offboard(
+  options: Pick<AdministrationOptions, 'pools' | 'policies' | 'log'>,
+  errors: TenantErrorLog,
+  clientId: string,
+): void {
+  const hash = tenantHash(clientId);
+  options.policies.discard(clientId);
+  errors.forget(hash);
+  options.pools.evict(clientId).then(
+    () => options.log.info({ tenant: hash }, 'tenant offboarded on this replica'),
+    (err: unknown) => options.log.warn({ tenant: hash, err }, 'tenant offboarding failed'),
+  );
 }

@@ -13,6 +13,8 @@ export interface TenantError {
 export interface TenantErrorLog {
   record(tenantHash: string, code: string): void;
   last(tenantHash: string): TenantError | undefined;
+  /** Drops a tenant's entry (an offboarded tenant). */
+  forget(tenantHash: string): void;
   /** A statement listener that records failed statements; pass it as the gateway's `onStatement`. */
   readonly onStatement: StatementListener;
 }
@@ -25,6 +27,9 @@ export function createTenantErrorLog(): TenantErrorLog {
   return {
     record,
     last: (tenantHash) => entries.get(tenantHash),
+    forget: (tenantHash) => {
+      entries.delete(tenantHash);
+    },
     onStatement: (event) => {
       if (!event.ok) {
         record(event.tenantHash, event.errorCode ?? 'INTERNAL_SERVER_ERROR');

@@ -282,6 +282,14 @@ export function useAuthentication(options: AuthenticationOptions): {
         ) {
           // An operations client need not be a tenant: it gets the admin fields and no data.
           runtime = operationsRuntime(principal.clientId);
+        } else if (
+          resolution.status === 'invalid' &&
+          resolution.adminRuntime !== undefined &&
+          principal.roles.has('fhir-admin')
+        ) {
+          // No usable mapping yet: the tenant's own admin may still reach the admin fields (to
+          // activate one); the empty mapping serves no resource.
+          runtime = resolution.adminRuntime;
         } else if (resolution.status !== 'active') {
           // Unknown and disabled look the same from outside: no probing for tenant names.
           const code: ErrorCode =

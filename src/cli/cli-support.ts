@@ -272,7 +272,16 @@ export interface RegistrySession {
   readonly keyring: Keyring | undefined;
 }
 
-export function openRegistry(withKeys: boolean): RegistrySession {
+/** The keyring of a session opened with keys, or a CliFailure. */
+export function keysOf(session: RegistrySession): Keyring {
+  if (session.keyring === undefined) {
+    throw new CliFailure('FHIRGATE_ENCRYPTION_KEY is missing.');
+  }
+  return session.keyring;
+}
+
+/** `withKeys`: the keyring is required (`true`), not read (`false`), or read when set (`'optional'`). */
+export function openRegistry(withKeys: boolean | 'optional'): RegistrySession {
   let config: CliConfig;
   try {
     config = loadCliConfig();
@@ -286,7 +295,10 @@ export function openRegistry(withKeys: boolean): RegistrySession {
     throw new CliFailure('FHIRGATE_REGISTRY_URL is not set (the registry database).');
   }
   let keyring: Keyring | undefined;
-  if (withKeys) {
+  if (
+    withKeys === true ||
+    (withKeys === 'optional' && config.encryption.primaryKey !== undefined)
+  ) {
     try {
       keyring = parseKeyring({
         primaryKey: config.encryption.primaryKey,

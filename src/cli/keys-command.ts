@@ -4,7 +4,14 @@
  * FHIRGATE_ENCRYPTION_OLD_KEYS. Prints counts, never a URL.
  */
 import { rotateSealedUrls } from '../tenancy/registry.js';
-import { CliFailure, openRegistry, parseCommandArgs, runReporting } from './cli-support.js';
+import { audited } from './cli-audit.js';
+import {
+  CliFailure,
+  openRegistry,
+  parseCommandArgs,
+  refuseForeignKeys,
+  runReporting,
+} from './cli-support.js';
 import type { CliCommand, CliIo } from './main.js';
 
 export const KEYS_USAGE = `Usage:
@@ -19,6 +26,9 @@ Re-seals every tenant's database URL under the primary key. Rotating a key:
   3. run "fhirgate keys rotate" with the same environment;
   4. when it reports 0 rows under old keys, remove the old key everywhere.
 
+Before anything is written, every row must open with the configured keys: otherwise the command
+names the tenants (by client id) whose rows it cannot open, exits 1 and changes nothing (the
+new key was probably set without moving the old one to FHIRGATE_ENCRYPTION_OLD_KEYS).
 Each row is written with a compare-and-set, so a concurrent "tenant add" is never overwritten;
 run the command again if it reports conflicts. Gateways keep serving throughout.
 
@@ -35,30 +45,41 @@ async function rotate(args: readonly string[], io: CliIo): Promise<number> {
   if (parsed.positionals.length > 0) {
     throw new CliFailure('keys rotate takes no arguments.');
   }
-  const { registry, keyring } = openRegistry(true);
+  const session = openRegistry(true);
+  const { registry, keyring } = session;
   if (keyring === undefined) {
     throw new CliFailure('FHIRGATE_ENCRYPTION_KEY is missing.');
   }
+  let exitCode = 0;
   try {
-    const report = await rotateSealedUrls(registry, keyring);
-    const before = Object.entries(report.byKeyIdBefore)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([kid, n]) => `${kid}=${n}`)
-      .join(', ');
-    io.out(
-      `Before: ${report.total} tenant URL${report.total === 1 ? '' : 's'}${before === '' ? '' : ` (${before})`}.\n`,
-    );
-    io.out(
-      `Re-sealed ${report.rotated} under key ${keyring.primary.kid}; ${report.alreadyCurrent} already under it; ` +
-        `${report.failed} could not be opened with any configured key; ${report.conflicts} changed concurrently.\n`,
-    );
-    if (report.failed > 0 || report.conflicts > 0) {
-      io.err(
-        'fhirgate keys rotate: not every row is under the primary key; keep the old keys configured.\n',
+    await audited(session, { action: 'keysRotate', crud: 'U' }, async () => {
+      await refuseForeignKeys(registry, keyring);
+      const report = await rotateSealedUrls(registry, keyring);
+      const before = Object.entries(report.byKeyIdBefore)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([kid, n]) => `${kid}=${n}`)
+        .join(', ');
+      io.out(
+        `Before: ${report.total} tenant URL${report.total === 1 ? '' : 's'}${before === '' ? '' : ` (${before})`}.\n`,
       );
-      return 1;
-    }
-    return 0;
+      io.out(
+        `Re-sealed ${report.rotated} under key ${keyring.primary.kid}; ${report.alreadyCurrent} already under it; ` +
+          `${report.failed} could not be opened with any configured key; ${report.conflicts} changed concurrently.\n`,
+      );
+      if (report.failed > 0 || report.conflicts > 0) {
+        io.err(
+          'fhirgate keys rotate: not every row is under the primary key; keep the old keys configured.\n',
+        );
+        exitCode = 1;
+      }
+      return {
+        primaryKey: keyring.primary.kid,
+        rotated: report.rotated,
+        failed: report.failed,
+        conflicts: report.conflicts,
+      };
+    });
+    return exitCode;
   } finally {
     await registry.close();
   }

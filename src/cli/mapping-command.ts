@@ -21,12 +21,15 @@ import {
   formatProblem,
   openCheckDatabase,
 } from './mapping-support.js';
+import { MAPPING_VERSIONS_USAGE, runMappingVersions } from './mapping-versions.js';
 
 export const MAPPING_USAGE = `Usage:
   fhirgate mapping check <file> --database-url <url>
   fhirgate mapping check <file> --database-url-file <path>
   fhirgate mapping preview --database-url <url> --mapping <file> --type <type> [--id <id> | --count <n>]
                                (see fhirgate mapping preview --help)
+${MAPPING_VERSIONS_USAGE}
+check:
 
 Checks a tenant mapping document (JSON, format version 1 or 2) against the tenant's live
 database without activating it, reporting every problem in one pass: the document must compile,
@@ -77,6 +80,10 @@ export async function runMappingCommand(
   if (sub === 'preview') {
     return runMappingPreview(rest, io, deps);
   }
+  const versions = sub === undefined ? undefined : runMappingVersions(sub, rest, io);
+  if (versions !== undefined) {
+    return versions;
+  }
   if (sub === 'help' || sub === '--help' || sub === '-h') {
     io.out(MAPPING_USAGE);
     return 0;
@@ -93,7 +100,7 @@ export async function runMappingCommand(
 
 export const MAPPING_COMMAND: CliCommand = {
   name: 'mapping',
-  summary: 'check a tenant mapping document against its live database, preview its resources',
+  summary: 'check, preview, activate, list, show, diff or roll back tenant mapping versions',
   usage: MAPPING_USAGE,
   run: (args, io) => runMappingCommand(args, io),
 };

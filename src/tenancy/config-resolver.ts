@@ -42,7 +42,25 @@ export type TenantResolution =
   | {
       readonly status: 'invalid';
       readonly reason: 'sealed-url' | 'database-url' | 'tls' | 'no-mapping' | 'mapping';
+      /**
+       * With `no-mapping` or `mapping` (the database is fine, the mapping is missing or broken):
+       * the tenant with an empty mapping, so its own `fhir-admin` can reach the admin fields and
+       * activate one. It serves no resource. Never used for other callers.
+       */
+      readonly adminRuntime?: TenantRuntime;
     };
+
+/** A mapping that maps nothing: what a tenant without a usable mapping runs on for its admin. */
+const EMPTY_MAPPING = JSON.stringify({ formatVersion: 1, resources: {} });
+
+function withAdminRuntime(
+  reason: 'no-mapping' | 'mapping',
+  adminRuntime: TenantRuntime | undefined,
+): TenantResolution {
+  return adminRuntime === undefined
+    ? { status: 'invalid', reason }
+    : { status: 'invalid', reason, adminRuntime };
+}
 
 export interface ConfigResolverOptions {
   /** How long a resolved tenant is served from memory. @default 300000 (5 min) */
@@ -187,13 +205,26 @@ export function createConfigResolver(
       log.error({ tenant: hash }, 'tenant database URL does not match its database type');
       return { status: 'invalid', reason: 'database-url' };
     }
+    const adminRuntime = (): TenantRuntime | undefined => {
+      const empty = compileOnce(clientId, 0, EMPTY_MAPPING, target.kind);
+      return empty === 'invalid'
+        ? undefined
+        : {
+            clientId,
+            tenantHash: hash,
+            target,
+            targetFingerprint: targetFingerprint(target),
+            mapping: empty,
+            mappingVersion: 0,
+          };
+    };
     if (mapping === undefined) {
       log.error({ tenant: hash }, 'tenant has no active mapping');
-      return { status: 'invalid', reason: 'no-mapping' };
+      return withAdminRuntime('no-mapping', adminRuntime());
     }
     const compiledMapping = compileOnce(clientId, mapping.version, mapping.document, target.kind);
     if (compiledMapping === 'invalid') {
-      return { status: 'invalid', reason: 'mapping' };
+      return withAdminRuntime('mapping', adminRuntime());
     }
     return {
       status: 'active',

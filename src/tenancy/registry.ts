@@ -22,6 +22,15 @@ export interface MappingRecord {
   readonly document: string;
 }
 
+/** One stored mapping version, without its document: who stored it and when. */
+export interface MappingVersionInfo {
+  readonly version: number;
+  readonly active: boolean;
+  /** ISO 8601 (UTC on SQLite; the server's time zone on MySQL/MariaDB). */
+  readonly createdAt: string;
+  readonly createdBy: string | null;
+}
+
 export interface TenantWithMapping {
   readonly tenant: TenantRecord;
   readonly mapping: MappingRecord | undefined;
@@ -60,6 +69,17 @@ export interface TenantRegistry {
     document: string,
     options: { activate: boolean; createdBy?: string },
   ): Promise<number>;
+  /** Every mapping version of a tenant, oldest first; empty for an unknown tenant. */
+  listMappings(clientId: string): Promise<MappingVersionInfo[]>;
+  /** One version's document (raw JSON text), or undefined. */
+  findMapping(clientId: string, version: number): Promise<string | undefined>;
+  /** Changes the display name; false for an unknown tenant. */
+  setDisplayName(clientId: string, displayName: string): Promise<boolean>;
+  /**
+   * Deletes the tenant and its mapping versions (offboarding); false when it did not exist.
+   * Audit rows are keyed by client id, not by the tenant row, so they stay.
+   */
+  removeTenant(clientId: string): Promise<boolean>;
   /** Creates the registry tables when they are missing. */
   applySchema(): Promise<void>;
   ping(): Promise<void>;
@@ -106,6 +126,15 @@ function toTenant(row: Row): TenantRecord {
     sealedUrl: String(row['db_url_sealed']),
     status: status === 'active' ? 'active' : 'disabled',
   };
+}
+
+/** `created_at` as ISO 8601: MySQL returns `YYYY-MM-DD hh:mm:ss.fff` text (dateStrings). */
+function isoTime(value: unknown): string {
+  if (value instanceof Date) {
+    return value.toISOString();
+  }
+  const text = String(value ?? '');
+  return /^\d{4}-\d{2}-\d{2} /.test(text) ? text.replace(' ', 'T') : text;
 }
 
 const TENANT_COLUMNS = 't.client_id, t.display_name, t.db_type, t.db_url_sealed, t.status';
@@ -250,6 +279,58 @@ export function createTenantRegistry(target: DatabaseTarget): TenantRegistry {
         ),
       );
       return (await this.findTenant(clientId))?.tenant.sealedUrl === next;
+    },
+    async listMappings(clientId) {
+      const rows = await db.query(
+        stmt(
+          'SELECT m.version, m.is_active, m.created_at, m.created_by FROM fhirgate_mappings m ' +
+            'JOIN fhirgate_tenants t ON t.id = m.tenant_id WHERE t.client_id = ? ORDER BY m.version',
+          clientId,
+        ),
+      );
+      return rows.map((row) => ({
+        version: Number(row['version']),
+        active: Number(row['is_active']) === 1,
+        createdAt: isoTime(row['created_at']),
+        createdBy: row['created_by'] === null ? null : String(row['created_by']),
+      }));
+    },
+    async findMapping(clientId, version) {
+      const rows = await db.query(
+        stmt(
+          'SELECT m.document FROM fhirgate_mappings m JOIN fhirgate_tenants t ON t.id = m.tenant_id ' +
+            'WHERE t.client_id = ? AND m.version = ?',
+          clientId,
+          version,
+        ),
+      );
+      const document = rows[0]?.['document'];
+      return document === undefined || document === null ? undefined : String(document);
+    },
+    async setDisplayName(clientId, displayName) {
+      await db.query(
+        stmt(
+          'UPDATE fhirgate_tenants SET display_name = ? WHERE client_id = ?',
+          displayName,
+          clientId,
+        ),
+      );
+      return (await this.findTenant(clientId))?.tenant.displayName === displayName;
+    },
+    async removeTenant(clientId) {
+      if ((await this.findTenant(clientId)) === undefined) {
+        return false;
+      }
+      // SQLite enforces ON DELETE CASCADE only with PRAGMA foreign_keys: delete versions first.
+      await db.query(
+        stmt(
+          'DELETE FROM fhirgate_mappings WHERE tenant_id IN ' +
+            '(SELECT id FROM fhirgate_tenants WHERE client_id = ?)',
+          clientId,
+        ),
+      );
+      await db.query(stmt('DELETE FROM fhirgate_tenants WHERE client_id = ?', clientId));
+      return (await this.findTenant(clientId)) === undefined;
     },
     async applySchema() {
       for (const ddl of registryDdl(kind)) {
