@@ -277,10 +277,18 @@ describe('admin GraphQL over HTTP (a real gateway process)', () => {
     await world.registry.addMapping('hospital-broken', '{"formatVersion": 1, "nonsense": true}', {
       activate: true,
     });
-    // Its own admin is refused at authentication: the tenant cannot be served.
+    // Its readers are refused at authentication: the tenant cannot be served.
+    const reader = await call(PATIENTS, ['fhir-read'], {}, 'hospital-broken');
+    expect(reader.status).toBe(503);
+    expect(codeOf(reader)).toBe('TENANT_CONFIG_INVALID');
+    // Its own admin reaches the admin fields (on an empty mapping that serves nothing).
     const own = await call(STATUS, ['fhir-admin'], { c: 'hospital-broken' }, 'hospital-broken');
-    expect(own.status).toBe(503);
-    expect(codeOf(own)).toBe('TENANT_CONFIG_INVALID');
+    expect(own.status).toBe(200);
+    expect(own.json.data?.['tenantStatus']).toMatchObject({
+      status: 'invalid',
+      mappingVersion: null,
+      activeMappingVersion: 1,
+    });
     const fixed = await call(
       ACTIVATE,
       ['fhir-admin', PLATFORM_ROLE],

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantHash } from '../../src/logger.js';
 import { openSecret, parseKeyring } from '../../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
@@ -249,10 +250,11 @@ describe.sequential('fhirgate tenant and keys against a real registry', {
   it('tenant list prints ids, status, type, key id and mapping version, never a URL', async () => {
     const result = await cli(['tenant', 'list']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
+    // The log hash is what gateway log lines and metrics name the tenant by.
     expect(result.stdout.split('\n')).toEqual([
-      'CLIENT_ID   STATUS  DB     KEY  MAPPING',
-      'hospital-a  active  mysql  k1   v1',
-      'hospital-b  active  mysql  k1   -',
+      'CLIENT_ID   LOG_HASH      STATUS  DB     KEY  MAPPING',
+      `hospital-a  ${tenantHash('hospital-a')}  active  mysql  k1   v1`,
+      `hospital-b  ${tenantHash('hospital-b')}  active  mysql  k1   -`,
       '2 tenants.',
       '',
     ]);
@@ -307,15 +309,19 @@ describe.sequential('fhirgate tenant and keys against a real registry', {
       FHIRGATE_ENCRYPTION_KEY_ID: 'k2',
       FHIRGATE_ENCRYPTION_OLD_KEYS: `k1:${key1}`,
     };
-    // Without the old key nothing can be opened: exit 1, every row left as it is.
+    // Without the old key nothing can be opened: exit 1 naming the tenants, every row left as
+    // it is.
     const withoutOld = await cli(['keys', 'rotate'], {
       ...rotateEnv,
       FHIRGATE_ENCRYPTION_OLD_KEYS: '',
     });
-    expect(withoutOld.code).toBe(1);
-    expect(withoutOld.stdout).toContain(
-      'Re-sealed 0 under key k2; 0 already under it; 2 could not be opened',
+    expect(withoutOld).toMatchObject({ code: 1, stdout: '' });
+    expect(withoutOld.stderr).toContain(
+      'cannot open the sealed URL of 2 tenants ("hospital-a", "hospital-b")',
     );
+    for (const t of await registry.listTenants()) {
+      expect(t.sealedUrl).toMatch(/^v1\.k1\./);
+    }
 
     const result = await cli(['keys', 'rotate'], rotateEnv, 'npm');
     expect(result).toMatchObject({ code: 0, stderr: '' });

@@ -220,9 +220,11 @@ describe.concurrent('fhirgate', () => {
     const help = await cli(['help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: fhirgate <command>/);
-    expect(help.stdout).toMatch(/^ {2}mapping +check a tenant mapping document/m);
+    expect(help.stdout).toMatch(/^ {2}mapping +check, activate, list, show, diff or roll back/m);
     expect(help.stdout).toMatch(/^ {2}token +mint a demo access token/m);
-    expect(help.stdout).toMatch(/^ {2}tenant +add, list, disable or enable tenants/m);
+    expect(help.stdout).toMatch(
+      /^ {2}tenant +add, update, remove, list, show, disable or enable tenants/m,
+    );
     expect(help.stdout).toMatch(/^ {2}keys +re-seal every tenant database URL/m);
 
     const mappingHelp = await cli(['help', 'mapping']);
@@ -247,9 +249,9 @@ describe.concurrent('fhirgate', () => {
     expect(pasted.stderr).toMatch(/^fhirgate: unknown command\.\n/);
     expectNoSecrets(pasted);
 
-    const unknownSub = await cli(['mapping', 'activate']);
+    const unknownSub = await cli(['mapping', 'publish']);
     expect(unknownSub).toMatchObject({ code: 2, stdout: '' });
-    expect(unknownSub.stderr).toMatch(/^fhirgate mapping: unknown subcommand "activate"\./);
+    expect(unknownSub.stderr).toMatch(/^fhirgate mapping: unknown subcommand "publish"\./);
   });
 
   it('delegates token to src/cli/token.ts, keeping its output and exit codes', async () => {
