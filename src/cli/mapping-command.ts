@@ -11,8 +11,8 @@ import {
   type DatabaseTarget,
   DatabaseUrlError,
   describeDatabaseTarget,
-  parseDatabaseUrl,
 } from '../tenancy/database-url.js';
+import { connectionTarget, TenantConnectionError } from '../tenancy/tenant-connection.js';
 import type { CliCommand, CliIo } from './main.js';
 import { runMappingPreview } from './mapping-preview.js';
 import {
@@ -226,8 +226,13 @@ async function readUrl(url: CheckArgs['url']): Promise<DatabaseTarget> {
     }
   }
   try {
-    return parseDatabaseUrl(text);
+    // The same TLS default as a tenant's (verify-full off this machine, Node's public roots); a
+    // tenant with its own CA or client certificate is checked with "mapping activate --dry-run".
+    return connectionTarget({ url: text }, 'allow-plain');
   } catch (err) {
+    if (err instanceof TenantConnectionError) {
+      throw new CliFailure(err.message);
+    }
     if (err instanceof DatabaseUrlError) {
       // Its message is fixed text per reason and holds no part of the URL.
       throw new CliFailure(err.message);
