@@ -26,6 +26,7 @@ import {
   tenantTarget,
 } from './cli-support.js';
 import type { CliCommand, CliIo } from './main.js';
+import { replicaStatus } from './replica-status.js';
 import { announceChange, checkTenantDatabase } from './tenant-check.js';
 
 export const TENANT_USAGE = `Usage:
@@ -35,7 +36,7 @@ export const TENANT_USAGE = `Usage:
                       [--name <text>] [TLS options]
   fhirgate tenant remove <client-id> --yes
   fhirgate tenant list
-  fhirgate tenant show <client-id>
+  fhirgate tenant show <client-id> [--gateway <graphql-url> --token-file <path>]
   fhirgate tenant disable <client-id>
   fhirgate tenant enable <client-id>
 
@@ -55,7 +56,9 @@ remove   offboards a tenant: its row and mapping versions are deleted, its audit
 list     one line per tenant: client id, log hash, status, database type, key id, active
          mapping version. URLs are never printed.
 show     one tenant: name, status, log hash, database type and TLS mode, key id, mapping
-         versions; never the URL, a password or a key.
+         versions; never the URL, a password or a key. With --gateway and --token-file (an
+         access token with fhir-admin, e.g. from "fhirgate token --issuer ..."), also that
+         replica's view: status, served mapping version, pool, breaker and last error.
 disable  refuses the tenant's requests (UNKNOWN_TENANT) from the next config load; with
 enable   REDIS_URL set, running gateways are told at once, otherwise within FHIRGATE_CONFIG_TTL_MS.
 
@@ -329,12 +332,17 @@ async function list(args: readonly string[], io: CliIo, open: () => RegistrySess
 }
 
 async function show(args: readonly string[], io: CliIo, open: () => RegistrySession) {
-  const parsed = parseCommandArgs(args, {});
+  const parsed = parseCommandArgs(args, { gateway: 'string', 'token-file': 'string' });
   if (parsed.options.has('help')) {
     io.out(TENANT_USAGE);
     return 0;
   }
   const clientId = clientIdArg(parsed.positionals);
+  const gateway = parsed.options.get('gateway');
+  const tokenFile = parsed.options.get('token-file');
+  if ((gateway === undefined) !== (tokenFile === undefined)) {
+    throw new CliFailure('--gateway and --token-file go together.');
+  }
   const session = open();
   const { registry, config } = session;
   try {
@@ -370,12 +378,17 @@ async function show(args: readonly string[], io: CliIo, open: () => RegistrySess
       ['active mapping', mapping === undefined ? 'none' : `v${mapping.version}`],
       ['mapping versions', String(versions.length)],
     ];
+    if (typeof gateway === 'string' && typeof tokenFile === 'string') {
+      lines.push(...(await replicaStatus(gateway, tokenFile, clientId)));
+    }
     for (const [label, value] of lines) {
       io.out(`${`${label}:`.padEnd(18)}${value}\n`);
     }
-    io.out(
-      'Pool, breaker and last error are per gateway replica: ask one with the tenantStatus admin field (docs/tenants.md).\n',
-    );
+    if (gateway === undefined) {
+      io.out(
+        'Pool, breaker and last error are per gateway replica: add --gateway and --token-file to ask one.\n',
+      );
+    }
     return 0;
   } finally {
     await registry.close();

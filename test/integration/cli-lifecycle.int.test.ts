@@ -155,6 +155,46 @@ describe('a tenant from add to remove', () => {
     expect(shown.stdout).toContain('active mapping:   v1');
     // The gateway's own log lines name the tenant by the same hash.
     await gateway.waitForLine(new RegExp(`"tenant":"${hash}"`));
+    expect(shown.stdout).toContain('add --gateway and --token-file to ask one');
+  });
+
+  it('tenant show --gateway adds the replica view: served version, pool, breaker, last error', async () => {
+    const tokenFile = join(dir, 'admin.token');
+    writeFileSync(
+      tokenFile,
+      await world.keycloak.tokenFor({ clientId: CLIENT, roles: ['fhir-admin'] }),
+    );
+    const shown = await cli([
+      'tenant',
+      'show',
+      CLIENT,
+      '--gateway',
+      gateway.url,
+      '--token-file',
+      tokenFile,
+    ]);
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toContain('replica status:   active\n');
+    expect(shown.stdout).toContain('served mapping:   v1\n');
+    expect(shown.stdout).toMatch(/^pool: +[1-9]\d* open \/ 10 max, 0 in use, \d+ idle, 0 queued$/m);
+    expect(shown.stdout).toContain('breaker:          closed\n');
+    expect(shown.stdout).toContain('last error:       none\n');
+    // A reader's token is refused by the admin field: exit 2 with the code only.
+    writeFileSync(
+      tokenFile,
+      await world.keycloak.tokenFor({ clientId: CLIENT, roles: ['fhir-read'] }),
+    );
+    const refused = await cli([
+      'tenant',
+      'show',
+      CLIENT,
+      '--gateway',
+      gateway.url,
+      '--token-file',
+      tokenFile,
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('the gateway refused tenantStatus (FORBIDDEN)');
   });
 
   it('mapping activate checks first: problems are exit 1 and store nothing', async () => {
