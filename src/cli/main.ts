@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KEYS_COMMAND } from './keys-command.js';
 import { MAPPING_COMMAND } from './mapping-command.js';
+import { OIDC_TOKEN_USAGE, runOidcToken } from './oidc-token.js';
 import { TENANT_COMMAND } from './tenant-command.js';
 
 /** Where a command writes. Commands never touch `process.stdout` themselves, so tests can capture. */
@@ -37,10 +38,13 @@ export interface CliCommand {
 }
 
 const TOKEN_USAGE = `Usage: fhirgate token --tenant <client-id> [options]
+       fhirgate token --issuer <url> --client-id <id> --client-secret-file <path>
 
-Mints an access token from the embedded demo's local issuer. This runs src/cli/token.ts, which
-stays the entry point of \`npm run -s token -- ...\`; run \`fhirgate token --help\` for its options.
-`;
+With --tenant: mints an access token from the embedded demo's local issuer. This runs
+src/cli/token.ts, which stays the entry point of \`npm run -s token -- ...\`; run
+\`fhirgate token --tenant x --help\` for its options (--platform-admin among them).
+
+With --issuer: ${OIDC_TOKEN_USAGE.split('\n').slice(2).join('\n')}`;
 
 /**
  * `fhirgate token ...` runs `src/cli/token.ts` in a child process. That script runs on load and
@@ -49,9 +53,12 @@ stays the entry point of \`npm run -s token -- ...\`; run \`fhirgate token --hel
  */
 const TOKEN_COMMAND: CliCommand = {
   name: 'token',
-  summary: 'mint a demo access token (the same as npm run -s token -- ...)',
+  summary: 'get an access token: from an OpenID provider, or the demo issuer',
   usage: TOKEN_USAGE,
-  run(args) {
+  run(args, io) {
+    if (args.some((a) => a === '--issuer' || a.startsWith('--issuer='))) {
+      return runOidcToken(args, io);
+    }
     const script = fileURLToPath(new URL('./token.ts', import.meta.url));
     // Resolved from this package, so the installed binary works from any directory.
     const tsx = import.meta.resolve('tsx');

@@ -18,6 +18,8 @@ that is without FHIRGATE_REGISTRY_URL, on the same data dir) and prints it on st
 Options:
   --tenant <id>          the tenant's client id: ${DEMO_HOSPITALS.map((h) => h.clientId).join(' or ')} (required)
   --roles <a,b>          comma-separated, from ${FHIR_ROLES.join(', ')} (default: fhir-read)
+  --platform-admin       also fhir-admin and the platform-admin role (FHIRGATE_PLATFORM_ADMIN_ROLE,
+                         default fhirgate-platform-admin): administers every tenant
   --subject <sub>        the user the token is for (default: demo-user)
   --lifetime <seconds>   1 to ${MAX_DEMO_TOKEN_LIFETIME_SEC} (default: ${MAX_DEMO_TOKEN_LIFETIME_SEC})
   --data-dir <path>      the demo's data dir (default: FHIRGATE_DATA_DIR, else .fhirgate)
@@ -41,6 +43,7 @@ const FHIR_ROLE_SET: ReadonlySet<string> = new Set(FHIR_ROLES);
 interface TokenRequest {
   readonly tenant: string;
   readonly roles: FhirRole[];
+  readonly platformAdmin: boolean;
   readonly subject: string;
   readonly lifetimeSec: number;
   readonly dataDir: string | undefined;
@@ -97,6 +100,7 @@ function parse(argv: string[]): TokenRequest | 'help' {
   return {
     tenant,
     roles: roles as FhirRole[],
+    platformAdmin: values['platform-admin'] === true,
     subject,
     lifetimeSec,
     dataDir: values['data-dir'],
@@ -114,6 +118,7 @@ function parseOptions(argv: string[]) {
       subject: { type: 'string' },
       lifetime: { type: 'string' },
       'data-dir': { type: 'string' },
+      'platform-admin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -163,10 +168,22 @@ async function main(argv: string[]): Promise<number> {
         '403 UNKNOWN_TENANT.',
     );
   }
+  let roles: string[] = request.roles;
+  if (request.platformAdmin) {
+    try {
+      roles = [...roles, 'fhir-admin', loadConfig().admin.platformAdminRole];
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(`token: ${err.message}`);
+        return 2;
+      }
+      throw err;
+    }
+  }
   const token = await mintDemoToken({
     dataDir,
     tenant: request.tenant,
-    roles: request.roles,
+    roles,
     subject: request.subject,
     lifetimeSec: request.lifetimeSec,
   });

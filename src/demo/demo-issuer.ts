@@ -112,8 +112,11 @@ export interface MintDemoTokenOptions {
   readonly dataDir: string;
   /** The tenant: `azp`, `client_id` and the `resource_access` key, as Keycloak sets them. */
   readonly tenant: string;
-  /** fhirgate roles for the tenant's client, mirrored in `realm_access`. */
-  readonly roles: readonly FhirRole[];
+  /**
+   * Roles for the tenant's client, mirrored in `realm_access`: fhirgate roles, plus the
+   * platform-admin role (`FHIRGATE_PLATFORM_ADMIN_ROLE`) when the token is for the platform team.
+   */
+  readonly roles: readonly (FhirRole | string)[];
   /** `sub` and `preferred_username`. @default 'demo-user' */
   readonly subject?: string;
   /** Seconds until `exp`, 1 to {@link MAX_DEMO_TOKEN_LIFETIME_SEC}. @default 3600 */

@@ -221,7 +221,9 @@ describe.concurrent('fhirgate', () => {
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: fhirgate <command>/);
     expect(help.stdout).toMatch(/^ {2}mapping +check, activate, list, show, diff or roll back/m);
-    expect(help.stdout).toMatch(/^ {2}token +mint a demo access token/m);
+    expect(help.stdout).toMatch(
+      /^ {2}token +get an access token: from an OpenID provider, or the demo issuer/m,
+    );
     expect(help.stdout).toMatch(
       /^ {2}tenant +add, update, remove, list, show, disable or enable tenants/m,
     );
