@@ -17,6 +17,7 @@ import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
 import { createFrontDoor } from './security/front-door.js';
+import type { RateLimiter } from './security/rate-limiter.js';
 import { createRefusalHold } from './security/refusal-hold.js';
 import { useQueryLimits } from './security/use-query-limits.js';
 import { type ResourceBudget, useResourceBudget } from './security/use-resource-budget.js';
@@ -50,6 +51,8 @@ export interface GatewayDeps {
   readonly authFailureLimit?: Config['authFailureLimit'];
   /** Per-user and per-tenant request rates; absent means unlimited (tests). */
   readonly rateLimits?: Config['rateLimits'];
+  /** The per-tenant limiter, kept by `main.ts` so an offboarded tenant's bucket can be dropped. */
+  readonly tenantLimiter?: RateLimiter;
   /** Hold throttling refusals (see `refusal-hold.ts`); absent = answer them at once. */
   readonly refusalHold?: Config['refusalHold'];
   /** Extra GET routes (the demo's JWKS). */
@@ -170,6 +173,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     graphiql: deps.graphiql,
     ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
+    ...(deps.tenantLimiter === undefined ? {} : { tenantLimiter: deps.tenantLimiter }),
     ...(deps.refusalHold === undefined ? {} : { refusalHold: createRefusalHold(deps.refusalHold) }),
     ...(deps.authFailureLimit === undefined ? {} : { anonymousLimit: deps.authFailureLimit }),
     onDenied: (denial) => deps.audit.denied(denial),

@@ -17,6 +17,7 @@ import { createMetricsServer } from './observability/metrics-server.js';
 import { createReadiness } from './observability/readiness.js';
 import { metricsRoute, readinessRoute } from './observability/routes.js';
 import { createShutdown } from './observability/shutdown.js';
+import { createRateLimiter } from './security/rate-limiter.js';
 import { createTenantPolicies } from './tenancy/breakers.js';
 import { createConfigResolver } from './tenancy/config-resolver.js';
 import { KeyConfigError, parseKeyring } from './tenancy/crypto.js';
@@ -138,6 +139,8 @@ async function main(): Promise<void> {
       tlsPolicy: config.dbTlsPolicy,
     },
   );
+  // Kept here so `tenant remove` can drop the tenant's bucket on every replica (src/admin).
+  const tenantLimiter = createRateLimiter(config.rateLimits.tenant);
   // Admin fields and cross-replica reloads (src/admin). The audit hook goes in `onAdminAction`.
   const admin = createAdministration({
     registry,
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
     log,
     connectionsPerTenant: config.tenancy.connectionsPerTenant,
     tlsPolicy: config.dbTlsPolicy,
+    tenantLimiter,
     redisUrl: config.admin.redisUrl,
     reloadChannel: config.admin.reloadChannel,
     reloadCooldownMs: config.admin.reloadCooldownMs,
@@ -265,6 +269,7 @@ async function main(): Promise<void> {
       defaultCount: config.graphql.defaultCount,
       maxCount: config.graphql.maxCount,
     },
+    tenantLimiter,
     refusalHold: config.refusalHold,
     patientLimit: config.audit.patientLimit,
     routes,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import { tenantHash } from '../logger.js';
+import type { RateLimiter } from '../security/rate-limiter.js';
 import type { TenantPolicies } from '../tenancy/breakers.js';
 import type { ConfigResolver } from '../tenancy/config-resolver.js';
 import type { Keyring } from '../tenancy/crypto.js';
@@ -26,6 +27,8 @@ export interface AdministrationOptions {
   readonly connectionsPerTenant: number;
   /** `FHIRGATE_DB_TLS_POLICY` @default 'allow-plain' */
   readonly tlsPolicy?: TlsPolicy;
+  /** The gateway's per-tenant rate limiter: an offboarded tenant's bucket is dropped. */
+  readonly tenantLimiter?: RateLimiter;
   /** `REDIS_URL`; unset: reloads stay on this replica and the others follow at the TTL. */
   readonly redisUrl: string | undefined;
   /** `FHIRGATE_RELOAD_CHANNEL` */
@@ -97,14 +100,15 @@ export function createAdministration(options: AdministrationOptions): Administra
   return { service, bus, errors, close: () => bus.close() };
 }
 
-/** Drops everything this replica holds for a removed tenant. */
+/** Drops everything this replica holds for a removed tenant: pool, breaker, rate bucket, errors. */
 export function offboard(
-  options: Pick<AdministrationOptions, 'pools' | 'policies' | 'log'>,
+  options: Pick<AdministrationOptions, 'pools' | 'policies' | 'log' | 'tenantLimiter'>,
   errors: TenantErrorLog,
   clientId: string,
 ): void {
   const hash = tenantHash(clientId);
   options.policies.discard(clientId);
+  options.tenantLimiter?.forget(clientId);
   errors.forget(hash);
   options.pools.evict(clientId).then(
     () => options.log.info({ tenant: hash }, 'tenant offboarded on this replica'),

@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
 import { createLogThrottle, tenantHash } from '../logger.js';
-import { createRateLimiter, type RateLimit } from '../security/rate-limiter.js';
+import { createRateLimiter, type RateLimit, type RateLimiter } from '../security/rate-limiter.js';
 import type { RefusalHold } from '../security/refusal-hold.js';
 import type { ConfigResolver, TenantRuntime } from '../tenancy/config-resolver.js';
 import { isAuthError } from './auth-error.js';
@@ -65,6 +65,11 @@ export interface AuthenticationOptions {
   /** The client address of a request (the socket's peer by default). */
   readonly sourceOf?: (request: Request, serverContext: unknown) => string | undefined;
   /**
+   * The per-tenant limiter, when the caller keeps it (to drop an offboarded tenant's bucket);
+   * otherwise one is made from `rateLimits.tenant`.
+   */
+  readonly tenantLimiter?: RateLimiter;
+  /**
    * Told of every refusal with 401, 403 or 429 (the audit trail records it): the code, the
    * request id, the verified principal when there is one, and for a token that did not verify
    * its machine reason (`ERR_JWT_EXPIRED`, `missing-token`). Never the token. A 503 (the tenant
@@ -124,7 +129,9 @@ export function useAuthentication(options: AuthenticationOptions): {
   const refusals = new WeakMap<Request, Refusal>();
   const { verifier, resolver, log } = options;
   const perUser = createRateLimiter(options.rateLimits?.user ?? { perSecond: 0, burst: 0 });
-  const perTenant = createRateLimiter(options.rateLimits?.tenant ?? { perSecond: 0, burst: 0 });
+  const perTenant =
+    options.tenantLimiter ??
+    createRateLimiter(options.rateLimits?.tenant ?? { perSecond: 0, burst: 0 });
   const failuresBySource = createRateLimiter(options.anonymousLimit ?? { perSecond: 0, burst: 0 });
   const sourceOf = options.sourceOf ?? peerAddress;
   /** Correlation id and address of requests in flight, for the denial record. */

@@ -18,6 +18,8 @@ export interface RateLimiter {
     key: string,
     now?: number,
   ): { readonly ok: true } | { readonly ok: false; readonly retryAfterSec: number };
+  /** Drops a key's bucket (an offboarded tenant): its next request starts full. */
+  forget(key: string): void;
 }
 
 interface Bucket {
@@ -72,6 +74,9 @@ export function createRateLimiter(limit: RateLimit, maxKeys = 100_000): RateLimi
         return { ok: true };
       }
       return refusal(bucket);
+    },
+    forget(key) {
+      buckets.delete(key);
     },
   };
 }

@@ -16,4 +16,13 @@ describe('createRateLimiter', () => {
     const limiter = createRateLimiter({ perSecond: 0, burst: 0 });
     expect(Array.from({ length: 1000 }, () => limiter.take('u').ok).every(Boolean)).toBe(true);
   });
+
+  it('forget drops a bucket: the key starts full again (an offboarded tenant)', () => {
+    const limiter = createRateLimiter({ perSecond: 1, burst: 2 });
+    expect(limiter.take('t', 0).ok).toBe(true);
+    expect(limiter.take('t', 0).ok).toBe(true);
+    expect(limiter.take('t', 0).ok).toBe(false);
+    limiter.forget('t');
+    expect(limiter.take('t', 0).ok).toBe(true);
+  });
 });
