@@ -12,7 +12,17 @@ import {
   DatabaseUrlError,
   describeDatabaseTarget,
 } from '../tenancy/database-url.js';
-import { connectionTarget, TenantConnectionError } from '../tenancy/tenant-connection.js';
+import {
+  connectionTarget,
+  TenantConnectionError,
+  type TlsSettings,
+} from '../tenancy/tenant-connection.js';
+import {
+  readTlsSettings,
+  CliFailure as SupportFailure,
+  TLS_OPTIONS,
+  TLS_USAGE,
+} from './cli-support.js';
 import type { CliCommand, CliIo } from './main.js';
 import { runMappingPreview } from './mapping-preview.js';
 import {
@@ -46,6 +56,8 @@ Options:
   --database-url-file <path>   read the URL from this file instead, so the password stays out
                                of the shell history and the process list
   -h, --help                   print this help
+
+${TLS_USAGE}
 
 Output: one line per problem, "<resource> <path> <column>: <message>" ("warning: ..." for a
 warning), then a summary. The URL and its password are never printed.
@@ -110,6 +122,8 @@ interface CheckArgs {
   readonly url:
     | { readonly kind: 'inline'; readonly value: string }
     | { kind: 'file'; path: string };
+  /** The `--tls-*` options given, by name. */
+  readonly tls: ReadonlyMap<string, string>;
 }
 
 /**
@@ -125,12 +139,14 @@ function parseCheckArgs(args: readonly string[]): CheckArgs | 'help' {
     options: {
       'database-url': { type: 'string' },
       'database-url-file': { type: 'string' },
+      ...Object.fromEntries(Object.keys(TLS_OPTIONS).map((name) => [name, { type: 'string' }])),
       help: { type: 'boolean', short: 'h' },
     },
   });
   const positionals: string[] = [];
   let inline: string | undefined;
   let urlFile: string | undefined;
+  const tls = new Map<string, string>();
   for (const token of tokens) {
     if (token.kind === 'positional') {
       positionals.push(token.value);
@@ -161,6 +177,19 @@ function parseCheckArgs(args: readonly string[]): CheckArgs | 'help' {
           urlFile = token.value;
         }
         break;
+      case 'tls-mode':
+      case 'tls-ca-file':
+      case 'tls-cert-file':
+      case 'tls-key-file':
+      case 'tls-min-version':
+        if (token.value === undefined || token.value === '') {
+          throw new CliFailure(`--${token.name} needs a value.`);
+        }
+        if (tls.has(token.name)) {
+          throw new CliFailure(`--${token.name} is given twice.`);
+        }
+        tls.set(token.name, token.value);
+        break;
       default:
         throw new CliFailure(
           SAFE_WORD.test(token.name) ? `unknown option "${token.rawName}".` : 'unknown option.',
@@ -176,10 +205,10 @@ function parseCheckArgs(args: readonly string[]): CheckArgs | 'help' {
   }
   const file = positionals[0] as string;
   if (inline !== undefined) {
-    return { file, url: { kind: 'inline', value: inline } };
+    return { file, url: { kind: 'inline', value: inline }, tls };
   }
   if (urlFile !== undefined) {
-    return { file, url: { kind: 'file', path: urlFile } };
+    return { file, url: { kind: 'file', path: urlFile }, tls };
   }
   throw new CliFailure('--database-url (or --database-url-file) is required.');
 }
@@ -214,7 +243,19 @@ async function readDocument(file: string): Promise<unknown> {
   }
 }
 
-async function readUrl(url: CheckArgs['url']): Promise<DatabaseTarget> {
+async function readUrl(
+  url: CheckArgs['url'],
+  tlsOptions: CheckArgs['tls'],
+): Promise<DatabaseTarget> {
+  let tls: TlsSettings | undefined;
+  try {
+    tls = await readTlsSettings(tlsOptions);
+  } catch (err) {
+    if (err instanceof SupportFailure) {
+      throw new CliFailure(err.message);
+    }
+    throw err;
+  }
   let text: string;
   if (url.kind === 'inline') {
     text = url.value;
@@ -226,9 +267,8 @@ async function readUrl(url: CheckArgs['url']): Promise<DatabaseTarget> {
     }
   }
   try {
-    // The same TLS default as a tenant's (verify-full off this machine, Node's public roots); a
-    // tenant with its own CA or client certificate is checked with "mapping activate --dry-run".
-    return connectionTarget({ url: text }, 'allow-plain');
+    // The same TLS options and default as a tenant's (verify-full off this machine).
+    return connectionTarget({ url: text, tls }, 'allow-plain');
   } catch (err) {
     if (err instanceof TenantConnectionError) {
       throw new CliFailure(err.message);
@@ -254,7 +294,7 @@ async function runMappingCheck(
       return 0;
     }
     const document = await readDocument(parsed.file);
-    const target = await readUrl(parsed.url);
+    const target = await readUrl(parsed.url, parsed.tls);
     try {
       database = openCheckDatabase(target);
       // Reach the database first, so an unreachable one is exit 2 whatever the document holds.

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,6 +223,51 @@ describe('TLS to a tenant database', () => {
       );
     },
   );
+});
+
+describe('fhirgate mapping check over TLS', () => {
+  function check(extra: string[]) {
+    const mappingFile = join(certs.dir, 'mapping.json');
+    writeFileSync(mappingFile, JSON.stringify(hospitalB().mapping));
+    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          'mapping',
+          'check',
+          mappingFile,
+          '--database-url',
+          urlOn(good),
+          ...extra,
+        ],
+        {
+          cwd: new URL('../../', import.meta.url),
+          env: { PATH: process.env['PATH'] ?? '' },
+          timeout: 60_000,
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err === null ? 0 : Number(err.code), stdout, stderr }),
+      );
+    });
+  }
+
+  it('checks through verify-full with the CA bundle, and names the failure without it', async () => {
+    const ok = await check(['--tls-mode', 'verify-full', '--tls-ca-file', certs.caFile]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const untrusted = await check([
+      '--tls-mode',
+      'verify-full',
+      '--tls-ca-file',
+      certs.otherCaFile,
+    ]);
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.stderr).toContain('the server certificate is not signed by a trusted CA');
+    expect(untrusted.stderr).not.toContain(baseUrl.password);
+  });
 });
 
 describe('the TLS policy and the registry connection', () => {
