@@ -21,6 +21,7 @@ import {
   startTlsMariadb,
   type TestCertificates,
 } from '../helpers/tls-mariadb.js';
+import { startGatewayProcess } from './gateway-process.js';
 
 /**
  * TLS to tenant databases against real TLS-enabled MariaDB servers started here, with
@@ -267,6 +268,48 @@ describe('fhirgate mapping check over TLS', () => {
     expect(untrusted.code).toBe(2);
     expect(untrusted.stderr).toContain('the server certificate is not signed by a trusted CA');
     expect(untrusted.stderr).not.toContain(baseUrl.password);
+  });
+});
+
+describe('a gateway process whose registry is reached over TLS (FHIRGATE_REGISTRY_TLS_*)', () => {
+  function env(caFile: string): Record<string, string> {
+    return {
+      PATH: process.env['PATH'] ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      FHIRGATE_REGISTRY_URL: gw.registryDb.url,
+      FHIRGATE_REGISTRY_TLS_MODE: 'verify-full',
+      FHIRGATE_REGISTRY_TLS_CA_FILE: caFile,
+      FHIRGATE_DB_TLS_POLICY: 'require-verified',
+      FHIRGATE_ENCRYPTION_KEY: gw.keyring.primary.key.toString('base64'),
+      FHIRGATE_OIDC_ISSUER: gw.keycloak.issuer(),
+      FHIRGATE_OIDC_JWKS_URL: gw.keycloak.jwksUrl().href,
+      FHIRGATE_RESOURCE_TYPES: 'Patient',
+      FHIRGATE_GRAPHIQL: 'false',
+    };
+  }
+
+  it('serves a verify-full tenant with the registry on verify-full, and is not ready with the wrong CA', async () => {
+    const process1 = await startGatewayProcess(env(certs.caFile));
+    try {
+      const ready = await fetch(new URL('/readyz', process1.url));
+      expect(ready.status).toBe(200);
+      const token = await gw.tokenFor('tls-good');
+      expect((await process1.post(QUERY, token)).status).toBe(200);
+      // require-verified: a tenant on plain TCP (hospital-b's local default) is refused.
+      const plain = await process1.post(QUERY, await gw.tokenFor('hospital-b'));
+      expect(plain.json.errors?.[0]?.extensions?.['code']).toBe('TENANT_CONFIG_INVALID');
+    } finally {
+      await process1.stop();
+    }
+    const process2 = await startGatewayProcess(env(certs.otherCaFile));
+    try {
+      const ready = await fetch(new URL('/readyz', process2.url));
+      expect(ready.status).toBe(503);
+    } finally {
+      await process2.stop();
+    }
   });
 });
 
