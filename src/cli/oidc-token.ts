@@ -14,7 +14,8 @@ export const OIDC_TOKEN_USAGE = `Usage: fhirgate token --issuer <url> --client-i
 Gets an access token from the OpenID provider at <url> (for Keycloak
 https://<host>/realms/<realm>) with the client-credentials grant of a confidential client
 (a Keycloak client with service accounts enabled; give its service account the roles the admin
-API needs, e.g. fhir-admin and the platform-admin role) and prints it as the only line on stdout:
+API needs, e.g. fhir-admin and the platform-admin role, and list the client in the gateway's
+FHIRGATE_PLATFORM_ADMIN_CLIENTS) and prints it as the only line on stdout:
 
   TOKEN=$(fhirgate token --issuer https://sso.example.org/realms/fhirgate \\
             --client-id fhirgate-ops --client-secret-file /run/secrets/ops-client-secret)

@@ -19,7 +19,10 @@ Options:
   --tenant <id>          the tenant's client id: ${DEMO_HOSPITALS.map((h) => h.clientId).join(' or ')} (required)
   --roles <a,b>          comma-separated, from ${FHIR_ROLES.join(', ')} (default: fhir-read)
   --platform-admin       also fhir-admin and the platform-admin role (FHIRGATE_PLATFORM_ADMIN_ROLE,
-                         default fhirgate-platform-admin): administers every tenant
+                         default fhirgate-platform-admin): administers every tenant. The server
+                         honours it only for a client in FHIRGATE_PLATFORM_ADMIN_CLIENTS: start
+                         the demo with FHIRGATE_PLATFORM_ADMIN_CLIENTS=fhirgate-ops and mint
+                         with --tenant fhirgate-ops --platform-admin
   --subject <sub>        the user the token is for (default: demo-user)
   --lifetime <seconds>   1 to ${MAX_DEMO_TOKEN_LIFETIME_SEC} (default: ${MAX_DEMO_TOKEN_LIFETIME_SEC})
   --data-dir <path>      the demo's data dir (default: FHIRGATE_DATA_DIR, else .fhirgate)
@@ -161,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  if (findDemoHospital(request.tenant) === undefined) {
+  if (!request.platformAdmin && findDemoHospital(request.tenant) === undefined) {
     console.error(
       `token: warning: "${request.tenant}" is not a demo hospital ` +
         `(${DEMO_HOSPITALS.map((h) => h.clientId).join(', ')}); the demo server will answer ` +
@@ -171,7 +174,14 @@ async function main(argv: string[]): Promise<number> {
   let roles: string[] = request.roles;
   if (request.platformAdmin) {
     try {
-      roles = [...roles, 'fhir-admin', loadConfig().admin.platformAdminRole];
+      const { admin } = loadConfig();
+      roles = [...roles, 'fhir-admin', admin.platformAdminRole];
+      if (!admin.platformAdminClients.includes(request.tenant)) {
+        console.error(
+          `token: warning: "${request.tenant}" is not in FHIRGATE_PLATFORM_ADMIN_CLIENTS; a server ` +
+            'started with this environment ignores the platform-admin role of its tokens.',
+        );
+      }
     } catch (err) {
       if (err instanceof ConfigError) {
         console.error(`token: ${err.message}`);

@@ -149,6 +149,7 @@ describe('fhirgate token --issuer (client credentials)', () => {
       tenantClaim: 'client_id',
       roleSource: 'client',
       platformAdminRole: PLATFORM_ROLE,
+      platformAdminClients: [CLIENT],
     });
     const principal = await verifier.verify(result.stdout.trim());
     expect(principal.clientId).toBe(CLIENT);
@@ -204,19 +205,21 @@ describe('fhirgate token --issuer (client credentials)', () => {
 
 describe('fhirgate token --tenant (demo issuer)', () => {
   it('--platform-admin adds fhir-admin and the platform-admin role', async () => {
-    const result = await cli([
-      'token',
-      '--tenant',
-      'hospital-a',
-      '--platform-admin',
-      '--data-dir',
-      join(dir, 'demo'),
-    ]);
-    expect(result.code).toBe(0);
+    const mint = (env: Record<string, string>) =>
+      cli(
+        ['token', '--tenant', 'fhirgate-ops', '--platform-admin', '--data-dir', join(dir, 'demo')],
+        env,
+      );
+    const result = await mint({ FHIRGATE_PLATFORM_ADMIN_CLIENTS: 'fhirgate-ops' });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
     const claims = decodeJwt(result.stdout.trim()) as {
       resource_access: Record<string, { roles: string[] }>;
     };
-    expect(claims.resource_access['hospital-a']?.roles).toEqual([
+    // The server honours the role only for an operations client: a warning says so otherwise.
+    const unlisted = await mint({});
+    expect(unlisted.code).toBe(0);
+    expect(unlisted.stderr).toContain('is not in FHIRGATE_PLATFORM_ADMIN_CLIENTS');
+    expect(claims.resource_access['fhirgate-ops']?.roles).toEqual([
       'fhir-read',
       'fhir-admin',
       PLATFORM_ROLE,

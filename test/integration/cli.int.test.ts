@@ -220,7 +220,9 @@ describe.concurrent('fhirgate', () => {
     const help = await cli(['help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: fhirgate <command>/);
-    expect(help.stdout).toMatch(/^ {2}mapping +check, activate, list, show, diff or roll back/m);
+    expect(help.stdout).toMatch(
+      /^ {2}mapping +check, preview, activate, list, show, diff or roll back/m,
+    );
     expect(help.stdout).toMatch(
       /^ {2}token +get an access token: from an OpenID provider, or the demo issuer/m,
     );
