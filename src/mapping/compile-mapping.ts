@@ -1,6 +1,7 @@
 import type { Dialect } from '../db/dialect.js';
 import { column, flag, inList, type Order, param } from '../db/statement.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
+import { type CompiledChoices, compileChoices } from './choices.js';
 import type { ColumnUse, FieldColumnUse } from './column-use.js';
 import {
   type ChildPlan,
@@ -230,9 +231,11 @@ function compileResource(
       : undefined;
     return compiled === undefined ? [] : [compiled];
   });
+  const choices = compileChoices(defs, resourceType, mapping, report);
   const fields = withItemArrays(
-    compileFields(defs, resourceType, entries.filter(isLeafEntry), '', report),
+    compileFields(defs, resourceType, entries.filter(isLeafEntry), '', report, undefined, choices),
     itemArrays,
+    choices,
   );
   const fieldColumns = useFields(source, fields.uses);
 
@@ -322,7 +325,7 @@ function compileResource(
   const fanOut =
     mapping.fanOut === undefined
       ? undefined
-      : compileFanOutItems(defs, resourceType, mapping.fanOut, fields, source, report);
+      : compileFanOutItems(defs, resourceType, mapping.fanOut, fields, choices, source, report);
   const fanOutColumns: ResolvedColumn[] = [];
   for (const item of fanOut?.items ?? []) {
     fanOutColumns.push(...useFields(source, item.uses));
@@ -431,6 +434,7 @@ function compileFanOutItems(
   resourceType: string,
   list: readonly FanOutItem[],
   shared: CompiledFields,
+  choices: CompiledChoices | undefined,
   source: RowSource,
   report: (p: { path?: string; column?: string; message: string }) => void,
 ): CompiledFanOut {
@@ -447,13 +451,18 @@ function compileFanOutItems(
       prefix,
       report,
       shared,
+      choices,
     );
     if (item.skipWhen !== undefined && item.skipColumn === undefined) {
       report({ path: `${prefix}skipWhen`, message: 'skipWhen needs skipColumn' });
     }
     const uses: FieldColumnUse[] = fields.uses.map((u) => ({
       ...u,
-      path: u.path.startsWith(prefix) ? u.path.slice(prefix.length) : u.path,
+      path: u.path.startsWith(prefix)
+        ? u.path.slice(prefix.length)
+        : u.path.startsWith(`if:${prefix}`)
+          ? `if:${u.path.slice(prefix.length + 3)}`
+          : u.path,
     }));
     if (item.skipColumn !== undefined) {
       uses.push({ column: item.skipColumn, path: `fanOut:${item.key}`, transforms: [] });

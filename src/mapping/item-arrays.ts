@@ -1,16 +1,17 @@
 import type { Row } from '../db/dialect.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
+import type { CompiledChoices } from './choices.js';
 import type { FieldColumnUse } from './column-use.js';
 import { resolvePath } from './fhir-path.js';
 import type { DelimitedSource, JsonSource } from './mapping-schema.js';
 import {
   type CompiledFields,
+  choiceAwareApply,
   compileFields,
   createItem,
   createItemsAppender,
   type JsonNode,
   type ProblemReporter,
-  selectiveApply,
   topElement,
 } from './row-to-resource.js';
 import { toText } from './transforms/cell-values.js';
@@ -195,16 +196,20 @@ function resolvePrefixType(
   return 'problem' in parent ? undefined : parent.leafType;
 }
 
-/** Leaf fields plus the item arrays of the same row, as one set of fields. */
+/**
+ * Leaf fields plus the item arrays of the same row, as one set of fields. With the resource's
+ * `choices`, arrays under a variant the row did not take are skipped, like its leaves.
+ */
 export function withItemArrays(
   fields: CompiledFields,
   arrays: readonly CompiledItemArray[],
+  choices?: CompiledChoices,
 ): CompiledFields {
   if (arrays.length === 0) {
     return fields;
   }
-  const applyArrays = selectiveApply(arrays, (array) => array.element);
-  return {
+  const applyArrays = choiceAwareApply(arrays, (array) => array.element, choices);
+  const combined: CompiledFields = {
     columns: [
       ...new Set([...fields.columns, ...arrays.flatMap((a) => [a.column, ...a.rowColumns])]),
     ],
@@ -217,4 +222,7 @@ export function withItemArrays(
       applyArrays(target, row, elements);
     },
   };
+  return fields.excludedFor === undefined
+    ? combined
+    : { ...combined, excludedFor: fields.excludedFor };
 }

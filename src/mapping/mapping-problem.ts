@@ -163,8 +163,17 @@ function chooseBranch(errors: readonly (readonly Issue[])[]): readonly Issue[] |
 }
 
 /** The keys that say where an element's value comes from; an element has exactly one. */
-const SOURCE_KEYS = ['column', 'constant', 'template', 'reference', 'rows', 'delimited', 'json'];
-const SOURCE_LIST = 'column, constant, template, reference, rows, delimited or json';
+const SOURCE_KEYS = [
+  'column',
+  'constant',
+  'template',
+  'reference',
+  'when',
+  'rows',
+  'delimited',
+  'json',
+];
+const SOURCE_LIST = 'column, constant, template, reference, when, rows, delimited or json';
 const ONE_SOURCE = `an element has exactly one of ${SOURCE_LIST}`;
 
 /** A fixed message for a value that fits no branch of a union, by where it stands. */
@@ -192,7 +201,7 @@ function unionFallback(document: unknown, path: readonly PathKey[], generic: str
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const keys = Object.keys(value);
     const sources = SOURCE_KEYS.filter((k) => keys.includes(k));
-    const known = new Set([...SOURCE_KEYS, 'transform', 'elements']);
+    const known = new Set([...SOURCE_KEYS, 'transform', 'elements', 'else']);
     const unknown = keys.filter((k) => !known.has(k));
     if (unknown.length > 0) {
       return `unknown key(s) ${unknown.map((k) => `"${echo(k)}"`).join(', ')}; ${ONE_SOURCE}`;

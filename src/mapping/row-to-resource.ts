@@ -2,9 +2,15 @@ import type { Row } from '../db/dialect.js';
 import type { PrimitiveTypeDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import type { FhirJson } from '../graphql/builder.js';
+import type { CompiledChoices } from './choices.js';
 import type { FieldColumnUse } from './column-use.js';
+import { compileConditions, conditionColumns, type RowPredicate } from './conditions.js';
 import { type ResolvedPath, resolvePath } from './fhir-path.js';
-import type { ChildElementSource } from './mapping-schema.js';
+import type {
+  ChildElementSource,
+  LeafSource as LeafSourceSpec,
+  WhenSource,
+} from './mapping-schema.js';
 import { FHIR_ID_PATTERN, rowKey } from './resource-id.js';
 import { parseTemplate } from './template.js';
 import { toBooleanDefault } from './transforms/boolean.js';
@@ -20,6 +26,7 @@ import {
   DEFAULT_DATE_TIME_MATCHERS,
   toFhirDate,
   toFhirDateTime,
+  toReducedFhirDate,
 } from './transforms/date.js';
 import { toNumber } from './transforms/number.js';
 import type { TransformFn, TransformOutput } from './transforms/transform-types.js';
@@ -66,9 +73,16 @@ export interface CompiledFields {
   /**
    * Writes the fields of `row` into `target`: those under a top-level element in `elements`
    * (see {@link topElement}), or every field when `elements` is absent. Pass the same set object
-   * for every row of a request: the filtered field list is kept per set.
+   * for every row of a request: the filtered field list is kept per set. With declared choices,
+   * fields under the variants the row did not take are skipped.
    */
   apply(target: JsonNode, row: Row, elements?: ReadonlySet<string>): void;
+  /**
+   * Present when the resource declares `choices`: the top-level elements of the choice variants
+   * `row` did not take (`valueCodeableConcept`, `valueString`), whose child rows must not be
+   * appended either; `undefined` when the row excludes nothing. {@link apply} already skips them.
+   */
+  excludedFor?(row: Row): ReadonlySet<string> | undefined;
 }
 
 /**
@@ -106,8 +120,43 @@ export function selectiveApply<T extends { apply(target: JsonNode, row: Row): vo
   };
 }
 
+/**
+ * {@link selectiveApply} that also skips the parts under the choice variants a row did not take.
+ * Parts are filtered once per outcome of `excludedFor` (interned sets), then per selection, so a
+ * row costs one decision and two map lookups. Without `excludedFor`, or when no part is under a
+ * variant, it is {@link selectiveApply} itself.
+ */
+export function choiceAwareApply<T extends { apply(target: JsonNode, row: Row): void }>(
+  parts: readonly T[],
+  elementOf: (part: T) => string,
+  choices: Pick<CompiledChoices, 'elements' | 'excludedFor'> | undefined,
+): (target: JsonNode, row: Row, elements?: ReadonlySet<string>) => void {
+  const all = selectiveApply(parts, elementOf);
+  if (choices === undefined || !parts.some((part) => choices.elements.has(elementOf(part)))) {
+    return all;
+  }
+  const byOutcome = new Map<ReadonlySet<string>, ReturnType<typeof selectiveApply>>();
+  const { excludedFor } = choices;
+  return (target, row, elements) => {
+    const excluded = excludedFor(row);
+    if (excluded === undefined) {
+      all(target, row, elements);
+      return;
+    }
+    let apply = byOutcome.get(excluded);
+    if (apply === undefined) {
+      apply = selectiveApply(
+        parts.filter((part) => !excluded.has(elementOf(part))),
+        elementOf,
+      );
+      byOutcome.set(excluded, apply);
+    }
+    apply(target, row, elements);
+  };
+}
+
 /** A normalised element source: shorthands expanded, transform names turned into objects. */
-type LeafSource =
+type NormalizedSource =
   | {
       readonly kind: 'column';
       readonly column: string;
@@ -126,10 +175,7 @@ type LeafSource =
       readonly display: string | undefined;
     };
 
-function normalizeSource(source: ChildElementSource): LeafSource {
-  if (typeof source === 'object' && 'when' in source) {
-    throw new Error('when sources are not compiled yet');
-  }
+function normalizeSource(source: LeafSourceSpec): NormalizedSource {
   if (typeof source === 'string') {
     return { kind: 'column', column: source, transforms: [] };
   }
@@ -219,10 +265,16 @@ export function createLeafCoercion(
     };
   }
   const producedDate = chainOutput === 'date' || chainOutput === 'dateTime';
+  // Year and month dates (`1987`, from `precision` or a year column) are FHIR dates too; they
+  // are tried only after the full forms, so the common case costs nothing more.
   if (primitive.name === 'date' && !producedDate) {
-    return (value) => check(toFhirDate(value, DEFAULT_DATE_MATCHERS));
+    return (value) => check(toFhirDate(value, DEFAULT_DATE_MATCHERS) ?? toReducedFhirDate(value));
   }
-  if ((primitive.name === 'dateTime' || primitive.name === 'instant') && !producedDate) {
+  if (primitive.name === 'dateTime' && !producedDate) {
+    return (value) =>
+      check(toFhirDateTime(value, DEFAULT_DATE_TIME_MATCHERS, 'Z') ?? toReducedFhirDate(value));
+  }
+  if (primitive.name === 'instant' && !producedDate) {
     return (value) => check(toFhirDateTime(value, DEFAULT_DATE_TIME_MATCHERS, 'Z'));
   }
   return (value) => {
@@ -376,6 +428,8 @@ export interface CompiledLeaf {
   readonly referenceTo?: string;
   /** The value of a constant source. */
   readonly constant?: string | number | boolean;
+  /** The leaves of a `when` source, one per branch (`else` last). */
+  readonly branches?: readonly CompiledLeaf[];
   apply(target: JsonNode, row: Row): void;
 }
 
@@ -387,7 +441,7 @@ export function toReferenceId(value: unknown): string | undefined {
 
 function compileReferenceLeaf(
   resolved: ResolvedPath,
-  source: Extract<LeafSource, { kind: 'reference' }>,
+  source: Extract<NormalizedSource, { kind: 'reference' }>,
   displayPath: string,
   base: Pick<CompiledLeaf, 'normalized' | 'choices'>,
   fail: (message: string) => undefined,
@@ -452,11 +506,126 @@ function compileLeaf(
   raw: ChildElementSource,
   report: ProblemReporter,
 ): CompiledLeaf | undefined {
-  const source = normalizeSource(raw);
+  if (typeof raw === 'object' && 'when' in raw) {
+    return compileWhenLeaf(defs, rootType, relativePath, displayPath, raw, report);
+  }
+  return compileSourceLeaf(
+    defs,
+    rootType,
+    relativePath,
+    displayPath,
+    displayPath,
+    normalizeSource(raw),
+    report,
+  );
+}
+
+/**
+ * Marks the objects on the way to `path` as fed by data, as a column leaf without a value does:
+ * a `when` that gives nothing must not leave `identifier[0]` to its constants alone.
+ */
+function createDataMarker(path: ResolvedPath): (root: JsonNode) => void {
+  if (path.steps.length < 2) {
+    return () => {};
+  }
+  return (root) => {
+    containerOf(root, path, true);
+  };
+}
+
+/**
+ * A `when` source: each branch (`when[i].use`, `else`) is compiled as a leaf of the same element
+ * and type-checked on its own; at run time the first rule whose conditions hold writes its
+ * branch, else `else`, else nothing.
+ */
+function compileWhenLeaf(
+  defs: FhirDefinitions,
+  rootType: string,
+  relativePath: string,
+  displayPath: string,
+  raw: WhenSource,
+  report: ProblemReporter,
+): CompiledLeaf | undefined {
+  const resolved = resolvePath(defs, rootType, relativePath, 'leaf');
+  if ('problem' in resolved) {
+    report({ path: displayPath, message: resolved.problem });
+    return undefined;
+  }
+  const branch = (source: LeafSourceSpec, at: string) =>
+    compileSourceLeaf(
+      defs,
+      rootType,
+      relativePath,
+      `${displayPath}.${at}`,
+      displayPath,
+      normalizeSource(source),
+      report,
+    );
+  const rules = raw.when.map((rule, i) => ({
+    test: compileConditions(rule.if),
+    leaf: branch(rule.use, `when[${i}].use`),
+  }));
+  const otherwise = raw.else === undefined ? undefined : branch(raw.else, 'else');
+  const leaves = rules.map((r) => r.leaf);
+  if (leaves.some((l) => l === undefined) || (raw.else !== undefined && otherwise === undefined)) {
+    return undefined;
+  }
+  const branches = [...(leaves as CompiledLeaf[]), ...(otherwise === undefined ? [] : [otherwise])];
+  const first = branches[0] as CompiledLeaf;
+  if (branches.some((b) => b.normalized !== first.normalized)) {
+    report({
+      path: displayPath,
+      message:
+        'every branch of when writes the element the same way: split fills the whole array, so use it in all branches or in none',
+    });
+    return undefined;
+  }
+  const tested = conditionColumns(raw.when.flatMap((rule) => rule.if));
+  const filler = branches.find((b) => b.filledBy !== undefined);
+  const tests: readonly RowPredicate[] = rules.map((r) => r.test);
+  const chosen = leaves as readonly CompiledLeaf[];
+  const none = otherwise === undefined ? createDataMarker(resolved) : otherwise.apply;
+  return {
+    normalized: first.normalized,
+    choices: first.choices,
+    fills: [...new Set(branches.flatMap((b) => b.fills))],
+    ...(filler?.filledBy === undefined ? {} : { filledBy: filler.filledBy }),
+    columns: [...new Set([...branches.flatMap((b) => b.columns), ...tested])],
+    uses: [
+      ...branches.flatMap((b) => b.uses),
+      ...tested.map((column) => ({ column, path: `if:${displayPath}`, transforms: [] })),
+    ],
+    branches,
+    apply(target, row) {
+      for (let i = 0; i < tests.length; i++) {
+        if ((tests[i] as RowPredicate)(row)) {
+          (chosen[i] as CompiledLeaf).apply(target, row);
+          return;
+        }
+      }
+      none(target, row);
+    },
+  };
+}
+
+/**
+ * One leaf source at `relativePath` of `rootType`. Problems are reported at `problemPath` (the
+ * element path, or a `when` branch inside it); column uses name `usePath`, the element path.
+ */
+function compileSourceLeaf(
+  defs: FhirDefinitions,
+  rootType: string,
+  relativePath: string,
+  problemPath: string,
+  usePath: string,
+  source: NormalizedSource,
+  report: ProblemReporter,
+): CompiledLeaf | undefined {
+  const displayPath = usePath;
   const column =
     source.kind === 'column' || source.kind === 'reference' ? source.column : undefined;
   const fail = (message: string): undefined => {
-    report({ path: displayPath, ...(column === undefined ? {} : { column }), message });
+    report({ path: problemPath, ...(column === undefined ? {} : { column }), message });
     return undefined;
   };
   const resolved = resolvePath(defs, rootType, relativePath, 'leaf');
@@ -619,7 +788,10 @@ function compileLeaf(
  * Compiles the elements of one row type. `rootType` is the resource type or a child item's type;
  * `pathPrefix` is prepended to paths in problems (`telecom.` for a child item). With `shared`,
  * the fields are written on top of those (a fan-out item over the shared elements), and the two
- * sets are checked against each other.
+ * sets are checked against each other. With `choices` (the resource's, for its own elements and
+ * its fan-out items), variants of a declared choice may be mapped side by side and each row
+ * writes only the variant it takes; the fields without `shared` also read and list the variant
+ * condition columns.
  */
 export function compileFields(
   defs: FhirDefinitions,
@@ -628,6 +800,7 @@ export function compileFields(
   pathPrefix: string,
   report: ProblemReporter,
   shared?: CompiledFields,
+  choices?: CompiledChoices,
 ): CompiledFields {
   const leaves: CompiledLeaf[] = [];
   for (const [path, source] of entries) {
@@ -636,33 +809,42 @@ export function compileFields(
       leaves.push(leaf);
     }
   }
-  checkConflicts(leaves, pathPrefix, report, shared?.leaves);
-  const columns = [...new Set(leaves.flatMap((l) => l.columns))];
+  checkConflicts(leaves, pathPrefix, report, shared?.leaves, choices?.declared);
+  // The variant conditions are read once per row: with the resource's own fields.
+  const choiceReads = shared === undefined ? choices : undefined;
+  const columns = [
+    ...new Set([...leaves.flatMap((l) => l.columns), ...(choiceReads?.columns ?? [])]),
+  ];
   const references = new Map<string, string>();
-  for (const leaf of leaves) {
+  for (const leaf of leaves.flatMap((l) => l.branches ?? [l])) {
     const column = leaf.columns[0];
     if (leaf.referenceTo !== undefined && column !== undefined && !references.has(column)) {
       references.set(column, leaf.referenceTo);
     }
   }
-  return {
+  const fields: CompiledFields = {
     columns,
-    uses: leaves.flatMap((l) => l.uses),
+    uses: [...leaves.flatMap((l) => l.uses), ...(choiceReads?.uses ?? [])],
     references,
     constants: leaves.flatMap((l) =>
       l.constant === undefined ? [] : [[l.normalized, l.constant] as const],
     ),
     leaves,
-    apply: selectiveApply(leaves, (leaf) => topElement(leaf.normalized)),
+    apply: choiceAwareApply(leaves, (leaf) => topElement(leaf.normalized), choices),
   };
+  return choices === undefined ? fields : { ...fields, excludedFor: choices.excludedFor };
 }
 
-/** Two mappings of one element, two variants of one choice, or parts of a split name. */
+/**
+ * Two mappings of one element, two variants of one choice (unless `declared` lists the choice,
+ * top-level choices only), or parts of a split name.
+ */
 function checkConflicts(
   leaves: readonly CompiledLeaf[],
   pathPrefix: string,
   report: ProblemReporter,
   shared: readonly CompiledLeaf[] = [],
+  declared: ReadonlySet<string> = new Set(),
 ): void {
   const seen = new Set<string>(shared.map((l) => l.normalized));
   const choices = new Map<string, string>();
@@ -683,6 +865,10 @@ function checkConflicts(
     }
     seen.add(leaf.normalized);
     for (const choice of leaf.choices) {
+      if (choice.parent === '' && declared.has(choice.base)) {
+        // A declared choice: each row takes one variant (compileChoices checks the list).
+        continue;
+      }
       const key = `${choice.parent}|${choice.base}`;
       const other = choices.get(key);
       if (other !== undefined && other !== choice.name) {

@@ -1,9 +1,11 @@
-import { IDENTIFIER_PATTERN, type Row } from '../db/dialect.js';
+import type { Row } from '../db/dialect.js';
+import { COLUMN_REF_PATTERN } from './mapping-schema.js';
 import { toText } from './transforms/cell-values.js';
 
 /**
  * Templates join columns into one string: `"{nom_pac} {ap_pat_pac} {ap_mat_pac}"`. A placeholder
- * is a column name in braces; everything else is literal text. There is no escape for braces:
+ * is a column reference in braces (`{nom_pac}`, or `{person.gender}` for a column of the join
+ * `person`); everything else is literal text. There is no escape for braces:
  * a template is a display string, not a language.
  */
 
@@ -45,9 +47,10 @@ export function parseTemplate(template: string): CompiledTemplate | { problem: s
       parts.push({ literal: rest.slice(0, open) });
     }
     const name = rest.slice(open + 1, close);
-    if (!IDENTIFIER_PATTERN.test(name)) {
+    if (!COLUMN_REF_PATTERN.test(name)) {
       return {
-        problem: 'a template placeholder must be a plain column name such as {nom_pac}',
+        problem:
+          'a template placeholder must be a column name such as {nom_pac} or a join column such as {person.gender}',
       };
     }
     parts.push({ column: name });

@@ -96,10 +96,22 @@ export const DEFAULT_DATE_TIME_FORMATS: readonly string[] = [
 
 const TIMEZONE_PATTERN = /^(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$/;
 
+/** The precisions a date can be cut to. */
+export const DATE_PRECISIONS = ['year', 'month', 'day'] as const;
+
+export type DatePrecision = (typeof DATE_PRECISIONS)[number];
+
+const PrecisionSchema = z.enum(DATE_PRECISIONS).optional();
+
 export const DateOptionsSchema = z.strictObject({
   fn: z.literal('date'),
   /** Tried in order; the first that matches wins. @default ['YYYY-MM-DD','YYYYMMDD','DD/MM/YYYY','DD-MM-YYYY'] */
   formats: z.array(DateFormatSchema).min(1).max(20).optional(),
+  /**
+   * Cuts the value to a year (`1987`), a month (`1987-06`) or a day (`1987-06-15`, dropping any
+   * time): an estimated birth date is known to the year only. @default as parsed
+   */
+  precision: PrecisionSchema,
 });
 
 export const DateTimeOptionsSchema = z.strictObject({
@@ -114,6 +126,11 @@ export const DateTimeOptionsSchema = z.strictObject({
     .string()
     .regex(TIMEZONE_PATTERN, { error: 'timezone must be Z or an offset such as -03:00' })
     .optional(),
+  /**
+   * Cuts the value to a year (`1987`), a month (`1987-06`) or a day (`1987-06-15`, dropping any
+   * time): an estimated birth date is known to the year only. @default as parsed
+   */
+  precision: PrecisionSchema,
 });
 
 export type DateOptions = z.infer<typeof DateOptionsSchema>;
@@ -404,10 +421,42 @@ export const DEFAULT_DATE_MATCHERS = compileDateFormats(DEFAULT_DATE_FORMATS);
 /** The compiled default dateTime formats, shared by every dateTime element without a transform. */
 export const DEFAULT_DATE_TIME_MATCHERS = compileDateFormats(DEFAULT_DATE_TIME_FORMATS);
 
+/** The length of a FHIR date or dateTime cut to `precision`. */
+const PRECISION_LENGTH: Readonly<Record<DatePrecision, number>> = { year: 4, month: 7, day: 10 };
+
+/**
+ * A FHIR date or dateTime cut to `precision`. A value already less precise stays as it is; a
+ * dateTime cut to a day loses its time and offset, which FHIR allows (`1987-06-15`).
+ */
+export function cutDate(value: string, precision: DatePrecision): string {
+  const length = PRECISION_LENGTH[precision];
+  return value.length > length ? value.slice(0, length) : value;
+}
+
+/** `year` or `YYYY-MM` as FHIR writes a date of that precision (a zero year or month is not one). */
+const REDUCED_DATE = /^(?!0000)\d{4}(-(0[1-9]|1[0-2]))?$/;
+
+/**
+ * A FHIR date of year or month precision (`1987`, `1987-06`), trimmed, or `undefined`. The final
+ * coercion of date elements accepts these, so a value cut by `precision` survives any transform
+ * that follows it (and a year-only column can feed a date).
+ */
+export function toReducedFhirDate(value: unknown): string | undefined {
+  const text = toText(value)?.trim();
+  return text !== undefined && REDUCED_DATE.test(text) ? text : undefined;
+}
+
 export function createDate(options: DateOptions): TransformFn {
   const formats =
     options.formats === undefined ? DEFAULT_DATE_MATCHERS : compileDateFormats(options.formats);
-  return (value) => toFhirDate(value, formats);
+  const { precision } = options;
+  if (precision === undefined) {
+    return (value) => toFhirDate(value, formats);
+  }
+  return (value) => {
+    const date = toFhirDate(value, formats);
+    return date === undefined ? undefined : cutDate(date, precision);
+  };
 }
 
 export function createDateTime(options: DateTimeOptions): TransformFn {
@@ -416,5 +465,12 @@ export function createDateTime(options: DateTimeOptions): TransformFn {
       ? DEFAULT_DATE_TIME_MATCHERS
       : compileDateFormats(options.formats);
   const timezone = options.timezone ?? 'Z';
-  return (value) => toFhirDateTime(value, formats, timezone);
+  const { precision } = options;
+  if (precision === undefined) {
+    return (value) => toFhirDateTime(value, formats, timezone);
+  }
+  return (value) => {
+    const dateTime = toFhirDateTime(value, formats, timezone);
+    return dateTime === undefined ? undefined : cutDate(dateTime, precision);
+  };
 }

@@ -475,7 +475,7 @@ describe('element sources', () => {
     expect(problems[0]?.message).toContain('"transform"');
     expect(problems[1]?.message).toContain('"colum"');
     expect(problems[2]?.message).toContain(
-      'exactly one of column, constant, template, reference, rows, delimited or json',
+      'exactly one of column, constant, template, reference, when, rows, delimited or json',
     );
   });
 

@@ -160,6 +160,19 @@ describe('date', () => {
     const ambiguous = createDate({ fn: 'date', formats: ['YYYYMMDD', 'DDMMYYYY'] });
     expect(ambiguous('01021980')).toBe('1980-02-01');
   });
+
+  it('cuts to the given precision, keeping less precise values as they are', () => {
+    const year = createDate({ fn: 'date', precision: 'year' });
+    expect(year('1987-06-15')).toBe('1987');
+    expect(year('15/06/1987')).toBe('1987');
+    expect(year(new Date(1987, 5, 15))).toBe('1987');
+    expect(year('0000-00-00')).toBeUndefined();
+    const month = createDate({ fn: 'date', precision: 'month' });
+    expect(month('1987-06-15 10:11:12')).toBe('1987-06');
+    const partial = createDate({ fn: 'date', formats: ['YYYY-MM-DD', 'YYYY'], precision: 'month' });
+    expect(partial('1987')).toBe('1987');
+    expect(createDate({ fn: 'date', precision: 'day' })('1987-06-15')).toBe('1987-06-15');
+  });
 });
 
 describe('dateTime', () => {
@@ -186,6 +199,16 @@ describe('dateTime', () => {
     expect(createDateTime({ fn: 'dateTime', timezone: '-03:00' })(instant)).toBe(
       '2023-04-05T03:07:08-03:00',
     );
+  });
+
+  it('cuts to the given precision, dropping the time and offset', () => {
+    const day = createDateTime({ fn: 'dateTime', timezone: '-03:00', precision: 'day' });
+    expect(day('2023-04-05 06:07:08')).toBe('2023-04-05');
+    expect(createDateTime({ fn: 'dateTime', precision: 'year' })('2023-04-05 06:07:08')).toBe(
+      '2023',
+    );
+    expect(createDateTime({ fn: 'dateTime', precision: 'month' })('2023-04-05')).toBe('2023-04');
+    expect(day('0000-00-00 00:00:00')).toBeUndefined();
   });
 
   it('makes zero and impossible datetimes absent', () => {
@@ -417,8 +440,27 @@ describe('templates', () => {
     expect(reference.render({ org_id: null })).toBeUndefined();
   });
 
+  it('reads columns of joins, keyed as the row builder receives them', () => {
+    const template = parseTemplate('{person.given_name} {family}');
+    if ('problem' in template) {
+      throw new Error(template.problem);
+    }
+    expect(template.columns).toEqual(['person.given_name', 'family']);
+    expect(template.render({ 'person.given_name': 'ANA', family: 'SOTO' })).toBe('ANA SOTO');
+  });
+
   it('rejects bad placeholders without quoting the template', () => {
-    for (const bad of ['{a', 'a}', '{}', '{a.b}', "{x' OR '1'='1}", 'no placeholder']) {
+    const bads = [
+      '{a',
+      'a}',
+      '{}',
+      '{a.b.c}',
+      '{.b}',
+      '{1a.b}',
+      "{x' OR '1'='1}",
+      'no placeholder',
+    ];
+    for (const bad of bads) {
       const result = parseTemplate(bad);
       expect('problem' in result, bad).toBe(true);
       if ('problem' in result) {
