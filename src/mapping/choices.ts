@@ -176,13 +176,11 @@ function compileChoice(
     return undefined;
   }
   const compiled: CompiledVariant[] = [];
-  let problems = 0;
   variants.forEach((variant, i) => {
     const element = options.find(
       (e) => e.type === variant.type || e.name === `${base}${capitalized(variant.type)}`,
     );
     if (element === undefined) {
-      problems++;
       report({
         path: `${at}[${i}]`,
         message: `${variant.type} is not a type of ${path}; allowed: ${options.map((e) => e.type).join(', ')}`,
@@ -190,12 +188,10 @@ function compileChoice(
       return;
     }
     if (compiled.some((v) => v.element === element.name)) {
-      problems++;
       report({ path: `${at}[${i}]`, message: `${variant.type} is listed twice in ${path}` });
       return;
     }
     if (i < variants.length - 1 && variant.if === undefined) {
-      problems++;
       report({
         path: `${at}[${i}]`,
         message: `${variant.type} has no if, so it takes every row and the variants after it are never used; put it last`,
@@ -207,7 +203,9 @@ function compileChoice(
       test: variant.if === undefined ? undefined : compileConditions(variant.if),
     });
   });
-  return problems > 0 && compiled.length === 0 ? undefined : { path, base, variants: compiled };
+  // Kept with the variants that compiled, so its mapped variants are not reported again as
+  // undeclared.
+  return { path, base, variants: compiled };
 }
 
 /** Holds every mapped variant of a choice element against the declared choices. */

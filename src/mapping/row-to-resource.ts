@@ -610,18 +610,18 @@ function compileWhenLeaf(
 
 /**
  * One leaf source at `relativePath` of `rootType`. Problems are reported at `problemPath` (the
- * element path, or a `when` branch inside it); column uses name `usePath`, the element path.
+ * element path, or a `when` branch inside it); column uses and messages name `displayPath`, the
+ * element path as the mapping writes it.
  */
 function compileSourceLeaf(
   defs: FhirDefinitions,
   rootType: string,
   relativePath: string,
   problemPath: string,
-  usePath: string,
+  displayPath: string,
   source: NormalizedSource,
   report: ProblemReporter,
 ): CompiledLeaf | undefined {
-  const displayPath = usePath;
   const column =
     source.kind === 'column' || source.kind === 'reference' ? source.column : undefined;
   const fail = (message: string): undefined => {
