@@ -123,25 +123,16 @@ export function compileChoices(
   if (compiled.length === 0) {
     return undefined;
   }
-  const columns = [
-    ...new Set(
-      Object.values(mapping.choices ?? {}).flatMap((variants) =>
-        variants.flatMap((v) => conditionColumns(v.if ?? [])),
-      ),
-    ),
-  ];
   const uses = compiled.flatMap((choice) =>
-    [
-      ...new Set(
-        (mapping.choices?.[choice.path] ?? []).flatMap((v) => conditionColumns(v.if ?? [])),
-      ),
-    ].map((column) => ({ column, path: `if:${choice.path}`, transforms: [] })),
+    conditionColumns(
+      (mapping.choices?.[choice.path] ?? []).flatMap((variant) => variant.if ?? []),
+    ).map((column) => ({ column, path: `if:${choice.path}`, transforms: [] })),
   );
   return {
     choices: compiled,
     declared: new Set(compiled.map((c) => c.base)),
     elements,
-    columns,
+    columns: [...new Set(uses.map((u) => u.column))],
     uses,
     excludedFor: createExcludedFor(compiled),
   };
