@@ -318,6 +318,19 @@ describe('when: compile problems', () => {
     ]);
   });
 
+  it('names the rule of a malformed when in schema problems', () => {
+    const messages = (gender: unknown) =>
+      problemsOf({ gender }).map((p) => `${p.path} ${p.column ?? '-'}: ${p.message}`);
+    expect(messages({ when: [{ if: estimated, use: 'b' }], column: 'x' })).toEqual([
+      'gender x: an element has exactly one of column, constant, template, reference, when, rows, delimited or json',
+    ]);
+    expect(messages({ when: [{ if: [{ column: 'a', op: 'like', value: 1 }], use: 'b' }] })).toEqual(
+      [
+        'gender a: when[0].if[0].op: unknown filter op; use one of eq, ne, lt, le, gt, ge, in, notIn, isNull, notNull',
+      ],
+    );
+  });
+
   it('refuses a when and another mapping of the same element', () => {
     const problems = problemsOf({
       gender: { when: [{ if: estimated, use: { constant: 'male' } }] },
