@@ -28,6 +28,12 @@ db.exec(`
     value_text TEXT, value_datetime TEXT);
   CREATE TABLE obs_vitals (id INTEGER PRIMARY KEY, person_id INTEGER, weight REAL, note TEXT);
   CREATE TABLE obs_coding (id INTEGER PRIMARY KEY, obs_id INTEGER, code TEXT);
+  CREATE TABLE concept (concept_id INTEGER PRIMARY KEY, datatype TEXT, name TEXT);
+  CREATE TABLE obs_by_concept (
+    obs_id INTEGER PRIMARY KEY, concept_id INTEGER, value_numeric REAL, value_text TEXT);
+  INSERT INTO concept VALUES (1, 'NM', 'Weight'), (2, 'ST', 'Comment');
+  INSERT INTO obs_by_concept VALUES (1, 1, 70.5, NULL), (2, 2, NULL, 'feels well'),
+    (3, 1, NULL, 'stray');
 `);
 const obs = db.prepare('INSERT INTO obs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
 obs.run(1, 7, 'Weight', 'NM', 70.5, 'kg', null, null, null, null, null);
@@ -201,6 +207,47 @@ describe('choices: one variant per row', () => {
       [['valueQuantity'], { value: 81.2 }],
       [['valueString'], 'refused'],
     ]);
+  });
+});
+
+describe('choices and when over join columns', () => {
+  it('decides by a column of a join, keyed <join>.<column> in the row', async () => {
+    const observation = compileOne('Observation', {
+      table: 'obs_by_concept',
+      id: { column: 'obs_id', type: 'integer' },
+      joins: [{ as: 'concept', table: 'concept', on: { concept_id: 'concept_id' } }],
+      choices: {
+        'value[x]': [
+          { type: 'Quantity', if: [{ column: 'concept.datatype', op: 'eq', value: 'NM' }] },
+          { type: 'string', if: [{ column: 'concept.datatype', op: 'eq', value: 'ST' }] },
+        ],
+      },
+      elements: {
+        status: { constant: 'final' },
+        'code.text': {
+          when: [
+            {
+              if: [{ column: 'concept.datatype', op: 'eq', value: 'NM' }],
+              use: { template: '{concept.name} (numeric)' },
+            },
+          ],
+          else: 'concept.name',
+        },
+        'valueQuantity.value': 'value_numeric',
+        valueString: 'value_text',
+      },
+    });
+    const found = await read(observation, ['1', '2', '3']);
+    expect(found.map((o) => [o['code'], valueKeys(o)])).toEqual([
+      [{ text: 'Weight (numeric)' }, ['valueQuantity']],
+      [{ text: 'Comment' }, ['valueString']],
+      [{ text: 'Weight (numeric)' }, []],
+    ]);
+    expect(
+      observation.columnUses
+        .filter((u) => u.path.startsWith('if:'))
+        .map((u) => `${u.table}.${u.column} ${u.path}`),
+    ).toEqual(['concept.datatype if:code.text', 'concept.datatype if:value[x]']);
   });
 });
 
