@@ -51,10 +51,10 @@ obs.run(
   null,
 );
 obs.run(3, 7, 'Smoker', 'BIT', null, null, null, null, 0, null, null);
+// Text has no condition of its own: it takes the last, unconditional variant.
 obs.run(4, 7, 'Comment', 'ST', null, null, null, null, null, 'feels well', null);
-// A numeric concept whose value is missing: it takes the Quantity variant and has no value.
-obs.run(5, 7, 'Height', 'NM', null, 'cm', null, null, null, 'stray text', null);
-// An unknown datatype takes the last, unconditional variant.
+// A numeric concept whose value is missing, with stray cells of other variants.
+obs.run(5, 7, 'Height', 'NM', null, 'cm', '1234', 'stray name', 1, 'stray text', null);
 obs.run(6, 7, 'Visit date', 'DT', null, null, null, null, null, null, '2024-03-04 10:00:00');
 const vitals = db.prepare('INSERT INTO obs_vitals VALUES (?, ?, ?, ?)');
 vitals.run(1, 7, 81.2, null);
@@ -152,7 +152,8 @@ describe('choices: one variant per row', () => {
   });
 
   it("writes only the taken variant's elements, even when another variant's cells hold data", async () => {
-    // Row 5 is numeric with no number: its unit stays, its stray text is not a valueString.
+    // Row 5 is numeric with no number: its unit stays; its stray coded value (an item array),
+    // boolean and text are not written.
     const [height] = await read(observation, ['5']);
     expect(valueKeys(height as FhirJson)).toEqual(['valueQuantity']);
     expect(height?.['valueQuantity']).toEqual({ unit: 'cm' });
