@@ -524,10 +524,12 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       const root: JsonNode = {};
       plan.fields.apply(root, row, elements);
       fanOutItem?.fields.apply(root, row, elements);
+      // Child rows of a choice variant the row did not take are not written.
+      const excluded = plan.fields.excludedFor?.(row);
       plan.children.forEach((child, i) => {
         const groups = childGroups[i];
-        if (groups === undefined) {
-          return; // not selected, not read
+        if (groups === undefined || excluded?.has(child.element) === true) {
+          return; // not selected (not read), or another variant's
         }
         const parent = rowKey(row[child.parentKey]);
         const childRows = parent === undefined ? [] : (groups.get(parent) ?? []);

@@ -255,7 +255,7 @@ describe('choices and when over join columns', () => {
 describe('choices: child rows', () => {
   // Needs compiled-resource.ts to skip children under `fields.excludedFor(row)` (one line in
   // the statement rewrite); enabled when that lands.
-  it.skip("appends a variant's child rows only to rows that take the variant", async () => {
+  it("appends a variant's child rows only to rows that take the variant", async () => {
     const observation = compileOne('Observation', {
       ...obsMapping,
       elements: {
