@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * Stable codes clients may switch on (`extensions.code`). Add codes; never rename or reuse one.
- * Request-level failures carry an HTTP status; field-level ones keep 200 so partial data survives.
+ * Stable codes clients may switch on (`extensions.code`, `OperationOutcome.issue.details.coding`).
+ * Add codes; never rename or reuse one.
  */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'REGISTRY_UNAVAILABLE'
   | 'RESOURCE_NOT_SUPPORTED'
+  | 'RESOURCE_NOT_FOUND'
   | 'SEARCH_PARAM_NOT_SUPPORTED'
   | 'BAD_USER_INPUT'
   | 'REFERENCE_NOT_FOUND'
@@ -26,6 +27,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
   | 'METHOD_NOT_ALLOWED'
+  | 'NOT_ACCEPTABLE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'LENGTH_REQUIRED'
   | 'PAYLOAD_TOO_LARGE'
@@ -33,63 +35,6 @@ export type ErrorCode =
   | 'QUERY_TOO_COSTLY'
   | 'AUDIT_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
-
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
-  UNAUTHENTICATED: 401,
-  AUTH_UNAVAILABLE: 503,
-  FORBIDDEN: 403,
-  UNKNOWN_TENANT: 403,
-  TENANT_MISMATCH: 403,
-  TENANT_UNRESOLVED: 403,
-  TENANT_DISABLED: 403,
-  TENANT_CONFIG_INVALID: 503,
-  TENANT_UNAVAILABLE: 503,
-  TENANT_BUSY: 503,
-  UPSTREAM_TIMEOUT: 503,
-  REGISTRY_UNAVAILABLE: 503,
-  RATE_LIMITED: 429,
-  QUERY_TOO_COSTLY: 400,
-  AUDIT_UNAVAILABLE: 503,
-  NOT_FOUND: 404,
-  BAD_REQUEST: 400,
-  METHOD_NOT_ALLOWED: 405,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  LENGTH_REQUIRED: 411,
-  PAYLOAD_TOO_LARGE: 413,
-};
-
-/** The HTTP status a request-level error code answers with, if it has one. */
-export function httpStatusOf(code: ErrorCode): number | undefined {
-  return HTTP_STATUS[code];
-}
-
-/**
- * An error the client is meant to read. The message is fixed text: never SQL, a URL, row data,
- * PHI or an echo of user input. Log the low-level cause yourself; passing it as `originalError`
- * makes Yoga mask the whole error.
- */
-export function gatewayError(
-  code: ErrorCode,
-  message: string,
-  extensions: Record<string, unknown> = {},
-): GraphQLError {
-  const status = HTTP_STATUS[code];
-  return new GraphQLError(message, {
-    extensions: {
-      ...extensions,
-      code,
-      // Keep headers a caller set (Retry-After) while the code decides the status.
-      ...(status === undefined
-        ? {}
-        : { http: { ...(extensions['http'] as Record<string, unknown> | undefined), status } }),
-    },
-  });
-}
-
-/** True for a GraphQLError we created with a given code. */
-export function hasErrorCode(err: unknown, code: ErrorCode): boolean {
-  return err instanceof GraphQLError && err.extensions['code'] === code;
-}
 
 /**
  * The FHIR R4 `IssueType` codes (http://hl7.org/fhir/R4/valueset-issue-type.html) the gateway
@@ -110,7 +55,126 @@ export type FhirIssueType =
   | 'too-costly'
   | 'transient';
 
-/** One issue per error: what a FHIR client reads from `extensions.resource`. */
+/** How one error code is answered, over GraphQL and over FHIR REST. */
+interface ErrorSpec {
+  /** The HTTP status of a REST answer with this error (and of a request-level GraphQL one). */
+  readonly status: number;
+  /**
+   * The error ends the whole request, so a GraphQL answer takes its status too. A field-level
+   * one keeps GraphQL's 200, so the rest of a partial result survives.
+   */
+  readonly requestLevel: boolean;
+  /** The OperationOutcome issue type. */
+  readonly issue: FhirIssueType;
+}
+
+/** The one table from an error code to its HTTP status, its GraphQL status and its FHIR issue. */
+const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
+  UNAUTHENTICATED: { status: 401, requestLevel: true, issue: 'login' },
+  AUTH_UNAVAILABLE: { status: 503, requestLevel: true, issue: 'transient' },
+  FORBIDDEN: { status: 403, requestLevel: true, issue: 'forbidden' },
+  UNKNOWN_TENANT: { status: 403, requestLevel: true, issue: 'forbidden' },
+  TENANT_MISMATCH: { status: 403, requestLevel: true, issue: 'security' },
+  TENANT_UNRESOLVED: { status: 403, requestLevel: true, issue: 'security' },
+  TENANT_DISABLED: { status: 403, requestLevel: true, issue: 'forbidden' },
+  TENANT_CONFIG_INVALID: { status: 503, requestLevel: true, issue: 'exception' },
+  TENANT_UNAVAILABLE: { status: 503, requestLevel: true, issue: 'transient' },
+  TENANT_BUSY: { status: 503, requestLevel: true, issue: 'throttled' },
+  UPSTREAM_TIMEOUT: { status: 503, requestLevel: true, issue: 'timeout' },
+  REGISTRY_UNAVAILABLE: { status: 503, requestLevel: true, issue: 'transient' },
+  RESOURCE_NOT_SUPPORTED: { status: 404, requestLevel: false, issue: 'not-supported' },
+  RESOURCE_NOT_FOUND: { status: 404, requestLevel: false, issue: 'not-found' },
+  SEARCH_PARAM_NOT_SUPPORTED: { status: 400, requestLevel: false, issue: 'not-supported' },
+  BAD_USER_INPUT: { status: 400, requestLevel: false, issue: 'invalid' },
+  REFERENCE_NOT_FOUND: { status: 404, requestLevel: false, issue: 'not-found' },
+  GRAPHQL_PARSE_FAILED: { status: 400, requestLevel: false, issue: 'structure' },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, requestLevel: false, issue: 'invalid' },
+  NOT_FOUND: { status: 404, requestLevel: true, issue: 'not-found' },
+  BAD_REQUEST: { status: 400, requestLevel: true, issue: 'invalid' },
+  METHOD_NOT_ALLOWED: { status: 405, requestLevel: true, issue: 'not-supported' },
+  NOT_ACCEPTABLE: { status: 406, requestLevel: true, issue: 'not-supported' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, requestLevel: true, issue: 'not-supported' },
+  LENGTH_REQUIRED: { status: 411, requestLevel: true, issue: 'structure' },
+  PAYLOAD_TOO_LARGE: { status: 413, requestLevel: true, issue: 'too-long' },
+  RATE_LIMITED: { status: 429, requestLevel: true, issue: 'throttled' },
+  QUERY_TOO_COSTLY: { status: 400, requestLevel: true, issue: 'too-costly' },
+  AUDIT_UNAVAILABLE: { status: 503, requestLevel: true, issue: 'transient' },
+  INTERNAL_SERVER_ERROR: { status: 500, requestLevel: false, issue: 'exception' },
+};
+
+function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}
+
+/** The HTTP status a request-level error code answers GraphQL with, if it has one. */
+export function httpStatusOf(code: ErrorCode): number | undefined {
+  const spec = ERRORS[code];
+  return spec.requestLevel ? spec.status : undefined;
+}
+
+/** The HTTP status of a FHIR REST answer with this error (every code has one). */
+export function restStatusOf(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
+
+/**
+ * The base of every error the gateway means a client to read: a closed `code`, a fixed message
+ * (never SQL, a URL, row data, PHI or an echo of user input), and the GraphQL extensions the
+ * code's row of the table gives (`code`, and `http.status` for request-level codes). A
+ * `GraphQLError`, so Yoga passes it through unmasked; the REST layer reads `code` and turns it
+ * into an OperationOutcome with `restStatusOf(code)`. Log the low-level cause yourself: passing
+ * it as `originalError` makes Yoga mask the whole error.
+ */
+export class GatewayError extends GraphQLError {
+  override readonly name: string = 'GatewayError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    const status = httpStatusOf(code);
+    super(message, {
+      extensions: {
+        ...extensions,
+        code,
+        // Keep headers a caller set (Retry-After) while the code decides the status.
+        ...(status === undefined
+          ? {}
+          : {
+              http: { ...(extensions['http'] as Record<string, unknown> | undefined), status },
+            }),
+      },
+    });
+    this.code = code;
+  }
+
+  /** Response headers the error asks for (`Retry-After`), from its `http` extension. */
+  get headers(): Record<string, string> {
+    const http = this.extensions['http'] as { headers?: Record<string, string> } | undefined;
+    return { ...http?.headers };
+  }
+}
+
+/** True for a {@link GatewayError}, optionally with the given code. */
+export function isGatewayError(err: unknown, code?: ErrorCode): err is GatewayError {
+  return err instanceof GatewayError && (code === undefined || err.code === code);
+}
+
+/** Shorthand for `new GatewayError(...)`, kept for the many call sites that throw it. */
+export function gatewayError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GatewayError {
+  return new GatewayError(code, message, extensions);
+}
+
+/** True for an error we created with a given code (a {@link GatewayError} or a copy of one). */
+export function hasErrorCode(err: unknown, code: ErrorCode): boolean {
+  return (
+    isGatewayError(err, code) || (err instanceof GraphQLError && err.extensions['code'] === code)
+  );
+}
+
+/** One issue per error: what a FHIR client reads from `extensions.resource` or a REST body. */
 export interface OperationOutcome {
   readonly resourceType: 'OperationOutcome';
   readonly issue: readonly [
@@ -123,48 +187,13 @@ export interface OperationOutcome {
   ];
 }
 
-const ISSUE_TYPE: Record<ErrorCode, FhirIssueType> = {
-  UNAUTHENTICATED: 'login',
-  AUTH_UNAVAILABLE: 'transient',
-  FORBIDDEN: 'forbidden',
-  UNKNOWN_TENANT: 'forbidden',
-  TENANT_MISMATCH: 'security',
-  TENANT_UNRESOLVED: 'security',
-  TENANT_DISABLED: 'forbidden',
-  TENANT_CONFIG_INVALID: 'exception',
-  TENANT_UNAVAILABLE: 'transient',
-  TENANT_BUSY: 'throttled',
-  UPSTREAM_TIMEOUT: 'timeout',
-  REGISTRY_UNAVAILABLE: 'transient',
-  RESOURCE_NOT_SUPPORTED: 'not-supported',
-  SEARCH_PARAM_NOT_SUPPORTED: 'not-supported',
-  BAD_USER_INPUT: 'invalid',
-  REFERENCE_NOT_FOUND: 'not-found',
-  GRAPHQL_PARSE_FAILED: 'structure',
-  GRAPHQL_VALIDATION_FAILED: 'invalid',
-  NOT_FOUND: 'not-found',
-  BAD_REQUEST: 'invalid',
-  METHOD_NOT_ALLOWED: 'not-supported',
-  UNSUPPORTED_MEDIA_TYPE: 'not-supported',
-  LENGTH_REQUIRED: 'structure',
-  PAYLOAD_TOO_LARGE: 'too-long',
-  RATE_LIMITED: 'throttled',
-  QUERY_TOO_COSTLY: 'too-costly',
-  AUDIT_UNAVAILABLE: 'transient',
-  INTERNAL_SERVER_ERROR: 'exception',
-};
-
-function isErrorCode(code: string): code is ErrorCode {
-  return Object.hasOwn(ISSUE_TYPE, code);
-}
-
 /**
  * The FHIR issue type of an error code. Codes from elsewhere (Yoga, plugins) fall back on their
  * HTTP status: a 4xx is the client's (`invalid`), anything else ours (`exception`).
  */
 export function issueTypeOf(code: string, httpStatus?: number): FhirIssueType {
   if (isErrorCode(code)) {
-    return ISSUE_TYPE[code];
+    return ERRORS[code].issue;
   }
   return httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500
     ? 'invalid'

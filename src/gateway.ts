@@ -10,12 +10,12 @@ import { useAuthentication } from './auth/use-authentication.js';
 import type { AccessTokenVerifier } from './auth/verify-access-token.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
-import { createRequestLoaders } from './graphql/loaders.js';
 import { resourceTypesOf, selectedElements } from './graphql/selected-elements.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
+import { createRequestContext, type RequestContextDeps } from './request-context.js';
 import { createFrontDoor } from './security/front-door.js';
 import type { RateLimiter } from './security/rate-limiter.js';
 import { createRefusalHold } from './security/refusal-hold.js';
@@ -24,7 +24,7 @@ import { type ResourceBudget, useResourceBudget } from './security/use-resource-
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
-import { createTenantScope, type StatementListener } from './tenancy/tenant-scope.js';
+import type { StatementListener } from './tenancy/tenant-scope.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -145,17 +145,15 @@ export function corsOptions(origins: readonly string[]): YogaCors {
 type YogaCors = NonNullable<Parameters<typeof createYoga>[0]>['cors'];
 
 /**
- * Tells the request's loaders which elements the operation reads (`selected-elements.ts`), so the
- * mapping builds only those and skips child tables nobody selected. Execution has the document;
- * the context (and its loaders) is made before it.
+ * Tells the request's repository which elements the operation reads (`selected-elements.ts`), so
+ * the mapping builds only those and skips child tables nobody selected. Execution has the
+ * document; the context (and its repository) is made before it.
  */
 function useSelectedElements(resourceTypes: ReadonlySet<string>): Plugin<GatewayContext> {
   return {
     onExecute({ args }) {
-      args.contextValue.selection.elements = selectedElements(
-        args.schema,
-        args.document,
-        resourceTypes,
+      args.contextValue.repository.selectElements(
+        selectedElements(args.schema, args.document, resourceTypes),
       );
     },
   };
@@ -194,6 +192,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         };
   const resourceTypes = resourceTypesOf(deps.schema);
   const routes = deps.routes ?? [];
+  const contextDeps: RequestContextDeps = {
+    pools: deps.pools,
+    policies: deps.policies,
+    onStatement,
+    batchLoads: deps.batchLoads !== false,
+    beginAudit: (request, scope) => audit.begin(request, scope),
+  };
   const yoga: YogaServerInstance<Record<string, unknown>, GatewayContext> = createYoga<
     Record<string, unknown>,
     GatewayContext
@@ -249,33 +254,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         // The authentication plugin ends every request it could not authenticate.
         throw new Error('createGateway: request reached execution without authentication');
       }
-      const tenant = createTenantScope({
-        runtime: state.runtime,
-        pools: deps.pools,
-        policies: deps.policies,
-        log: state.log,
-        onStatement,
-      });
-      const requestAudit = audit.begin(request, {
-        tenant,
-        principal: state.principal,
-        requestId: state.requestId,
-        ...(state.correlationId === undefined ? {} : { correlationId: state.correlationId }),
-        log: state.log,
-      });
-      const selection: GatewayContext['selection'] = {};
-      return {
-        requestId: state.requestId,
-        principal: state.principal,
-        tenant,
-        selection,
-        loaders: createRequestLoaders(tenant, requestAudit.reads, {
-          batch: deps.batchLoads !== false,
-          elements: () => selection.elements,
-        }),
-        log: state.log,
-        audit: requestAudit,
-      };
+      return createRequestContext(contextDeps, request, state);
     },
   });
   return createFrontDoor(

@@ -112,7 +112,17 @@ export function useAudit(options: {
   patientLimit?: PatientEnumerationLimit;
 }): {
   plugin: Plugin;
-  /** Called by the context factory: the request's audit record, shared with its loaders. */
+  /**
+   * Ends the audit of a request that did not go through GraphQL execution (FHIR REST): the
+   * error codes it answers with, if any. Resolves to the error to answer with instead of the
+   * data when the audit could not be written or a limit refused it.
+   */
+  complete(
+    request: Request,
+    errorCodes: readonly (string | undefined)[],
+    errorCount: number,
+  ): Promise<GraphQLError | undefined>;
+  /** Called by the context factory: the request's audit record, shared with its repository. */
   begin(
     request: Request,
     scope: Omit<Tracked, 'audit'> & { readonly tenant: TenantScope },
@@ -158,83 +168,101 @@ export function useAudit(options: {
       if (entry === undefined) {
         return;
       }
-      tracked.delete(request);
-      const { audit, tenant, principal, requestId, correlationId, log } = entry;
-      const correlation = correlationId === undefined ? {} : { correlationId };
-      const readData = audit.reads.length > 0 || tenant.statementCount > 0;
       if (Array.isArray(result) || !('data' in result || 'errors' in result)) {
-        if (readData) {
-          log.error('audit: unexpected result shape; data withheld');
+        tracked.delete(request);
+        if (entry.audit.reads.length > 0 || entry.tenant.statementCount > 0) {
+          entry.log.error('audit: unexpected result shape; data withheld');
           setResult({ errors: [auditUnavailableError()] });
         }
         return;
       }
       const errors = (result.errors ?? []) as readonly unknown[];
-      const codes = errors.map(codeOf).filter((c): c is string => c !== undefined);
-      if (codes.includes('FORBIDDEN')) {
-        trail.denied({ code: 'FORBIDDEN', requestId, principal, ...correlation });
-      }
-      if (!readData) {
-        return;
-      }
-      if (guard !== undefined) {
-        const user = `${principal.issuer}\u0000${principal.subject}`;
-        const verdict = guard.admit(
-          user,
-          audit.reads.filter((ref) => ref.startsWith('Patient/')),
-        );
-        if (!verdict.ok) {
-          // A security alert for the operators: who (hashed), how many, never which patients.
-          log.warn(
-            {
-              alert: 'patient-enumeration',
-              user: tenantHash(user),
-              distinctPatients: verdict.distinct,
-            },
-            'security alert: distinct-patient limit exceeded; data withheld',
-          );
-          trail.denied({
-            code: 'RATE_LIMITED',
-            requestId,
-            principal,
-            references: audit.reads,
-            ...correlation,
-          });
-          setResult({
-            errors: [
-              gatewayError(
-                'RATE_LIMITED',
-                'Too many different patients read in a short time; try again later.',
-                {
-                  retryAfterSeconds: verdict.retryAfterSeconds,
-                  http: { headers: { 'retry-after': String(verdict.retryAfterSeconds) } },
-                },
-              ),
-            ],
-          });
-          return;
-        }
-      }
-      try {
-        await trail.phiRead({
-          principal,
-          requestId,
-          search: audit.search,
-          ...(audit.query === undefined ? {} : { query: audit.query }),
-          ...correlation,
-          references: audit.reads,
-          outcome: errors.length === 0 ? '0' : '4',
-          errorCodes: codes,
-        });
-      } catch (err) {
-        log.warn({ err }, 'audit write failed: data withheld');
-        setResult({ errors: [auditUnavailableError()] });
+      const refusal = await complete(request, errors.map(codeOf), errors.length);
+      if (refusal !== undefined) {
+        setResult({ errors: [refusal] });
       }
     },
   };
 
+  /**
+   * Ends the audit of a request: records a FORBIDDEN refusal, applies the distinct-patient
+   * limit, and awaits the durable write of the AuditEvent when the request read tenant data.
+   * Returns the error to answer with instead of the data (no audit, no data), if any.
+   */
+  async function complete(
+    request: Request,
+    errorCodes: readonly (string | undefined)[],
+    errorCount: number,
+  ): Promise<GraphQLError | undefined> {
+    const entry = tracked.get(request);
+    if (entry === undefined) {
+      return undefined;
+    }
+    tracked.delete(request);
+    const { audit, tenant, principal, requestId, correlationId, log } = entry;
+    const correlation = correlationId === undefined ? {} : { correlationId };
+    const readData = audit.reads.length > 0 || tenant.statementCount > 0;
+    const codes = errorCodes.filter((c): c is string => c !== undefined);
+    if (codes.includes('FORBIDDEN')) {
+      trail.denied({ code: 'FORBIDDEN', requestId, principal, ...correlation });
+    }
+    if (!readData) {
+      return undefined;
+    }
+    if (guard !== undefined) {
+      const user = `${principal.issuer}\u0000${principal.subject}`;
+      const verdict = guard.admit(
+        user,
+        audit.reads.filter((ref) => ref.startsWith('Patient/')),
+      );
+      if (!verdict.ok) {
+        // A security alert for the operators: who (hashed), how many, never which patients.
+        log.warn(
+          {
+            alert: 'patient-enumeration',
+            user: tenantHash(user),
+            distinctPatients: verdict.distinct,
+          },
+          'security alert: distinct-patient limit exceeded; data withheld',
+        );
+        trail.denied({
+          code: 'RATE_LIMITED',
+          requestId,
+          principal,
+          references: audit.reads,
+          ...correlation,
+        });
+        return gatewayError(
+          'RATE_LIMITED',
+          'Too many different patients read in a short time; try again later.',
+          {
+            retryAfterSeconds: verdict.retryAfterSeconds,
+            http: { headers: { 'retry-after': String(verdict.retryAfterSeconds) } },
+          },
+        );
+      }
+    }
+    try {
+      await trail.phiRead({
+        principal,
+        requestId,
+        search: audit.search,
+        ...(audit.query === undefined ? {} : { query: audit.query }),
+        ...correlation,
+        references: audit.reads,
+        outcome: errorCount === 0 ? '0' : '4',
+        errorCodes: codes,
+      });
+    } catch (err) {
+      log.warn({ err }, 'audit write failed: data withheld');
+      return auditUnavailableError();
+    }
+    return undefined;
+  }
+
   return {
     plugin,
+    complete,
     begin(request, scope) {
       const audit: RequestAudit = { reads: [], search: false, trail };
       tracked.set(request, { ...scope, audit });

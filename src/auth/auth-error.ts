@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import { type ErrorCode, GatewayError } from '../errors.js';
 
 /**
  * The codes an access-token check can end with. They are a subset of the gateway's `ErrorCode`, so
@@ -36,18 +36,20 @@ export interface AuthErrorOptions {
  * A failed access-token check. The message is fixed per code and never contains the token, a
  * claim value or a URL; `reason` and `claim` say what failed, for logs and `extensions`.
  */
-export class AuthError extends Error {
-  override readonly name = 'AuthError';
+export class AuthError extends GatewayError {
+  override readonly name: string = 'AuthError';
   /** What the gateway answers with (`httpStatusOf(code)` gives 401, 403 or 503). */
-  readonly code: AuthErrorCode;
+  declare readonly code: AuthErrorCode;
   /** See `AuthErrorOptions.reason`. */
   readonly reason: string;
   /** See `AuthErrorOptions.claim`. */
   readonly claim: string | undefined;
 
   constructor(code: AuthErrorCode, options: AuthErrorOptions) {
-    super(MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, MESSAGES[code]);
+    if (options.cause !== undefined) {
+      this.cause = options.cause;
+    }
     this.reason = options.reason;
     this.claim = options.claim;
   }

@@ -36,6 +36,16 @@ export interface AuthenticationOptions {
   readonly resolver: ConfigResolver;
   readonly log: Logger;
   readonly graphqlEndpoint: string;
+  /**
+   * The FHIR REST base (`/fhir`): its paths pass the same checks as the GraphQL endpoint, for
+   * GET and POST alike. Absent: no REST paths.
+   */
+  readonly fhirBase?: string;
+  /**
+   * Paths under `fhirBase` that a request without an `Authorization` header may reach
+   * unauthenticated (the server-level CapabilityStatement); a request with one is checked.
+   */
+  readonly anonymousPaths?: ReadonlySet<string>;
   /** Serve GraphiQL's HTML page (it holds no data; every operation it sends needs a token). */
   readonly graphiql: boolean;
   /**
@@ -180,7 +190,12 @@ export function useAuthentication(options: AuthenticationOptions): {
 
   const plugin: Plugin = {
     async onRequest({ request, url, endResponse, serverContext }) {
-      if (url.pathname !== options.graphqlEndpoint) {
+      const { fhirBase } = options;
+      const isGraphql = url.pathname === options.graphqlEndpoint;
+      const isFhir =
+        fhirBase !== undefined &&
+        (url.pathname === fhirBase || url.pathname.startsWith(`${fhirBase}/`));
+      if (!isGraphql && !isFhir) {
         return;
       }
       // Always our own: a client could otherwise give two requests one audit id.
@@ -192,10 +207,17 @@ export function useAuthentication(options: AuthenticationOptions): {
         ...(correlationId === undefined ? {} : { correlationId }),
         ...(source === undefined ? {} : { source }),
       });
-      if (options.graphiql && wantsGraphiQL(request)) {
+      if (isGraphql && options.graphiql && wantsGraphiQL(request)) {
         return;
       }
-      if (request.method !== 'POST') {
+      if (
+        isFhir &&
+        options.anonymousPaths?.has(url.pathname) === true &&
+        request.headers.get('authorization') === null
+      ) {
+        return;
+      }
+      if (isGraphql && request.method !== 'POST') {
         // Queries in a URL end up in proxy and access logs: PHI search values included.
         endResponse(
           reject(request, 'METHOD_NOT_ALLOWED', 'GraphQL requests must use POST.', requestId, {

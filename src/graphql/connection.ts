@@ -1,26 +1,7 @@
 import type { ObjectRef } from '@pothos/core';
+import type { ResultPage } from '../repository/tenant-repository.js';
 import type { BuilderTypes, FhirJson, GatewayBuilder } from './builder.js';
 import type { FhirObjectRef } from './fhir-types.js';
-
-/**
- * What an `XConnection` field resolves to: one page of a search and the cursors around it. The
- * total is lazy, so the `COUNT(*)` statement runs only for a query that selects `count` or
- * `last` (the resolver starts it early when it sees them, to run it beside the search).
- */
-export interface ConnectionPage {
-  /** The first resource's position in the whole result. */
-  readonly offset: number;
-  /** The page size asked for; the last page may hold fewer. */
-  readonly pagesize: number;
-  readonly resources: readonly FhirJson[];
-  readonly first: string | null;
-  readonly previous: string | null;
-  readonly next: string | null;
-  /** How many resources match; one `COUNT(*)` at most, however often it is read. */
-  total(): Promise<number>;
-  /** The cursor of the last page; needs the total. */
-  last(): Promise<string | null>;
-}
 
 /** The `mode` of every edge: the search matched it (FHIR `Bundle.entry.search.mode`). */
 const MATCH = 'match';
@@ -33,7 +14,7 @@ export function registerConnectionType(
   builder: GatewayBuilder,
   resourceType: string,
   resource: FhirObjectRef,
-): ObjectRef<BuilderTypes, ConnectionPage> {
+): ObjectRef<BuilderTypes, ResultPage> {
   const edge = builder.objectRef<FhirJson>(`${resourceType}Edge`).implement({
     description: `One ${resourceType} of a ${resourceType}Connection page.`,
     fields: (t) => ({
@@ -50,7 +31,7 @@ export function registerConnectionType(
       resource: t.field({ type: resource, nullable: true, resolve: (r) => r }),
     }),
   });
-  return builder.objectRef<ConnectionPage>(`${resourceType}Connection`).implement({
+  return builder.objectRef<ResultPage>(`${resourceType}Connection`).implement({
     description: `One page of a ${resourceType} search, with cursors to the pages around it.`,
     fields: (t) => ({
       count: t.int({

@@ -1,8 +1,8 @@
 import type { GatewayContext } from '../context.js';
 import { gatewayError } from '../errors.js';
+import { resourceNotSupported } from '../repository/access-policy.js';
 import type { FhirJson, GatewayBuilder } from './builder.js';
 import type { FhirTypeRefs } from './fhir-types.js';
-import { assertCanRead, resourceNotSupported } from './resource-access.js';
 
 /** A literal reference this gateway can follow: `Type/id`, relative to itself. */
 export interface LocalReference {
@@ -49,25 +49,20 @@ function resolveReference(
   if (args.type != null && args.type !== target.resourceType) {
     return null;
   }
-  assertCanRead(ctx);
   const optional = args.optional === true;
-  if (
-    !served.has(target.resourceType) ||
-    ctx.tenant.runtime.mapping.resource(target.resourceType) === undefined
-  ) {
+  if (!served.has(target.resourceType) || !ctx.repository.supports(target.resourceType)) {
     if (optional) {
       return null;
     }
     throw resourceNotSupported(target.resourceType);
   }
-  const known = ctx.loaders.peek(target.resourceType, target.id);
+  const known = ctx.repository.known(target.resourceType, target.id);
   if (known !== undefined) {
     return existing(known, target.resourceType, optional);
   }
   // Every reference of one type at one nesting level lands in the same batch: one statement.
-  return ctx.loaders
-    .byId(target.resourceType)
-    .load(target.id)
+  return ctx.repository
+    .read(target.resourceType, target.id)
     .then((found) => existing(found, target.resourceType, optional));
 }
 

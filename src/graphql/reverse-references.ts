@@ -1,11 +1,10 @@
 import type { GatewayContext } from '../context.js';
 import { gatewayError } from '../errors.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
+import type { ListLimits } from '../repository/search-request.js';
 import type { FhirJson, GatewayBuilder } from './builder.js';
 import type { FhirTypeRefs } from './fhir-types.js';
-import { assertCanRead, mappedResource } from './resource-access.js';
 import {
-  type ListLimits,
   type SearchArgument,
   searchArgumentsOf,
   searchFieldArgs,
@@ -33,8 +32,7 @@ function reverseList(
   field: ReverseField,
 ): Promise<FhirJson[]> | FhirJson[] {
   const { resourceType, targetType, limits } = field;
-  assertCanRead(ctx);
-  const resource = mappedResource(ctx, resourceType);
+  ctx.repository.resource(resourceType);
   const code = String(args['_reference']);
   if (!field.codes.has(code)) {
     throw gatewayError(
@@ -42,19 +40,6 @@ function reverseList(
       `_reference ${toArgumentName(code)} of ${resourceType} cannot point at a ${targetType}.`,
       { argument: '_reference' },
     );
-  }
-  const targets = resource.referenceParams.get(code);
-  if (targets === undefined) {
-    throw gatewayError(
-      'SEARCH_PARAM_NOT_SUPPORTED',
-      `Search parameter "${code}" is not supported for ${resourceType}.`,
-      { parameter: code },
-    );
-  }
-  const id = parent['id'];
-  // The tenant's column holds ids of other types only: none of its rows points at this parent.
-  if (!targets.includes(targetType) || typeof id !== 'string') {
-    return [];
   }
   const page = toPageRequest(args, limits);
   if (page.offset + page.count > limits.maxCount) {
@@ -65,14 +50,14 @@ function reverseList(
     );
   }
   const search = toParsedSearch(resourceType, field.searchArgs, args);
-  if (page.count === 0) {
+  const id = parent['id'];
+  if (typeof id !== 'string') {
     return [];
   }
   // Called before any await, so every parent at this nesting level joins one batch. Offsets are
   // applied per parent after the fact: the batch statement pages each parent from its start.
-  return ctx.loaders
-    .reverse({ search, code, countPerTarget: page.offset + page.count })
-    .load(id)
+  return ctx.repository
+    .searchByReference({ search, code, targetType, countPerTarget: page.offset + page.count }, id)
     .then((list) => (page.offset === 0 ? list : list.slice(page.offset)));
 }
 

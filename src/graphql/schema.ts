@@ -2,12 +2,12 @@ import type { GraphQLSchema } from 'graphql';
 import { registerAdminFields } from '../admin/admin-fields.js';
 import type { AdminService } from '../admin/admin-service.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
+import type { ListLimits } from '../repository/search-request.js';
 import { createBuilder } from './builder.js';
 import { registerFhirTypes } from './fhir-types.js';
 import { registerReferenceResolution } from './references.js';
 import { registerResourceQueries } from './resources.js';
 import { registerReverseReferences } from './reverse-references.js';
-import type { ListLimits } from './search-args.js';
 
 export interface SchemaOptions {
   readonly defs: FhirDefinitions;

@@ -3,7 +3,14 @@ import { gatewayError } from '../errors.js';
 import type { SearchParamDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import { MAX_SORT_KEYS, type SortSpec } from '../mapping/compiled-resource.js';
-import type { SearchModifier, SearchParamQuery, SearchQuery } from '../mapping/search.js';
+import type { SearchModifier, SearchParamQuery } from '../mapping/search.js';
+import {
+  type ListLimits,
+  type PageRequest,
+  type SearchRequest,
+  toPageRequest as toRepositoryPage,
+  toSearchRequest,
+} from '../repository/search-request.js';
 import type { BuilderTypes } from './builder.js';
 
 /**
@@ -18,16 +25,6 @@ import type { BuilderTypes } from './builder.js';
  * one argument OR and arguments AND, as in REST), and cannot collide with a code: R4 codes never
  * end in `-exact`, `-contains` or `-missing` (checked when the schema is built).
  */
-
-/** Paging limits of the search fields. */
-export interface ListLimits {
-  /** Largest `_count` a client may ask for; more is an error, never a silent cut. @default 100 */
-  readonly maxCount: number;
-  /** `_count` when the client gives none. @default 20 */
-  readonly defaultCount: number;
-  /** Largest `_offset`; deep offsets scan the tenant's table. @default 10000 */
-  readonly maxOffset: number;
-}
 
 /** Search parameter types exposed as arguments; the engine says which ones a tenant maps. */
 const EXPOSED_PARAM_TYPES: ReadonlySet<SearchParamDef['type']> = new Set([
@@ -151,23 +148,10 @@ export function searchFieldArgs(
   return fields;
 }
 
-/** What the arguments of one search field ask for, paging aside. */
-export interface ParsedSearch {
-  readonly resourceType: string;
-  readonly query: SearchQuery;
-  readonly sort: readonly SortSpec[];
-  /**
-   * The search in one canonical string (argument order and value order do not matter): the key
-   * of cursors and of reverse-reference loaders.
-   */
-  readonly key: string;
-}
-
 function badInput(message: string, argument: string) {
   return gatewayError('BAD_USER_INPUT', message, { argument });
 }
 
-/** Reads the sort keys: codes or argument names, `-` for descending, commas allowed as in REST. */
 /**
  * The sortable codes of a field's search arguments, by code and by argument name. The arguments
  * are built once per field when the schema is, so this map is too (it was rebuilt for every list
@@ -263,7 +247,7 @@ export function toParsedSearch(
   resourceType: string,
   searchArgs: readonly SearchArgument[],
   args: Record<string, unknown>,
-): ParsedSearch {
+): SearchRequest {
   const query: SearchParamQuery[] = [];
   for (const a of givenSearchArgs(searchArgs, args)) {
     const value = args[a.name];
@@ -280,39 +264,14 @@ export function toParsedSearch(
       });
     }
   }
-  const sort = parseSort(resourceType, args['_sort'], searchArgs);
-  const canonical = query
-    .map((q) => [q.code, q.modifier ?? '', [...q.values].sort()] as const)
-    .sort((x, y) => (`${x[0]}:${x[1]}` < `${y[0]}:${y[1]}` ? -1 : 1));
-  return {
-    resourceType,
-    query,
-    sort,
-    key: JSON.stringify([resourceType, canonical, sort.map((s) => [s.code, s.descending])]),
-  };
+  return toSearchRequest(resourceType, query, parseSort(resourceType, args['_sort'], searchArgs));
 }
 
-/** A page: how many resources and from where. */
-export interface PageRequest {
-  readonly count: number;
-  readonly offset: number;
-}
-
-/** `_count` and `_offset`, checked against the limits; errors name the argument. */
+/** `_count` and `_offset` of a field's arguments, checked against the limits. */
 export function toPageRequest(args: Record<string, unknown>, limits: ListLimits): PageRequest {
-  const count = (args['_count'] as number | null | undefined) ?? limits.defaultCount;
-  const offset = (args['_offset'] as number | null | undefined) ?? 0;
-  if (count < 0 || count > limits.maxCount) {
-    throw gatewayError('BAD_USER_INPUT', `_count must be between 0 and ${limits.maxCount}.`, {
-      argument: '_count',
-      max: limits.maxCount,
-    });
-  }
-  if (offset < 0 || offset > limits.maxOffset) {
-    throw gatewayError('BAD_USER_INPUT', `_offset must be between 0 and ${limits.maxOffset}.`, {
-      argument: '_offset',
-      max: limits.maxOffset,
-    });
-  }
-  return { count, offset };
+  return toRepositoryPage(
+    args['_count'] as number | null | undefined,
+    args['_offset'] as number | null | undefined,
+    limits,
+  );
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
-import { decodeCursor, encodeCursor } from '../../../src/graphql/cursor.js';
 import { filterListItems } from '../../../src/graphql/list-field-args.js';
 import { parseReference } from '../../../src/graphql/references.js';
 import {
@@ -8,6 +7,7 @@ import {
   toPageRequest,
   toParsedSearch,
 } from '../../../src/graphql/search-args.js';
+import { decodeCursor, encodeCursor } from '../../../src/repository/cursor.js';
 
 const defs = loadDefinitions();
 const LIMITS = { maxCount: 100, defaultCount: 20, maxOffset: 10_000 };

@@ -1,10 +1,10 @@
 import DataLoader from 'dataloader';
 import { noteRead } from '../audit/reads.js';
+import type { FhirJson } from '../graphql/builder.js';
 import type { ElementSelection } from '../mapping/compiled-resource.js';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
-import type { FhirJson } from './builder.js';
-import { translateSearchError } from './resource-access.js';
-import type { ParsedSearch } from './search-args.js';
+import { translateSearchError } from './access-policy.js';
+import type { SearchRequest } from './search-request.js';
 
 /** Most keys one batch carries; more are split into further statements. */
 const MAX_BATCH_SIZE = 500;
@@ -12,7 +12,7 @@ const MAX_BATCH_SIZE = 500;
 /** A reverse-reference list: resources of `search.resourceType` whose `code` points at a parent. */
 export interface ReverseLookup {
   /** The search (type, parameters, sort) the field's arguments describe. */
-  readonly search: ParsedSearch;
+  readonly search: SearchRequest;
   /** The reference search parameter of `search.resourceType` (`subject`). */
   readonly code: string;
   /** Resources loaded per parent at most. */

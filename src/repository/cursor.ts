@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gatewayError } from '../errors.js';
-import type { ListLimits, PageRequest } from './search-args.js';
+import type { ListLimits, PageRequest } from './search-request.js';
 
 /**
  * Opaque `XConnection` cursors: base64url of `{"o":offset,"c":count,"h":hash}`, where the hash

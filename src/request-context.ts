@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import type { RequestAudit } from './audit/use-audit.js';
+import type { Principal } from './auth/principal.js';
+import type { AuthenticatedRequest } from './auth/use-authentication.js';
+import type { GatewayContext } from './context.js';
+import { createTenantRepository } from './repository/tenant-repository.js';
+import type { TenantPolicies } from './tenancy/breakers.js';
+import type { TenantPoolManager } from './tenancy/pool-manager.js';
+import type { TenantScope } from './tenancy/tenant-scope.js';
+import { createTenantScope, type StatementListener } from './tenancy/tenant-scope.js';
+
+/** What a request's context is made from, besides the authenticated request. */
+export interface RequestContextDeps {
+  readonly pools: TenantPoolManager;
+  readonly policies: TenantPolicies;
+  readonly onStatement?: StatementListener | undefined;
+  /** DataLoader batching and caching; false only for the benchmark's naive variant. */
+  readonly batchLoads: boolean;
+  /** The audit record of the request (`useAudit().begin`). */
+  readonly beginAudit: (
+    request: Request,
+    scope: {
+      readonly tenant: TenantScope;
+      readonly principal: Principal;
+      readonly requestId: string;
+      readonly correlationId?: string;
+      readonly log: Logger;
+    },
+  ) => RequestAudit;
+}
+
+/**
+ * The context of one authenticated request, the same for GraphQL (Yoga's context factory) and
+ * REST: the tenant scope its token selected, its audit record and its repository.
+ */
+export function createRequestContext(
+  deps: RequestContextDeps,
+  request: Request,
+  state: AuthenticatedRequest,
+): GatewayContext {
+  const tenant = createTenantScope({
+    runtime: state.runtime,
+    pools: deps.pools,
+    policies: deps.policies,
+    log: state.log,
+    onStatement: deps.onStatement,
+  });
+  const audit = deps.beginAudit(request, {
+    tenant,
+    principal: state.principal,
+    requestId: state.requestId,
+    ...(state.correlationId === undefined ? {} : { correlationId: state.correlationId }),
+    log: state.log,
+  });
+  return {
+    requestId: state.requestId,
+    principal: state.principal,
+    tenant,
+    repository: createTenantRepository(
+      { tenant, principal: state.principal, reads: audit.reads },
+      { batch: deps.batchLoads },
+    ),
+    log: state.log,
+    audit,
+  };
+}
