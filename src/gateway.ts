@@ -10,12 +10,17 @@ import { useAuthentication } from './auth/use-authentication.js';
 import type { AccessTokenVerifier } from './auth/verify-access-token.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
+import type { FhirDefinitions } from './fhir/definitions.js';
 import { resourceTypesOf, selectedElements } from './graphql/selected-elements.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
+import type { ListLimits } from './repository/search-request.js';
 import { createRequestContext, type RequestContextDeps } from './request-context.js';
+import { smartConfiguration } from './rest/smart-configuration.js';
+import { useFhirGraphql } from './rest/use-fhir-graphql.js';
+import { useFhirRest } from './rest/use-fhir-rest.js';
 import { createFrontDoor } from './security/front-door.js';
 import type { RateLimiter } from './security/rate-limiter.js';
 import { createRefusalHold } from './security/refusal-hold.js';
@@ -69,6 +74,20 @@ export interface GatewayDeps {
   readonly resourceBudget?: ResourceBudget;
   /** Per-user distinct-patient limit (C48); absent: off. */
   readonly patientLimit?: PatientEnumerationLimit;
+  /** The FHIR REST API (`src/rest`); absent: only GraphQL is served. */
+  readonly fhir?: FhirRestConfig;
+}
+
+/** What the FHIR REST API needs besides what GraphQL has. */
+export interface FhirRestConfig {
+  /** The REST base path. @default '/fhir' */
+  readonly base: string;
+  readonly defs: FhirDefinitions;
+  /** The resource types the gateway serves: the schema's. */
+  readonly resourceTypes: readonly string[];
+  readonly limits: ListLimits;
+  /** The token issuer, for the CapabilityStatement's security and the SMART configuration. */
+  readonly issuer?: string;
 }
 
 /** A Node request listener: the front door (`security/front-door.ts`), then Yoga. */
@@ -113,6 +132,24 @@ function useRoutes(routes: readonly Route[]): Plugin {
       }
     },
   };
+}
+
+/** SMART discovery at the server root too, where some clients look first. */
+function smartRoutes(fhir: FhirRestConfig | undefined): Route[] {
+  const issuer = fhir?.issuer;
+  if (issuer === undefined) {
+    return [];
+  }
+  return [
+    {
+      method: 'GET',
+      path: '/.well-known/smart-configuration',
+      handle: () =>
+        new Response(JSON.stringify(smartConfiguration(issuer)), {
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        }),
+    },
+  ];
 }
 
 /**
@@ -164,11 +201,22 @@ function useSelectedElements(resourceTypes: ReadonlySet<string>): Plugin<Gateway
  * request and the routes beside it. It never listens; `main.ts` (or a test) gives it a port.
  */
 export function createGateway(deps: GatewayDeps): Gateway {
+  const { fhir } = deps;
   const auth = useAuthentication({
     verifier: deps.verifier,
     resolver: deps.resolver,
     log: deps.log,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
+    ...(fhir === undefined
+      ? {}
+      : {
+          fhirBase: fhir.base,
+          // Without a token: the server-level CapabilityStatement and SMART discovery only.
+          anonymousPaths: new Set([
+            `${fhir.base}/metadata`,
+            `${fhir.base}/.well-known/smart-configuration`,
+          ]),
+        }),
     graphiql: deps.graphiql,
     ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
     ...(deps.tenantLimiter === undefined ? {} : { tenantLimiter: deps.tenantLimiter }),
@@ -191,7 +239,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           metrics.onStatement(event);
         };
   const resourceTypes = resourceTypesOf(deps.schema);
-  const routes = deps.routes ?? [];
+  const routes = [...(deps.routes ?? []), ...smartRoutes(fhir)];
   const contextDeps: RequestContextDeps = {
     pools: deps.pools,
     policies: deps.policies,
@@ -231,7 +279,28 @@ export function createGateway(deps: GatewayDeps): Gateway {
             }),
           ]),
       useRoutes(routes),
+      // Before authentication: `$graphql` becomes a POST to the GraphQL endpoint.
+      ...(fhir === undefined
+        ? []
+        : [useFhirGraphql({ base: fhir.base, graphqlEndpoint: GRAPHQL_ENDPOINT })]),
       auth.plugin,
+      ...(fhir === undefined
+        ? []
+        : [
+            useFhirRest({
+              env: {
+                defs: fhir.defs,
+                served: new Set(fhir.resourceTypes),
+                limits: fhir.limits,
+                base: fhir.base,
+                issuer: fhir.issuer,
+              },
+              log: deps.log,
+              authenticated: (request) => auth.authenticated(request),
+              createContext: (request, state) => createRequestContext(contextDeps, request, state),
+              completeAudit: (request, codes, count) => audit.complete(request, codes, count),
+            }),
+          ]),
       ...useQueryLimits(),
       // Before graphql-jit takes over execution: an operation over budget runs nothing.
       ...(deps.resourceBudget === undefined
@@ -260,6 +329,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return createFrontDoor(
     {
       endpoint: GRAPHQL_ENDPOINT,
+      ...(fhir === undefined ? {} : { fhirBase: fhir.base }),
       routes: new Set([HEALTH_ROUTE.path, ...routes.map((r) => r.path)]),
       graphiql: deps.graphiql,
       cors: (deps.corsOrigins ?? []).length > 0,

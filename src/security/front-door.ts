@@ -17,6 +17,12 @@ export interface FrontDoorOptions {
   readonly cors: boolean;
   /** @default DEFAULT_MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
+  /**
+   * The FHIR REST base (`/fhir`): requests at or below it go through with their query string
+   * (a FHIR search lives there) under the body rules of the endpoint, except the media type,
+   * which the REST handlers check (a `_search` body is form-encoded). Absent: no REST paths.
+   */
+  readonly fhirBase?: string;
   /** Told of every request the front door answers itself (metrics). */
   readonly onRefused?: (code: ErrorCode, durationMs: number) => void;
 }
@@ -43,6 +49,7 @@ const MESSAGES = {
   UNSUPPORTED_MEDIA_TYPE: 'GraphQL requests must be sent as application/json.',
   UNSUPPORTED_ENCODING: 'Request bodies must not be compressed.',
   LENGTH_REQUIRED: 'GraphQL requests must declare their Content-Length.',
+  FHIR_SUFFIX: 'A FHIR request URL must not end in /health or /graphql.',
 } as const;
 
 /**
@@ -115,14 +122,20 @@ export function createFrontDoor(options: FrontDoorOptions, next: NodeHandler): N
     headers: Record<string, string> = {},
   ): void {
     const status = httpStatusOf(code) ?? 400;
-    // The same error shape as every later failure: a stable code and its FHIR OperationOutcome.
-    const body = JSON.stringify({
-      errors: [
-        { message, extensions: { code, resource: operationOutcomeFor(code, message, status) } },
-      ],
-    });
+    const outcome = operationOutcomeFor(code, message, status);
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const fhir =
+      options.fhirBase !== undefined &&
+      (path === options.fhirBase || path.startsWith(`${options.fhirBase}/`));
+    // The same error shape as every later failure: a stable code and its FHIR OperationOutcome
+    // (for a FHIR REST path, the OperationOutcome itself).
+    const body = JSON.stringify(
+      fhir ? outcome : { errors: [{ message, extensions: { code, resource: outcome } }] },
+    );
     res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
+      'content-type': fhir
+        ? 'application/fhir+json; charset=utf-8'
+        : 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'x-request-id': randomUUID(),
       ...headers,
@@ -192,6 +205,40 @@ export function createFrontDoor(options: FrontDoorOptions, next: NodeHandler): N
         });
         return;
       }
+    } else if (
+      options.fhirBase !== undefined &&
+      (path === options.fhirBase || path.startsWith(`${options.fhirBase}/`))
+    ) {
+      // Yoga answers its health check and GraphiQL at any URL *ending* in their paths, query
+      // string included: a FHIR URL must not end in them.
+      if (/\/(?:health|graphql\/?)$/.test(target)) {
+        refuse(req, res, startedAt, 'BAD_REQUEST', MESSAGES.FHIR_SUFFIX);
+        return;
+      }
+      if (hasBody(req)) {
+        const encoding = req.headers['content-encoding'];
+        if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+          refuse(req, res, startedAt, 'UNSUPPORTED_MEDIA_TYPE', MESSAGES.UNSUPPORTED_ENCODING);
+          return;
+        }
+        const declared = req.headers['content-length'];
+        if (declared === undefined || !/^\d{1,12}$/.test(declared)) {
+          refuse(req, res, startedAt, 'LENGTH_REQUIRED', MESSAGES.LENGTH_REQUIRED);
+          return;
+        }
+        if (Number(declared) > max) {
+          refuse(
+            req,
+            res,
+            startedAt,
+            'PAYLOAD_TOO_LARGE',
+            `Request bodies are limited to ${max} bytes.`,
+          );
+          return;
+        }
+      }
+      next(req, res);
+      return;
     } else if (routes.has(path)) {
       if (method !== 'GET' || hasBody(req)) {
         refuse(req, res, startedAt, 'METHOD_NOT_ALLOWED', MESSAGES.ROUTE_METHOD_NOT_ALLOWED, {

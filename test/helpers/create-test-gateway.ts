@@ -108,6 +108,8 @@ export interface PostResult {
 export interface TestGateway {
   /** `http://127.0.0.1:<port>/graphql`. */
   readonly url: string;
+  /** `http://127.0.0.1:<port>/fhir`: the FHIR REST base. */
+  readonly fhirUrl: string;
   readonly keycloak: KeycloakStub;
   readonly keyring: Keyring;
   readonly registry: TenantRegistry;
@@ -220,11 +222,9 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
 
   const keycloak = await startKeycloakStub();
   const defs = loadDefinitions();
-  const schema = buildGatewaySchema({
-    defs,
-    resourceTypes: options.resourceTypes ?? ['Patient'],
-    limits: { maxCount: options.maxCount ?? 100, defaultCount: 20, maxOffset: 10_000 },
-  });
+  const resourceTypes = options.resourceTypes ?? ['Patient'];
+  const limits = { maxCount: options.maxCount ?? 100, defaultCount: 20, maxOffset: 10_000 };
+  const schema = buildGatewaySchema({ defs, resourceTypes, limits });
   options.editSchema?.(schema);
   const pools = createPoolManager(
     {
@@ -290,6 +290,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     ...(options.patientLimit === undefined ? {} : { patientLimit: options.patientLimit }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
     audit,
+    fhir: { base: '/fhir', defs, resourceTypes, limits, issuer: keycloak.issuer() },
   });
   const server: Server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -307,6 +308,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
 
   return {
     url,
+    fhirUrl: url.replace(/\/graphql$/, '/fhir'),
     keycloak,
     keyring,
     registry,
