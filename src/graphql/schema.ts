@@ -8,6 +8,7 @@ import { registerFhirTypes } from './fhir-types.js';
 import { registerReferenceResolution } from './references.js';
 import { registerResourceQueries } from './resources.js';
 import { registerReverseReferences } from './reverse-references.js';
+import { registerTenantCapabilities } from './tenant-capabilities-field.js';
 
 export interface SchemaOptions {
   readonly defs: FhirDefinitions;
@@ -37,6 +38,7 @@ export function buildGatewaySchema(options: SchemaOptions): GraphQLSchema {
   registerResourceQueries(builder, refs, options.defs, options.resourceTypes, options.limits);
   registerReferenceResolution(builder, refs);
   registerReverseReferences(builder, refs, options.defs, options.limits);
+  registerTenantCapabilities(builder, options.defs, options.resourceTypes);
   registerAdminFields(builder, options.admin);
   return builder.toSchema({ sortSchema: true });
 }
