@@ -91,6 +91,12 @@ const EnvSchema = z.object({
   FHIRGATE_MAX_RESOURCES_PER_REQUEST: positiveInt().max(1_000_000).default(5000),
   FHIRGATE_GRAPHIQL: bool.default(true),
   FHIRGATE_GRAPHQL_BATCH_LOADS: bool.default(true),
+  /** The FHIR REST base path: `/fhir` serves `/fhir/Patient/1`, `/fhir/metadata`, `/fhir/$graphql`. */
+  FHIRGATE_FHIR_BASE: z
+    .string()
+    .regex(/^(\/[a-z0-9][a-z0-9-]{0,31}){1,3}$/, 'a path such as /fhir or /api/fhir/r4')
+    .refine((p) => p !== '/graphql', 'must differ from the GraphQL endpoint')
+    .default('/fhir'),
 
   FHIRGATE_CONFIG_TTL_MS: ms(1000).default(300_000),
   FHIRGATE_CONFIG_MAX_STALE_MS: ms(0).default(900_000),
@@ -221,6 +227,10 @@ export interface Config {
     readonly corsOrigins: readonly string[];
     /** DataLoader batching; off only for the benchmark's naive variant (one statement per row). */
     readonly batchLoads: boolean;
+  };
+  readonly fhir: {
+    /** The FHIR REST base path. @default '/fhir' */
+    readonly base: string;
   };
   readonly tenancy: {
     readonly configTtlMs: number;
@@ -389,6 +399,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       corsOrigins: Object.freeze([...e.FHIRGATE_CORS_ORIGINS]),
       batchLoads: e.FHIRGATE_GRAPHQL_BATCH_LOADS,
     }),
+    fhir: Object.freeze({ base: e.FHIRGATE_FHIR_BASE }),
     tenancy: Object.freeze({
       configTtlMs: e.FHIRGATE_CONFIG_TTL_MS,
       configMaxStaleMs: e.FHIRGATE_CONFIG_MAX_STALE_MS,

@@ -158,14 +158,15 @@ async function main(): Promise<void> {
     reloadCooldownMs: config.admin.reloadCooldownMs,
     onAdminAction: (event) => audit.adminAction(event),
   });
+  const limits = {
+    maxCount: config.graphql.maxCount,
+    defaultCount: config.graphql.defaultCount,
+    maxOffset: 10_000,
+  };
   const schema = buildGatewaySchema({
     defs,
     resourceTypes: config.graphql.resourceTypes,
-    limits: {
-      maxCount: config.graphql.maxCount,
-      defaultCount: config.graphql.defaultCount,
-      maxOffset: 10_000,
-    },
+    limits,
     admin: admin.service,
   });
   const { observability } = config;
@@ -276,6 +277,13 @@ async function main(): Promise<void> {
     ...(metrics === undefined ? {} : { metrics }),
     onStatement: admin.errors.onStatement,
     audit,
+    fhir: {
+      base: config.fhir.base,
+      defs,
+      resourceTypes: config.graphql.resourceTypes,
+      limits,
+      issuer,
+    },
   });
   shutdown.setAuditFlush(() => audit.close());
   metrics?.setAuditBacklogSource(() => audit.stats().pending);
