@@ -7,10 +7,11 @@ import type { FhirJson, GatewayBuilder } from './builder.js';
 import { registerConnectionType } from './connection.js';
 import type { FhirTypeRefs } from './fhir-types.js';
 import {
+  assertWhole,
   type SearchArgument,
   searchArgumentsOf,
   searchFieldArgs,
-  toPageRequest,
+  toListPage,
   toParsedSearch,
 } from './search-args.js';
 import { selectsAnyField } from './selection.js';
@@ -129,9 +130,11 @@ function searchList(
   limits: ListLimits,
 ): Promise<FhirJson[]> {
   ctx.repository.resource(resourceType);
-  const page = toPageRequest(args, limits);
+  const page = toListPage(args, limits);
   const search = toParsedSearch(resourceType, searchArgs, args);
-  return ctx.repository.search(search, page);
+  return ctx.repository
+    .search(search, page)
+    .then((found) => assertWhole(found, args, limits) as FhirJson[]);
 }
 
 function searchConnection(

@@ -5,11 +5,12 @@ import type { ListLimits } from '../repository/search-request.js';
 import type { FhirJson, GatewayBuilder } from './builder.js';
 import type { FhirTypeRefs } from './fhir-types.js';
 import {
+  assertWhole,
   type SearchArgument,
   searchArgumentsOf,
   searchFieldArgs,
   toArgumentName,
-  toPageRequest,
+  toListPage,
   toParsedSearch,
 } from './search-args.js';
 
@@ -41,8 +42,9 @@ function reverseList(
       { argument: '_reference' },
     );
   }
-  const page = toPageRequest(args, limits);
-  if (page.offset + page.count > limits.maxCount) {
+  const page = toListPage(args, limits);
+  const whole = typeof args['_count'] !== 'number';
+  if (page.offset + page.count > limits.maxCount + (whole ? 1 : 0)) {
     throw gatewayError(
       'BAD_USER_INPUT',
       `In a reverse reference list, _offset + _count must be at most ${limits.maxCount}.`,
@@ -58,7 +60,10 @@ function reverseList(
   // applied per parent after the fact: the batch statement pages each parent from its start.
   return ctx.repository
     .searchByReference({ search, code, targetType, countPerTarget: page.offset + page.count }, id)
-    .then((list) => (page.offset === 0 ? list : list.slice(page.offset)));
+    .then((list) => {
+      const own = page.offset === 0 ? list : list.slice(page.offset);
+      return assertWhole(own, args, limits) as FhirJson[];
+    });
 }
 
 /**

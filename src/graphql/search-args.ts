@@ -8,6 +8,7 @@ import {
   type ListLimits,
   type PageRequest,
   type SearchRequest,
+  splitValues,
   toPageRequest as toRepositoryPage,
   toSearchRequest,
 } from '../repository/search-request.js';
@@ -129,7 +130,7 @@ export function searchFieldArgs(
   const fields: InputFieldMap = {
     _count: arg.int({
       required: false,
-      description: `Page size, at most ${limits.maxCount} (default ${limits.defaultCount}).`,
+      description: `Page size, at most ${limits.maxCount}. Without it a list returns every match (an error when more than ${limits.maxCount} match) and a connection pages by ${limits.defaultCount}.`,
     }),
     _offset: arg.int({ required: false, description: 'Resources to skip.' }),
     _sort: arg.stringList({
@@ -260,7 +261,8 @@ export function toParsedSearch(
       query.push({
         code: a.code,
         ...(a.modifier === undefined ? {} : { modifier: a.modifier }),
-        values: value.map(String),
+        // As in REST: `"finished,in-progress"` is two values, ORed (`\,` is a literal comma).
+        values: value.flatMap((v) => splitValues(String(v), a.type === 'token')),
       });
     }
   }
@@ -274,4 +276,35 @@ export function toPageRequest(args: Record<string, unknown>, limits: ListLimits)
     args['_offset'] as number | null | undefined,
     limits,
   );
+}
+
+/**
+ * The page of a list field (`XList`, reverse `XList`). With `_count`, that page. Without it, the
+ * HL7 FHIR GraphQL page asks for every match or an error, never a silent first page: the list
+ * reads up to `maxCount + 1` resources and {@link assertWhole} refuses the answer when there were
+ * more than `maxCount`.
+ */
+export function toListPage(args: Record<string, unknown>, limits: ListLimits): PageRequest {
+  const count = args['_count'];
+  if (typeof count === 'number') {
+    return toPageRequest(args, limits);
+  }
+  const { offset } = toRepositoryPage(0, args['_offset'] as number | null | undefined, limits);
+  return { offset, count: limits.maxCount + 1 };
+}
+
+/** Refuses a list read without `_count` that found more than `maxCount` resources. */
+export function assertWhole<T>(
+  found: readonly T[],
+  args: Record<string, unknown>,
+  limits: ListLimits,
+): readonly T[] {
+  if (typeof args['_count'] !== 'number' && found.length > limits.maxCount) {
+    throw gatewayError(
+      'BAD_USER_INPUT',
+      `More than ${limits.maxCount} resources match; give _count (and _offset) to page, or use the Connection field.`,
+      { argument: '_count', max: limits.maxCount },
+    );
+  }
+  return found;
 }

@@ -37,6 +37,27 @@ export interface SearchRequest {
   readonly key: string;
 }
 
+/** Splits a value at unescaped commas (FHIR search: `\,` is a literal comma). */
+export function splitValues(value: string, keepEscapes: boolean): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (ch === '\\' && i + 1 < value.length) {
+      const next = value[i + 1] as string;
+      current += keepEscapes ? `\\${next}` : next;
+      i++;
+    } else if (ch === ',') {
+      out.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  out.push(current);
+  return out;
+}
+
 /** A search with its canonical key. */
 export function toSearchRequest(
   resourceType: string,

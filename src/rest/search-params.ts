@@ -2,7 +2,7 @@ import { gatewayError } from '../errors.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import { MAX_SORT_KEYS, type SortSpec } from '../mapping/compiled-resource.js';
 import type { SearchModifier, SearchParamQuery } from '../mapping/search.js';
-import { type SearchRequest, toSearchRequest } from '../repository/search-request.js';
+import { type SearchRequest, splitValues, toSearchRequest } from '../repository/search-request.js';
 
 /**
  * FHIR REST search parameters (`GET [type]?...`, `POST [type]/_search`) -> a repository search.
@@ -58,27 +58,6 @@ const ELEMENT = /^[a-z][A-Za-z0-9]{0,63}$/;
 
 function bad(message: string, argument: string) {
   return gatewayError('BAD_USER_INPUT', message, { argument });
-}
-
-/** Splits a value at unescaped commas (FHIR search: `\,` is a literal comma). */
-export function splitValues(value: string, keepEscapes: boolean): string[] {
-  const out: string[] = [];
-  let current = '';
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (ch === '\\' && i + 1 < value.length) {
-      const next = value[i + 1] as string;
-      current += keepEscapes ? `\\${next}` : next;
-      i++;
-    } else if (ch === ',') {
-      out.push(current);
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  out.push(current);
-  return out;
 }
 
 function integer(params: URLSearchParams, name: string): number | undefined {

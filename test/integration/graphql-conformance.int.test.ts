@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { R4_EXTRACT_RESOURCE_TYPES } from '../../src/fhir/build-extract.js';
+import {
+  CLINIC_PATIENTS,
+  clinicalTenant,
+  OBSERVATIONS_PER_PATIENT,
+} from '../fixtures/clinical-tenant.js';
+import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+
+/**
+ * Rules of the HL7 FHIR GraphQL page the gateway once missed: a list without `_count` returns
+ * everything or an error, never a silent first page; comma-separated values of a search argument
+ * are ORed, as in REST.
+ */
+let gw: TestGateway;
+let token: string;
+
+beforeAll(async () => {
+  gw = await createTestGateway({
+    tenants: [clinicalTenant()],
+    resourceTypes: R4_EXTRACT_RESOURCE_TYPES,
+  });
+  token = await gw.tokenFor('clinic');
+});
+
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('lists without _count', () => {
+  it('return every match when at most the maximum match', async () => {
+    const res = await gw.post(
+      '{ PatientList { id } p: Patient(id: "1") { ObservationList(_reference: subject) { id } } }',
+      {
+        token,
+      },
+    );
+    expect(res.json.errors).toBeUndefined();
+    expect(res.json.data!['PatientList']).toHaveLength(CLINIC_PATIENTS);
+    expect((res.json.data!['p'] as { ObservationList: unknown[] }).ObservationList).toHaveLength(
+      OBSERVATIONS_PER_PATIENT,
+    );
+  });
+
+  it('fail with a clear error, not a truncated list, when more match', async () => {
+    const res = await gw.post('{ ObservationList { id } }', { token });
+    expect(res.json.data?.['ObservationList'] ?? null).toBeNull();
+    const error = res.json.errors![0]!;
+    expect(error.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(error.message).toBe(
+      'More than 100 resources match; give _count (and _offset) to page, or use the Connection field.',
+    );
+    const paged = await gw.post('{ ObservationList(_count: 100) { id } }', { token });
+    expect(paged.json.data!['ObservationList']).toHaveLength(100);
+  });
+});
+
+describe('comma-separated values', () => {
+  it('are ORed within one argument value, as in REST', async () => {
+    const res = await gw.post(
+      `{ a: PatientList(family: "APELLIDO01,APELLIDO04", _sort: "_id") { id }
+         b: EncounterList(status: "finished,in-progress", _count: 100) { id }
+         c: EncounterList(_count: 100) { id } }`,
+      { token },
+    );
+    expect(res.json.errors).toBeUndefined();
+    expect(res.json.data!['a']).toEqual([{ id: '1' }, { id: '4' }]);
+    expect((res.json.data!['b'] as unknown[]).length).toBe(
+      (res.json.data!['c'] as unknown[]).length,
+    );
+  });
+});
