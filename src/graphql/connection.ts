@@ -3,6 +3,9 @@ import type { ResultPage } from '../repository/tenant-repository.js';
 import type { BuilderTypes, FhirJson, GatewayBuilder } from './builder.js';
 import type { FhirObjectRef } from './fhir-types.js';
 
+/** The GraphQL type of one resource type's connection (`PatientConnection`). */
+export type ConnectionRef = ObjectRef<BuilderTypes, ResultPage>;
+
 /** The `mode` of every edge: the search matched it (FHIR `Bundle.entry.search.mode`). */
 const MATCH = 'match';
 
@@ -14,7 +17,7 @@ export function registerConnectionType(
   builder: GatewayBuilder,
   resourceType: string,
   resource: FhirObjectRef,
-): ObjectRef<BuilderTypes, ResultPage> {
+): ConnectionRef {
   const edge = builder.objectRef<FhirJson>(`${resourceType}Edge`).implement({
     description: `One ${resourceType} of a ${resourceType}Connection page.`,
     fields: (t) => ({

@@ -4,7 +4,7 @@ import type { FhirDefinitions } from '../fhir/definitions.js';
 import { type ListLimits, type PageRequest, resolvePage } from '../repository/search-request.js';
 import type { ResultPage } from '../repository/tenant-repository.js';
 import type { FhirJson, GatewayBuilder } from './builder.js';
-import { registerConnectionType } from './connection.js';
+import { type ConnectionRef, registerConnectionType } from './connection.js';
 import type { FhirTypeRefs } from './fhir-types.js';
 import {
   assertWhole,
@@ -20,7 +20,7 @@ import { selectsAnyField } from './selection.js';
 const NEEDS_TOTAL: ReadonlySet<string> = new Set(['count', 'last']);
 
 /** The page of a connection: from `cursor`/`_cursor` when given, else `_count`/`_offset`. */
-function connectionPage(
+export function connectionPage(
   args: Record<string, unknown>,
   search: Parameters<typeof resolvePage>[1],
   limits: ListLimits,
@@ -55,7 +55,8 @@ export function registerResourceQueries(
   defs: FhirDefinitions,
   resourceTypes: readonly string[],
   limits: ListLimits,
-): void {
+): ReadonlyMap<string, ConnectionRef> {
+  const connections = new Map<string, ConnectionRef>();
   for (const resourceType of resourceTypes) {
     const ref = refs.resource(resourceType);
     const searchArgs = searchArgumentsOf(defs, resourceType);
@@ -93,6 +94,7 @@ export function registerResourceQueries(
     );
 
     const connection = registerConnectionType(builder, resourceType, ref);
+    connections.set(resourceType, connection);
     builder.queryField(`${resourceType}Connection`, (t) =>
       t.field({
         type: connection,
@@ -120,6 +122,7 @@ export function registerResourceQueries(
       }),
     );
   }
+  return connections;
 }
 
 function searchList(

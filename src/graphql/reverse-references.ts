@@ -2,10 +2,14 @@ import type { GatewayContext } from '../context.js';
 import { gatewayError } from '../errors.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import type { ListLimits } from '../repository/search-request.js';
+import type { ResultPage } from '../repository/tenant-repository.js';
 import type { FhirJson, GatewayBuilder } from './builder.js';
+import type { ConnectionRef } from './connection.js';
 import type { FhirTypeRefs } from './fhir-types.js';
+import { connectionPage } from './resources.js';
 import {
   assertWhole,
+  pagingArgs,
   type SearchArgument,
   searchArgumentsOf,
   searchFieldArgs,
@@ -66,6 +70,37 @@ function reverseList(
     });
 }
 
+function reverseConnection(
+  parent: FhirJson,
+  args: Record<string, unknown>,
+  ctx: GatewayContext,
+  field: ReverseField,
+): Promise<ResultPage> | null {
+  const { resourceType, targetType, limits } = field;
+  ctx.repository.resource(resourceType);
+  const code = String(args['_reference']);
+  if (!field.codes.has(code)) {
+    throw gatewayError(
+      'BAD_USER_INPUT',
+      `_reference ${toArgumentName(code)} of ${resourceType} cannot point at a ${targetType}.`,
+      { argument: '_reference' },
+    );
+  }
+  const id = parent['id'];
+  if (typeof id !== 'string') {
+    return null;
+  }
+  const lookup = {
+    search: toParsedSearch(resourceType, field.searchArgs, args),
+    code,
+    targetType,
+  };
+  // Cursors are bound to this parent: its id is part of the key they are checked against.
+  const keyed = { ...lookup.search, key: ctx.repository.referenceSearchKey(lookup, id) };
+  const page = connectionPage(args, keyed, limits);
+  return ctx.repository.searchPageByReference(lookup, id, page, limits);
+}
+
 /**
  * Adds the reverse references of the HL7 FHIR GraphQL page: inside each resource type T, a field
  * `RList(_reference: <param>, <R's search parameters>, _count, _offset, _sort)` for every served
@@ -78,6 +113,7 @@ function reverseList(
 export function registerReverseReferences(
   builder: GatewayBuilder,
   refs: FhirTypeRefs,
+  connections: ReadonlyMap<string, ConnectionRef>,
   defs: FhirDefinitions,
   limits: ListLimits,
 ): void {
@@ -133,6 +169,26 @@ export function registerReverseReferences(
             reverseList(parent, args as Record<string, unknown>, ctx, field),
         }),
       );
+      const connection = connections.get(resourceType);
+      if (connection !== undefined) {
+        builder.objectField(refs.resource(targetType), `${resourceType}Connection`, (t) =>
+          t.field({
+            type: connection,
+            nullable: true,
+            description: `The ${resourceType} resources of \`${resourceType}List(_reference: ...)\`, page by page, with cursors and a total (paging and sort arguments only).`,
+            args: {
+              _reference: t.arg({ type: referenceParam, required: true }),
+              // Paging and sort only: the search arguments again on every pair would put the
+              // printed schema past what a browser introspects comfortably (see schema.test.ts).
+              ...pagingArgs(t.arg, limits),
+              cursor: t.arg.string({ required: false }),
+              _cursor: t.arg.string({ required: false }),
+            },
+            resolve: (parent, args, ctx) =>
+              reverseConnection(parent, args as Record<string, unknown>, ctx, field),
+          }),
+        );
+      }
     }
   }
 }

@@ -35,9 +35,15 @@ export function buildGatewaySchema(options: SchemaOptions): GraphQLSchema {
   }
   const builder = createBuilder();
   const refs = registerFhirTypes(builder, options.defs, options.resourceTypes);
-  registerResourceQueries(builder, refs, options.defs, options.resourceTypes, options.limits);
+  const connections = registerResourceQueries(
+    builder,
+    refs,
+    options.defs,
+    options.resourceTypes,
+    options.limits,
+  );
   registerReferenceResolution(builder, refs);
-  registerReverseReferences(builder, refs, options.defs, options.limits);
+  registerReverseReferences(builder, refs, connections, options.defs, options.limits);
   registerTenantCapabilities(builder, options.defs, options.resourceTypes);
   registerAdminFields(builder, options.admin);
   return builder.toSchema({ sortSchema: true });

@@ -115,6 +115,12 @@ export function searchArgumentsOf(
   return out;
 }
 
+/** `_count`, `_offset` and `_sort` alone, for fields that page without filtering. */
+export function pagingArgs(arg: ArgBuilder<BuilderTypes>, limits: ListLimits): InputFieldMap {
+  // With no search arguments, searchFieldArgs gives exactly the paging ones.
+  return searchFieldArgs(arg, [], limits);
+}
+
 /**
  * `_count`, `_offset`, `_sort` and one argument per search argument, for a Pothos field.
  * `describe: false` leaves the search arguments undescribed: reverse-reference fields repeat the

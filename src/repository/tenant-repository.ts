@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import { gatewayError } from '../errors.js';
 import type { FhirJson } from '../graphql/builder.js';
 import {
   type CompiledResource,
@@ -105,6 +106,20 @@ export interface TenantRepository {
    * in the same tick become one statement.
    */
   searchByReference(lookup: ReferenceSearch, targetId: string): Promise<FhirJson[]>;
+  /**
+   * One page of the resources that point at one target, with cursors (bound to the target) and
+   * a lazy total: a reverse reference as a Connection. Pages of the targets of one nesting
+   * level started in the same tick share one statement; `offset + count` is at most
+   * `limits.maxCount`, since that statement reads each target's list from its start.
+   */
+  searchPageByReference(
+    lookup: Omit<ReferenceSearch, 'countPerTarget'>,
+    targetId: string,
+    page: PageRequest,
+    limits: ListLimits,
+  ): Promise<ResultPage>;
+  /** The search key cursors of {@link searchPageByReference} are bound to. */
+  referenceSearchKey(lookup: Omit<ReferenceSearch, 'countPerTarget'>, targetId: string): string;
 }
 
 export interface RepositoryOptions {
@@ -193,6 +208,23 @@ export function createTenantRepository(
     }
   }
 
+  function searchByReference(
+    { search: request, code, targetType, countPerTarget }: ReferenceSearch,
+    targetId: string,
+  ): Promise<FhirJson[]> {
+    assertCanRead(principal);
+    const compiled = resource(request.resourceType);
+    const targets = compiled.referenceParams.get(code);
+    if (targets === undefined) {
+      throw searchParamNotSupported(code, request.resourceType);
+    }
+    // The tenant's column holds ids of other types only: none of its rows points at this one.
+    if (!targets.includes(targetType) || countPerTarget === 0) {
+      return Promise.resolve([]);
+    }
+    return loaders.reverse({ search: request, code, countPerTarget }).load(targetId);
+  }
+
   return {
     principal,
     tenant,
@@ -214,62 +246,97 @@ export function createTenantRepository(
     async searchPage(request, page, { limits, withTotal }) {
       assertCanRead(principal);
       resource(request.resourceType);
-      const total = lazy(() => count(request.resourceType, request.query));
-      // Started beside the search rather than after it; awaited (and its error surfaced) only
-      // by the callers that read it.
-      if (withTotal) {
-        total.get().catch(() => undefined);
-      }
-      // One row more than the page says whether there is a next page, without counting.
-      const probe = Math.min(page.count + 1, MAX_SEARCH_COUNT);
-      const rows =
-        page.count > 0 ? await search(request, { count: probe, offset: page.offset }) : [];
-      const resources = rows.slice(0, page.count);
-      const cursorAt = (offset: number): string | null =>
-        offset <= limits.maxOffset
-          ? encodeCursor(request.key, { offset, count: page.count })
-          : null;
-      const nextOffset = page.offset + page.count;
-      let next: string | null = null;
-      if (page.count > 0) {
-        const more =
-          probe > page.count ? rows.length > page.count : nextOffset < (await total.get());
-        next = more ? cursorAt(nextOffset) : null;
-      }
-      return {
-        offset: page.offset,
-        pagesize: page.count,
-        resources,
-        first: cursorAt(0),
-        previous:
-          page.offset > 0 && page.count > 0
-            ? cursorAt(Math.max(0, page.offset - page.count))
-            : null,
-        next,
-        total: () => total.get(),
-        async last() {
-          const n = await total.get();
-          if (page.count === 0) {
-            // Pages of no resources have no last one.
-            return null;
-          }
-          return cursorAt(n === 0 ? 0 : Math.floor((n - 1) / page.count) * page.count);
-        },
-      };
+      return pageOf(
+        request.key,
+        page,
+        limits,
+        () => count(request.resourceType, request.query),
+        withTotal,
+        (probe) => search(request, { count: probe, offset: page.offset }),
+      );
     },
     count,
-    searchByReference({ search: request, code, targetType, countPerTarget }, targetId) {
-      assertCanRead(principal);
-      const compiled = resource(request.resourceType);
-      const targets = compiled.referenceParams.get(code);
-      if (targets === undefined) {
-        throw searchParamNotSupported(code, request.resourceType);
+    searchByReference,
+    referenceSearchKey,
+    searchPageByReference(lookup, targetId, page, limits) {
+      if (page.offset + page.count > limits.maxCount) {
+        throw gatewayError(
+          'BAD_USER_INPUT',
+          `In a reverse reference connection, _offset + _count must be at most ${limits.maxCount}.`,
+          { argument: '_offset', max: limits.maxCount },
+        );
       }
-      // The tenant's column holds ids of other types only: none of its rows points at this one.
-      if (!targets.includes(targetType) || countPerTarget === 0) {
-        return Promise.resolve([]);
+      const { search: request, code } = lookup;
+      return pageOf(
+        referenceSearchKey(lookup, targetId),
+        page,
+        limits,
+        () => count(request.resourceType, [...request.query, { code, values: [targetId] }]),
+        false,
+        async (probe) => {
+          // The batch reads each target's list from its start; this page is a slice of it.
+          const list = await searchByReference(
+            { ...lookup, countPerTarget: page.offset + probe },
+            targetId,
+          );
+          return list.slice(page.offset);
+        },
+      );
+    },
+  };
+}
+
+function referenceSearchKey(
+  lookup: Omit<ReferenceSearch, 'countPerTarget'>,
+  targetId: string,
+): string {
+  return JSON.stringify([lookup.search.key, lookup.code, lookup.targetType, targetId]);
+}
+
+/**
+ * A page with its cursors: `fetch(probe)` reads one resource more than the page, which says
+ * whether there is a next page without counting; the total is counted only when read (or at
+ * once with `withTotal`, beside the search).
+ */
+async function pageOf(
+  key: string,
+  page: PageRequest,
+  limits: ListLimits,
+  countAll: () => Promise<number>,
+  withTotal: boolean,
+  fetch: (probe: number) => Promise<FhirJson[]>,
+): Promise<ResultPage> {
+  const total = lazy(countAll);
+  if (withTotal) {
+    total.get().catch(() => undefined);
+  }
+  const probe = Math.min(page.count + 1, MAX_SEARCH_COUNT);
+  const rows = page.count > 0 ? await fetch(probe) : [];
+  const resources = rows.slice(0, page.count);
+  const cursorAt = (offset: number): string | null =>
+    offset <= limits.maxOffset ? encodeCursor(key, { offset, count: page.count }) : null;
+  const nextOffset = page.offset + page.count;
+  let next: string | null = null;
+  if (page.count > 0) {
+    const more = probe > page.count ? rows.length > page.count : nextOffset < (await total.get());
+    next = more ? cursorAt(nextOffset) : null;
+  }
+  return {
+    offset: page.offset,
+    pagesize: page.count,
+    resources,
+    first: cursorAt(0),
+    previous:
+      page.offset > 0 && page.count > 0 ? cursorAt(Math.max(0, page.offset - page.count)) : null,
+    next,
+    total: () => total.get(),
+    async last() {
+      const n = await total.get();
+      if (page.count === 0) {
+        // Pages of no resources have no last one.
+        return null;
       }
-      return loaders.reverse({ search: request, code, countPerTarget }).load(targetId);
+      return cursorAt(n === 0 ? 0 : Math.floor((n - 1) / page.count) * page.count);
     },
   };
 }

@@ -70,3 +70,58 @@ describe('comma-separated values', () => {
     );
   });
 });
+
+describe('reverse references as a Connection', () => {
+  it('pages each parent by its own cursors, with a total, one statement per page level', async () => {
+    const query = `query($c: String) { PatientList(_id: ["1", "2"], _sort: "_id") { id
+      ObservationConnection(_reference: subject, _count: 5, _sort: "_id", _cursor: $c) {
+        count offset next previous edges { resource { ... on Observation { id subject { reference } } } }
+      } } }`;
+    const from = gw.statements.length;
+    const first = await gw.post(query, { token });
+    expect(first.json.errors).toBeUndefined();
+    const patients = first.json.data!['PatientList'] as Array<{
+      id: string;
+      ObservationConnection: {
+        count: number;
+        offset: number;
+        next: string | null;
+        previous: string | null;
+        edges: Array<{ resource: { id: string; subject: { reference: string } } }>;
+      };
+    }>;
+    // One for the patients, one for both patients' observations, one COUNT per patient.
+    const observationReads = gw.statements
+      .slice(from)
+      .filter((s) => /FROM `examenes`/.test(s.sql) && !/COUNT/i.test(s.sql));
+    expect(observationReads).toHaveLength(1);
+    for (const patient of patients) {
+      const page = patient.ObservationConnection;
+      expect(page.count).toBe(OBSERVATIONS_PER_PATIENT);
+      expect(page.edges).toHaveLength(5);
+      expect(page.previous).toBeNull();
+      for (const edge of page.edges) {
+        expect(edge.resource.subject.reference).toBe(`Patient/${patient.id}`);
+      }
+    }
+    const [one, two] = patients;
+    // A cursor is bound to its parent: patient 1's next page, asked for both, opens for 1 only.
+    const second = await gw.post(query, {
+      token,
+      variables: { c: one!.ObservationConnection.next },
+    });
+    const errors = second.json.errors ?? [];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect((errors[0] as { path?: unknown }).path).toEqual([
+      'PatientList',
+      1,
+      'ObservationConnection',
+    ]);
+    const page2 = (second.json.data!['PatientList'] as typeof patients)[0]!.ObservationConnection;
+    expect(page2.offset).toBe(5);
+    const ids = (p: typeof page2) => p.edges.map((e) => e.resource.id);
+    expect(ids(page2).some((id) => ids(one!.ObservationConnection).includes(id))).toBe(false);
+    expect(two!.ObservationConnection.next).not.toBe(one!.ObservationConnection.next);
+  });
+});
