@@ -84,7 +84,7 @@ function existing(
 /**
  * Adds `Reference.resource(optional:, type:)` as the HL7 FHIR GraphQL page defines it: the
  * referenced resource, typed as the `Resource` union (`resource { ... on Patient { id } }`).
- * Relative `Type/id` references are read through the request's `byId` loaders, so all the
+ * Relative `Type/id` references are read through the request's repository (its by-id loaders), so all the
  * references of one type at one nesting level cost one statement. `type` only follows references
  * to that type. A reference the gateway cannot read (a type the tenant does not map, a resource
  * that does not exist) is an error, or null with `optional: true`; one it cannot follow at all
