@@ -13,6 +13,7 @@ import type { GatewayContext } from './context.js';
 import type { FhirDefinitions } from './fhir/definitions.js';
 import { resourceTypesOf, selectedElements } from './graphql/selected-elements.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
+import { useSingleValueLists } from './graphql/use-single-value-lists.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
@@ -302,6 +303,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
             }),
           ]),
       ...useQueryLimits(),
+      useSingleValueLists(),
       // Before graphql-jit takes over execution: an operation over budget runs nothing.
       ...(deps.resourceBudget === undefined
         ? []

@@ -187,6 +187,9 @@ function parseSort(
   raw: unknown,
   searchArgs: readonly SearchArgument[],
 ): SortSpec[] {
+  if (typeof raw === 'string') {
+    return parseSort(resourceType, [raw], searchArgs);
+  }
   if (!Array.isArray(raw)) {
     return [];
   }
@@ -263,13 +266,17 @@ export function toParsedSearch(
     }
     if (a.modifier === 'missing') {
       query.push({ code: a.code, modifier: 'missing', values: [String(value === true)] });
-    } else if (Array.isArray(value) && value.length > 0) {
-      query.push({
-        code: a.code,
-        ...(a.modifier === undefined ? {} : { modifier: a.modifier }),
-        // As in REST: `"finished,in-progress"` is two values, ORed (`\,` is a literal comma).
-        values: value.flatMap((v) => splitValues(String(v), a.type === 'token')),
-      });
+    } else {
+      // A single String variable arrives as it is (see use-single-value-lists.ts).
+      const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+      if (values.length > 0) {
+        query.push({
+          code: a.code,
+          ...(a.modifier === undefined ? {} : { modifier: a.modifier }),
+          // As in REST: `"finished,in-progress"` is two values, ORed (`\,` is a literal comma).
+          values: values.flatMap((v) => splitValues(String(v), a.type === 'token')),
+        });
+      }
     }
   }
   return toSearchRequest(resourceType, query, parseSort(resourceType, args['_sort'], searchArgs));

@@ -125,3 +125,29 @@ describe('reverse references as a Connection', () => {
     expect(two!.ObservationConnection.next).not.toBe(one!.ObservationConnection.next);
   });
 });
+
+describe('single String variables for list arguments', () => {
+  it('validate and search as one value, as documents for other FHIR GraphQL servers expect', async () => {
+    const res = await gw.post(
+      'query($f: String, $s: String!) { PatientList(family: $f, _sort: $s) { id } }',
+      { token, variables: { f: 'APELLIDO01,APELLIDO04', s: '-_id' } },
+    );
+    expect(res.json.errors, res.text).toBeUndefined();
+    expect(res.json.data!['PatientList']).toEqual([{ id: '4' }, { id: '1' }]);
+    const list = await gw.post('query($f: [String!]) { PatientList(family: $f) { id } }', {
+      token,
+      variables: { f: ['APELLIDO04'] },
+    });
+    expect(list.json.data!['PatientList']).toEqual([{ id: '4' }]);
+  });
+
+  it('still refuses variables of other types there', async () => {
+    const res = await gw.post('query($n: Int) { PatientList(family: $n) { id } }', {
+      token,
+      variables: { n: 1 },
+    });
+    expect(res.json.errors![0]!.message).toBe(
+      'Variable "$n" of type "Int" used in position expecting type "[String!]".',
+    );
+  });
+});
