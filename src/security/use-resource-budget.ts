@@ -22,7 +22,7 @@ export const DEFAULT_MAX_RESOURCES = 5000;
 export interface ResourceBudget {
   /** Resources one request may return in the worst case; refused above. */
   readonly maxResources: number;
-  /** The `_count` a list without one returns (`FHIRGATE_DEFAULT_COUNT`). */
+  /** The `_count` a connection without one returns (`FHIRGATE_DEFAULT_COUNT`). */
   readonly defaultCount: number;
   /** The largest `_count` a list answers (`FHIRGATE_MAX_COUNT`): a larger one is an error. */
   readonly maxCount: number;
@@ -32,7 +32,7 @@ export interface ResourceBudget {
  * The most resources an operation can return: every resource-typed field (`Patient`, a
  * reference's target, an item of `PatientList` or of a connection) counts once per path to it,
  * and a list or connection multiplies what is below it by its `_count` (its argument, variables
- * included, or the default; at most the maximum `_count`). Aliases count separately; `@skip` and `@include` are ignored (the
+ * included; without one, the maximum for a list and the default for a connection). Aliases count separately; `@skip` and `@include` are ignored (the
  * worst case). So three aliased `PatientList(_count: 100) { ObservationList(_count: 100) }` are
  * 3 x (100 + 100 x 100) = 30,300, where graphql-armor's cost, which counts each field once
  * whatever the lists around it, saw a few dozen points.
@@ -111,11 +111,15 @@ export function worstCaseResources(
       if ((list && resource) || connection) {
         const args = getArgumentValues(field, selection, variables ?? {});
         const count = args['_count'];
-        // A `_count` above the maximum is refused by its field, so it returns at most that.
+        // A `_count` above the maximum is refused by its field, so it returns at most that. Without
+        // one, a list returns every match up to the maximum (more is an error, never a cut) and a
+        // connection pages by the default.
         n =
           typeof count === 'number' && count >= 0
             ? Math.min(count, counts.maxCount)
-            : counts.defaultCount;
+            : connection
+              ? counts.defaultCount
+              : counts.maxCount;
       }
       const below = multiplicity * n;
       if (resource) {

@@ -264,6 +264,30 @@ describe('the same door as GraphQL', () => {
     expect(other.status).toBe(403);
   });
 
+  it('passes the front door: no URL ending in a Yoga path, bodies with a declared length', async () => {
+    for (const path of ['/Patient?x=/health', '/Patient?x=/graphql', '/Patient/x/graphql']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.json['resourceType'], path).toBe('OperationOutcome');
+    }
+    const chunked = await fetch(`${gw.fhirUrl}/Patient/_search`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('family=APELLIDO01'));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+    expect(((await chunked.json()) as Json)['resourceType']).toBe('OperationOutcome');
+  });
+
   it('406 for an Accept or _format it cannot answer, 405 for other methods', async () => {
     expect((await get('/Patient/1', { accept: 'application/fhir+xml' })).status).toBe(406);
     expect((await get('/Patient/1?_format=xml')).status).toBe(406);
@@ -280,10 +304,10 @@ describe('the same door as GraphQL', () => {
 
   it('writes an AuditEvent before data leaves, and answers 503 without data when it cannot', async () => {
     const res = await fetch(`${gw.fhirUrl}/Patient/5`, {
-      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'rest-audit-1' },
+      headers: { authorization: `Bearer ${token}` },
     });
     expect(res.status).toBe(200);
-    const rows = await gw.auditStore.readEvents({ requestId: 'rest-audit-1' });
+    const rows = await gw.auditStore.readEvents({ requestId: res.headers.get('x-request-id')! });
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows[0]!.event)).toContain('Patient/5');
 
