@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import type { GraphQLSchema } from 'graphql';
+import { type DocumentNode, type GraphQLSchema, Kind } from 'graphql';
 import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AuditTrail } from './audit/audit-trail.js';
@@ -31,6 +31,12 @@ import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
 import type { StatementListener } from './tenancy/tenant-scope.js';
+import { graphiqlAssets } from './web/graphiql-assets.js';
+import {
+  GRAPHIQL_WELCOME,
+  type GraphiQLPageOptions,
+  renderGraphiQLPage,
+} from './web/graphiql-page.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -51,6 +57,8 @@ export interface GatewayDeps {
   readonly policies: TenantPolicies;
   /** Serve GraphiQL at the GraphQL endpoint for browsers. @default true */
   readonly graphiql: boolean;
+  /** What GraphiQL opens with (the demo's token and examples), asked per page load; else nothing. */
+  readonly graphiqlOptions?: () => GraphiQLPageOptions | Promise<GraphiQLPageOptions>;
   /** Browser origins allowed to call the endpoint (CORS, no credentials). @default none: closed */
   readonly corsOrigins?: readonly string[];
   /** Failed token checks per client address, checked before verification; absent: off. */
@@ -197,6 +205,16 @@ function useSelectedElements(resourceTypes: ReadonlySet<string>): Plugin<Gateway
   };
 }
 
+function hasOneOperation(document: DocumentNode): boolean {
+  let operations = 0;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) {
+      operations += 1;
+    }
+  }
+  return operations === 1;
+}
+
 /**
  * The gateway as a fetch-style handler: Yoga with authentication in front, a fresh context per
  * request and the routes beside it. It never listens; `main.ts` (or a test) gives it a port.
@@ -240,7 +258,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
           metrics.onStatement(event);
         };
   const resourceTypes = resourceTypesOf(deps.schema);
-  const routes = [...(deps.routes ?? []), ...smartRoutes(fhir)];
+  // GraphiQL's files come from the installed package, never from a CDN (see graphiql-assets.ts).
+  const graphiql = deps.graphiql ? graphiqlAssets() : undefined;
+  const graphiqlOptions = deps.graphiqlOptions;
+  const routes = [...(graphiql?.routes ?? []), ...(deps.routes ?? []), ...smartRoutes(fhir)];
   const contextDeps: RequestContextDeps = {
     pools: deps.pools,
     policies: deps.policies,
@@ -257,7 +278,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // Pinned: Yoga would put original messages and stacks in responses when NODE_ENV=development.
     maskedErrors: { isDev: false },
     logging: toYogaLogger(deps.log),
-    graphiql: deps.graphiql ? { title: 'fhirgate', shouldPersistHeaders: false } : false,
+    graphiql:
+      graphiql === undefined
+        ? false
+        : async (): Promise<GraphiQLPageOptions> => ({
+            title: 'fhirgate',
+            shouldPersistHeaders: false,
+            query: GRAPHIQL_WELCOME,
+            ...(await graphiqlOptions?.()),
+          }),
+    ...(graphiql === undefined
+      ? {}
+      : { renderGraphiQL: (options) => renderGraphiQLPage(graphiql.urls, options) }),
     landingPage: false,
     cors: corsOptions(deps.corsOrigins ?? []),
     multipart: false,
@@ -312,7 +344,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       // text, so a repeated query reuses both). Runs after validation, so armor's limits hold.
       useGraphQlJit(
         {},
-        { onError: () => deps.log.warn('graphql-jit could not compile an operation') },
+        {
+          onError: () => deps.log.warn('graphql-jit could not compile an operation'),
+          // The plugin caches one compiled operation per document and ignores operationName, so
+          // a document with several operations (GraphiQL's tabs) would always run the first one.
+          enableIf: (args) => hasOneOperation(args.document),
+        },
       ),
       useSelectedElements(resourceTypes),
       // Before useOperationOutcome: an AUDIT_UNAVAILABLE result gets its OperationOutcome too.

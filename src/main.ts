@@ -5,6 +5,7 @@ import { createAuditTrail } from './audit/audit-trail.js';
 import { createSqlAuditStore } from './audit/sql-audit-store.js';
 import { createAccessTokenVerifier } from './auth/verify-access-token.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { demoGraphiQLOptions } from './demo/demo-graphiql.js';
 import { DEMO_ISSUER, DEMO_JWKS_PATH } from './demo/demo-issuer.js';
 import { DemoSetupError } from './demo/demo-setup-error.js';
 import { prepareDemo } from './demo/prepare-demo.js';
@@ -27,6 +28,7 @@ import { createPoolManager } from './tenancy/pool-manager.js';
 import { createTenantRegistry } from './tenancy/registry.js';
 import { registryTarget as controlPlaneTarget } from './tenancy/registry-target.js';
 import { TenantConnectionError } from './tenancy/tenant-connection.js';
+import { homeRoute } from './web/home-page.js';
 
 /** Settings that stop the process at boot print their problem and exit 1, with no secret in it. */
 function fail(message: string): never {
@@ -234,6 +236,14 @@ async function main(): Promise<void> {
           },
         ];
   routes.push(readinessRoute(readiness));
+  routes.push(
+    homeRoute({
+      graphqlEndpoint: GRAPHQL_ENDPOINT,
+      graphiql: config.graphql.graphiql,
+      metrics: metrics !== undefined && observability.metricsPort === undefined,
+      demo: demo !== undefined,
+    }),
+  );
   const metricsServer =
     metrics !== undefined && observability.metricsPort !== undefined
       ? createMetricsServer([metricsRoute(metrics, { token: observability.metricsToken })])
@@ -262,6 +272,7 @@ async function main(): Promise<void> {
     policies,
     graphiql: config.graphql.graphiql,
     corsOrigins: config.graphql.corsOrigins,
+    ...(demo === undefined ? {} : { graphiqlOptions: demoGraphiQLOptions(config.dataDir) }),
     batchLoads: config.graphql.batchLoads,
     rateLimits: config.rateLimits,
     authFailureLimit: config.authFailureLimit,
@@ -291,10 +302,14 @@ async function main(): Promise<void> {
   log.info({ port, demo: demo !== undefined }, 'fhirgate listening');
   console.log(`fhirgate is listening on ${base}${GRAPHQL_ENDPOINT}`);
   if (demo !== undefined) {
-    console.log('Demo mode: two hospitals (hospital-a, hospital-b) on SQLite.');
-    console.log('Get a token:  npm run -s token -- --tenant hospital-a --roles fhir-read');
+    console.log('Demo mode: two invented hospitals (hospital-a, hospital-b) on SQLite.');
+    if (config.graphql.graphiql) {
+      console.log(`Open ${base}/ in a browser: GraphiQL, with a hospital-a token and examples.`);
+    }
+    console.log('A token for curl or another tenant:');
+    console.log('  TOKEN=$(npm run -s token -- --tenant hospital-b --roles fhir-read)');
     console.log(
-      `Then open ${base}${GRAPHQL_ENDPOINT} and send it as "Authorization: Bearer <token>".`,
+      '  (in GraphiQL\'s Headers tab: {"Authorization": "Bearer <token>"}; with curl: -H "authorization: Bearer $TOKEN")',
     );
   }
 

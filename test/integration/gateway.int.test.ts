@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHash } from '../../src/logger.js';
 import { type CanaryTenant, hospitalA, hospitalB, PATIENTS } from '../fixtures/tenants.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+import { graphiqlOptionsIn } from '../helpers/graphiql-options.js';
 import { nowSec } from '../helpers/jwks-server.js';
 
 let gw: TestGateway;
@@ -333,6 +334,45 @@ describe('the request path, end to end over HTTP and MariaDB', () => {
       headers: { accept: 'application/json' },
     });
     expect(viaGet.status).toBe(405);
+  });
+
+  it('serves GraphiQL with its files from the gateway and nothing prefilled outside the demo', async () => {
+    const res = await fetch(gw.url, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).not.toMatch(/https?:\/\//);
+    expect(page).not.toMatch(/Bearer ey/);
+    const options = graphiqlOptionsIn(page);
+    expect(Object.keys(options).sort()).toEqual(['query', 'shouldPersistHeaders', 'title']);
+    expect(options['query']).toContain('{"Authorization": "Bearer <your token>"}');
+    const assets = [...page.matchAll(/"(\/graphiql\/[^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets).toHaveLength(5);
+    const origin = new URL(gw.url).origin;
+    for (const path of assets) {
+      const asset = await fetch(`${origin}${path}`);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(/^text\/(css|javascript); charset=utf-8$/);
+      expect((await asset.text()).length).toBeGreaterThan(1000);
+    }
+  });
+
+  it('runs the operation a document with several operations names', async () => {
+    const token = await gw.tokenFor('hospital-a', ['fhir-read', 'fhir-admin']);
+    const query = `query Patients { PatientList(_count: 1) { id } }
+      query Practitioners { PractitionerList(_count: 1) { id } }`;
+    for (const [operationName, field] of [
+      ['Practitioners', 'PractitionerList'],
+      ['Patients', 'PatientList'],
+      ['Practitioners', 'PractitionerList'],
+    ] as const) {
+      const res = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, operationName }),
+      });
+      const body = (await res.json()) as { data?: Record<string, unknown> };
+      expect(Object.keys(body.data ?? {}), operationName).toEqual([field]);
+    }
   });
 
   it('logs no PHI, no token and no URL', async () => {
