@@ -344,7 +344,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('  FHIRGATE_OIDC_ISSUER: required when FHIRGATE_REGISTRY_URL is set');
     }
     if (e.FHIRGATE_ENCRYPTION_KEY === undefined) {
-      problems.push('  FHIRGATE_ENCRYPTION_KEY: required when FHIRGATE_REGISTRY_URL is set');
+      problems.push(
+        '  FHIRGATE_ENCRYPTION_KEY: required when FHIRGATE_REGISTRY_URL is set; make one with ' +
+          '`openssl rand -base64 32` (32 random bytes in base64)',
+      );
     }
   }
   if (e.FHIRGATE_DB_STATEMENT_LIMIT_MS >= e.FHIRGATE_DB_QUERY_TIMEOUT_MS) {

@@ -1,10 +1,11 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdministration } from './admin/create-administration.js';
 import { createAuditTrail } from './audit/audit-trail.js';
 import { createSqlAuditStore } from './audit/sql-audit-store.js';
 import { createAccessTokenVerifier } from './auth/verify-access-token.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { DatabaseError } from './db/tenant-database.js';
 import { demoGraphiQLOptions } from './demo/demo-graphiql.js';
 import { DEMO_ISSUER, DEMO_JWKS_PATH } from './demo/demo-issuer.js';
 import { DemoSetupError } from './demo/demo-setup-error.js';
@@ -25,7 +26,7 @@ import { KeyConfigError, parseKeyring } from './tenancy/crypto.js';
 import type { DatabaseTarget } from './tenancy/database-url.js';
 import { describeRetiredKeyUse, retiredKeyUse } from './tenancy/key-check.js';
 import { createPoolManager } from './tenancy/pool-manager.js';
-import { createTenantRegistry } from './tenancy/registry.js';
+import { createTenantRegistry, type TenantRegistry } from './tenancy/registry.js';
 import { registryTarget as controlPlaneTarget } from './tenancy/registry-target.js';
 import { TenantConnectionError } from './tenancy/tenant-connection.js';
 import { homeRoute } from './web/home-page.js';
@@ -34,6 +35,42 @@ import { homeRoute } from './web/home-page.js';
 function fail(message: string): never {
   console.error(`fhirgate: ${message}`);
   process.exit(1);
+}
+
+/**
+ * Listens on `port`, or fails with what to do when the port cannot be had: the raw error would
+ * read "startup failed (Error EADDRINUSE)" and leave the user to guess which port.
+ */
+async function listenOn(
+  server: Server,
+  port: number,
+  host: string,
+  setting: 'PORT' | 'FHIRGATE_METRICS_PORT',
+): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') {
+      fail(
+        `port ${port} on ${host} is already in use (EADDRINUSE): stop the process that holds it ` +
+          `(another fhirgate?) or set ${setting} to a free port.`,
+      );
+    }
+    if (code === 'EACCES') {
+      fail(`not allowed to listen on port ${port} (EACCES): set ${setting} to a port above 1023.`);
+    }
+    if (code === 'EADDRNOTAVAIL') {
+      fail(`HOST ${host} is not an address of this machine (EADDRNOTAVAIL); try 127.0.0.1.`);
+    }
+    throw err;
+  }
 }
 
 async function main(): Promise<void> {
@@ -77,7 +114,26 @@ async function main(): Promise<void> {
     }
     fail('FHIRGATE_REGISTRY_URL is not a valid mysql://, mariadb:// or sqlite: URL.');
   }
-  const registry = createTenantRegistry(registryTarget);
+  let registry: TenantRegistry;
+  try {
+    registry = createTenantRegistry(registryTarget);
+  } catch (err) {
+    if (err instanceof DatabaseError && err.driverCode === 'SQLITE_CANTOPEN') {
+      fail(
+        'the registry file that FHIRGATE_REGISTRY_URL names does not exist (or cannot be opened). ' +
+          '`fhirgate tenant add` creates it with the first tenant; otherwise correct the path.',
+      );
+    }
+    throw err;
+  }
+  // An empty database (or the wrong one) would answer every request UNKNOWN_TENANT. A registry
+  // that does not answer yet is left to /readyz.
+  if ((await registry.hasSchema().catch(() => undefined)) === false) {
+    fail(
+      'the registry database has no fhirgate tables (a new or empty database, or the wrong one). ' +
+        '`fhirgate tenant add` creates them with the first tenant; otherwise check FHIRGATE_REGISTRY_URL.',
+    );
+  }
   // A row sealed under a key that is no longer configured can never be opened: refuse to boot
   // (counts only), unless the registry cannot be read yet (/readyz reports that).
   let retired: Map<string, number> | undefined;
@@ -197,10 +253,7 @@ async function main(): Promise<void> {
     deadlineMs: observability.shutdownTimeoutMs,
     readiness,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  await listenOn(server, config.port, config.host, 'PORT');
   const { port } = server.address() as AddressInfo;
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
@@ -252,10 +305,9 @@ async function main(): Promise<void> {
     routes.push(metricsRoute(metrics, { token: observability.metricsToken }));
   }
   if (metricsServer !== undefined) {
-    await new Promise<void>((resolve, reject) => {
-      metricsServer.once('error', reject);
-      metricsServer.listen(observability.metricsPort, config.host, () => resolve());
-    });
+    // metricsServer exists only when FHIRGATE_METRICS_PORT is set.
+    const metricsPort = observability.metricsPort ?? 0;
+    await listenOn(metricsServer, metricsPort, config.host, 'FHIRGATE_METRICS_PORT');
   }
   if (metrics !== undefined && observability.metricsToken === undefined && demo === undefined) {
     log.warn(

@@ -8,7 +8,7 @@ import { type CliConfig, ConfigError, loadCliConfig } from '../config.js';
 import { TLS_MODES, TLS_VERSIONS, type TlsMode, type TlsVersion } from '../db/database-tls.js';
 import { DatabaseError } from '../db/tenant-database.js';
 import type { Keyring } from '../tenancy/crypto.js';
-import { KeyConfigError, parseKeyring } from '../tenancy/crypto.js';
+import { GENERATE_KEY_HINT, KeyConfigError, parseKeyring } from '../tenancy/crypto.js';
 import {
   type DatabaseTarget,
   DatabaseUrlError,
@@ -275,13 +275,20 @@ export interface RegistrySession {
 /** The keyring of a session opened with keys, or a CliFailure. */
 export function keysOf(session: RegistrySession): Keyring {
   if (session.keyring === undefined) {
-    throw new CliFailure('FHIRGATE_ENCRYPTION_KEY is missing.');
+    throw new CliFailure(`FHIRGATE_ENCRYPTION_KEY is missing. ${GENERATE_KEY_HINT}`);
   }
   return session.keyring;
 }
 
-/** `withKeys`: the keyring is required (`true`), not read (`false`), or read when set (`'optional'`). */
-export function openRegistry(withKeys: boolean | 'optional'): RegistrySession {
+/**
+ * `withKeys`: the keyring is required (`true`), not read (`false`), or read when set (`'optional'`).
+ * `options.create`: create a missing `sqlite:` registry file (`tenant add` only); every other
+ * command fails on a missing file rather than leave an empty one behind.
+ */
+export function openRegistry(
+  withKeys: boolean | 'optional',
+  options: { readonly create?: boolean } = {},
+): RegistrySession {
   let config: CliConfig;
   try {
     config = loadCliConfig();
@@ -324,11 +331,31 @@ export function openRegistry(withKeys: boolean | 'optional'): RegistrySession {
       'FHIRGATE_REGISTRY_URL is not a valid mysql://, mariadb:// or sqlite: URL.',
     );
   }
-  return { config, registry: createTenantRegistry(target), keyring };
+  return {
+    config,
+    registry: createTenantRegistry(target, { create: options.create === true }),
+    keyring,
+  };
+}
+
+/** Fails with what to do when the registry database has no fhirgate tables yet. */
+export async function requireRegistrySchema(registry: TenantRegistry): Promise<void> {
+  if (!(await registry.hasSchema())) {
+    throw new CliFailure(
+      'the registry database has no fhirgate tables (a new or empty database, or the wrong one): ' +
+        '`fhirgate tenant add` creates them with the first tenant; otherwise check FHIRGATE_REGISTRY_URL.',
+    );
+  }
 }
 
 /** Turns a registry failure into a one-line CliFailure (fixed text and the driver code only). */
 export function registryFailure(err: unknown): unknown {
+  if (err instanceof DatabaseError && err.driverCode === 'SQLITE_CANTOPEN') {
+    return new CliFailure(
+      'the registry file that FHIRGATE_REGISTRY_URL names does not exist (or cannot be opened): ' +
+        '`fhirgate tenant add` creates it with the first tenant; otherwise correct the path.',
+    );
+  }
   if (err instanceof DatabaseError) {
     const driver = err.driverCode === undefined ? '' : ` (${err.driverCode})`;
     return new CliFailure(`the registry database failed: ${err.message}${driver}.`);

@@ -3,6 +3,7 @@
  * FHIRGATE_ENCRYPTION_KEY / FHIRGATE_ENCRYPTION_KEY_ID, opening old values with the keys in
  * FHIRGATE_ENCRYPTION_OLD_KEYS. Prints counts, never a URL.
  */
+import { GENERATE_KEY_HINT } from '../tenancy/crypto.js';
 import { rotateSealedUrls } from '../tenancy/registry.js';
 import { audited } from './cli-audit.js';
 import {
@@ -10,6 +11,7 @@ import {
   openRegistry,
   parseCommandArgs,
   refuseForeignKeys,
+  requireRegistrySchema,
   runReporting,
 } from './cli-support.js';
 import type { CliCommand, CliIo } from './main.js';
@@ -48,10 +50,11 @@ async function rotate(args: readonly string[], io: CliIo): Promise<number> {
   const session = openRegistry(true);
   const { registry, keyring } = session;
   if (keyring === undefined) {
-    throw new CliFailure('FHIRGATE_ENCRYPTION_KEY is missing.');
+    throw new CliFailure(`FHIRGATE_ENCRYPTION_KEY is missing. ${GENERATE_KEY_HINT}`);
   }
   let exitCode = 0;
   try {
+    await requireRegistrySchema(registry);
     await audited(session, { action: 'keysRotate', crud: 'U' }, async () => {
       await refuseForeignKeys(registry, keyring);
       const report = await rotateSealedUrls(registry, keyring);

@@ -19,6 +19,7 @@ import {
   readJsonFile,
   readTlsSettings,
   refuseForeignKeys,
+  requireRegistrySchema,
   runReporting,
   shown,
   TLS_OPTIONS,
@@ -310,6 +311,7 @@ async function list(args: readonly string[], io: CliIo, open: () => RegistrySess
   }
   const { registry } = open();
   try {
+    await requireRegistrySchema(registry);
     const tenants = await registry.listTenants();
     const rows = [['CLIENT_ID', 'LOG_HASH', 'STATUS', 'DB', 'KEY', 'MAPPING']];
     for (const tenant of tenants) {
@@ -411,6 +413,7 @@ async function setStatus(
   const session = open();
   const { registry, config } = session;
   try {
+    await requireRegistrySchema(registry);
     await audited(
       session,
       {
@@ -440,7 +443,7 @@ export function runTenantCommand(args: readonly string[], io: CliIo): Promise<nu
   return runReporting(`tenant${sub === undefined ? '' : ` ${sub}`}`, io.err, async () => {
     switch (sub) {
       case 'add':
-        return add(rest, io, () => openRegistry(true));
+        return add(rest, io, () => openRegistry(true, { create: true }));
       case 'update':
         return update(rest, io, () => openRegistry(true));
       case 'remove':

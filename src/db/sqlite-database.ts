@@ -8,11 +8,16 @@ import { type TenantDatabase, toDatabaseError } from './tenant-database.js';
  */
 export function createSqliteDatabase(
   path: string,
-  options: { readonly: boolean } = { readonly: true },
+  options: {
+    readonly: boolean;
+    /** Create the file when it is missing (never when read-only). @default !readonly */
+    create?: boolean;
+  } = { readonly: true },
 ): TenantDatabase {
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: options.readonly, fileMustExist: options.readonly });
+    const create = !options.readonly && options.create !== false;
+    db = new Database(path, { readonly: options.readonly, fileMustExist: !create });
   } catch (err) {
     throw toDatabaseError(err);
   }

@@ -96,7 +96,7 @@ export async function prepareDemo(options: PrepareDemoOptions): Promise<DemoSetu
   }
   const issuer = await loadOrCreateDemoIssuer(dataDir);
 
-  const registry = createTenantRegistry(parseDatabaseUrl(registryUrl));
+  const registry = createTenantRegistry(parseDatabaseUrl(registryUrl), { create: true });
   try {
     await registry.applySchema();
     for (const { hospital, path, url } of hospitals) {

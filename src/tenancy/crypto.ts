@@ -19,6 +19,11 @@ const AAD_PREFIX = 'fhirgate/tenant-db-url/v1';
 /** Key ids are short, printable and cannot contain the `.` and `|` separators. */
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
+/** How to make a key, for every message about a missing or malformed one. */
+export const GENERATE_KEY_HINT =
+  'A key is 32 random bytes in base64; make one with `openssl rand -base64 32` and keep it ' +
+  'in your secret store (a lost key makes every sealed database URL unreadable).';
+
 /** The key id used when `FHIRGATE_ENCRYPTION_KEY_ID` is not set. */
 export const DEFAULT_KEY_ID = 'k1';
 
@@ -108,12 +113,12 @@ function parseKey(setting: KeySetting, label: string, text: string): Buffer {
   }
   const key = decodeStrictBase64(text);
   if (key === undefined) {
-    throw new KeyConfigError(setting, `${label} is not valid base64.`);
+    throw new KeyConfigError(setting, `${label} is not valid base64. ${GENERATE_KEY_HINT}`);
   }
   if (key.length !== KEY_BYTES) {
     throw new KeyConfigError(
       setting,
-      `${label} decodes to ${key.length} bytes, expected ${KEY_BYTES}.`,
+      `${label} decodes to ${key.length} bytes, expected ${KEY_BYTES}. ${GENERATE_KEY_HINT}`,
     );
   }
   return key;
@@ -137,7 +142,10 @@ export function parseKeyring(input: {
   oldKeys?: string;
 }): Keyring {
   if (input.primaryKey === undefined || input.primaryKey === '') {
-    throw new KeyConfigError('FHIRGATE_ENCRYPTION_KEY', 'FHIRGATE_ENCRYPTION_KEY is missing.');
+    throw new KeyConfigError(
+      'FHIRGATE_ENCRYPTION_KEY',
+      `FHIRGATE_ENCRYPTION_KEY is missing. ${GENERATE_KEY_HINT}`,
+    );
   }
   const primaryKid = input.primaryKeyId ?? DEFAULT_KEY_ID;
   if (!KID_PATTERN.test(primaryKid)) {

@@ -82,6 +82,8 @@ export interface TenantRegistry {
   removeTenant(clientId: string): Promise<boolean>;
   /** Creates the registry tables when they are missing. */
   applySchema(): Promise<void>;
+  /** Whether the registry tables exist (false for a new, empty database). */
+  hasSchema(): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -139,11 +141,19 @@ function isoTime(value: unknown): string {
 
 const TENANT_COLUMNS = 't.client_id, t.display_name, t.db_type, t.db_url_sealed, t.status';
 
-export function createTenantRegistry(target: DatabaseTarget): TenantRegistry {
+/**
+ * @param options.create - for a `sqlite:` registry, create the file when it is missing (the demo,
+ *   `fhirgate tenant add`). Otherwise a missing file is `DB_UNAVAILABLE` (`SQLITE_CANTOPEN`) and
+ *   nothing is written: a mistyped path must not leave an empty registry behind.
+ */
+export function createTenantRegistry(
+  target: DatabaseTarget,
+  options: { readonly create?: boolean } = {},
+): TenantRegistry {
   const kind = target.kind;
   const db: TenantDatabase =
     target.kind === 'sqlite'
-      ? createSqliteDatabase(target.path, { readonly: false })
+      ? createSqliteDatabase(target.path, { readonly: false, create: options.create === true })
       : createMysqlDatabase(target, {
           connectionLimit: 4,
           queueLimit: 200,
@@ -336,6 +346,21 @@ export function createTenantRegistry(target: DatabaseTarget): TenantRegistry {
       for (const ddl of registryDdl(kind)) {
         await db.query(stmt(ddl));
       }
+    },
+    async hasSchema() {
+      const rows = await db.query(
+        kind === 'sqlite'
+          ? stmt(
+              "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
+              'fhirgate_tenants',
+            )
+          : stmt(
+              'SELECT COUNT(*) AS n FROM information_schema.tables ' +
+                'WHERE table_schema = DATABASE() AND table_name = ?',
+              'fhirgate_tenants',
+            ),
+      );
+      return Number(rows[0]?.['n'] ?? 0) > 0;
     },
     async ping() {
       await db.query(stmt('SELECT 1 AS ok'));

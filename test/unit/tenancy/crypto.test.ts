@@ -402,6 +402,14 @@ describe('parseKeyring', () => {
     ],
   ];
 
+  it('tells how to make a key when the primary key is missing or malformed', () => {
+    for (const input of [{}, { primaryKey: bad32.toString('hex') }, { primaryKey: '!!!!' }]) {
+      expect(keyringError(input).message).toContain('`openssl rand -base64 32`');
+    }
+    // What the hint makes (32 random bytes in base64) is a key parseKeyring takes.
+    expect(parseKeyring({ primaryKey: randomBytes(32).toString('base64') }).primary.kid).toBe('k1');
+  });
+
   it.each(cases)('rejects a key that is %s (71g)', (_name, input, setting, message) => {
     const err = keyringError(input);
     expect(err.code).toBe('KEY_CONFIG_INVALID');

@@ -9,6 +9,9 @@ import {
 } from '../../../src/tenancy/database-url.js';
 
 const CANARY = `ZZPW-${randomUUID()}`;
+// A directory no checkout lives in: an error's stack names the checkout's own path, which may
+// well be under /tmp.
+const SQLITE_DIR = '/zz-sqlite-url-dir/';
 
 function rejection(url: string): DatabaseUrlError {
   try {
@@ -136,8 +139,8 @@ describe('parseDatabaseUrl: rejected', () => {
     ['a query in the userinfo', `mysql://u:${CANARY}?x@h/db`, 'query'],
     ['a fragment', `mysql://u:${CANARY}@h/db#frag`, 'fragment'],
     ['a query after a fragment', `mysql://u:${CANARY}@h/db#x?debug=true`, 'fragment'],
-    ['a sqlite query', 'sqlite:/tmp/a.db?mode=ro', 'query'],
-    ['a sqlite fragment', 'sqlite:/tmp/a.db#x', 'fragment'],
+    ['a sqlite query', `sqlite:${SQLITE_DIR}a.db?mode=ro`, 'query'],
+    ['a sqlite fragment', `sqlite:${SQLITE_DIR}a.db#x`, 'fragment'],
     ['port 0', `mysql://u:${CANARY}@h:0/db`, 'port'],
     ['port 70000', `mysql://u:${CANARY}@h:70000/db`, 'port'],
     ['port 65536', `mysql://u:${CANARY}@h:65536/db`, 'port'],
@@ -193,8 +196,8 @@ describe('parseDatabaseUrl: rejected', () => {
     ['a sqlite memory variant', 'sqlite:memory:', 'path'],
     ['a sqlite memory path', 'sqlite:///:memory:', 'path'],
     ['a sqlite file URI', 'sqlite:file:a.db', 'path'],
-    ['a sqlite directory', 'sqlite:/tmp/', 'path'],
-    ['a sqlite escape', 'sqlite:/tmp/a%20b.db', 'path'],
+    ['a sqlite directory', `sqlite:${SQLITE_DIR}`, 'path'],
+    ['a sqlite escape', `sqlite:${SQLITE_DIR}a%20b.db`, 'path'],
   ];
 
   it.each(cases)('rejects %s', (_name, url, part) => {
@@ -212,7 +215,7 @@ describe('parseDatabaseUrl: rejected', () => {
     expect(text).not.toContain('rejectUnauthorized');
     expect(text).not.toContain('db.example');
     expect(text).not.toContain('postgres');
-    expect(text).not.toContain('/tmp/');
+    expect(text).not.toContain(SQLITE_DIR);
   });
 
   it('names the query problem in the message', () => {
