@@ -13,6 +13,11 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Backstops against a hang, not speed budgets: tests wait for conditions, and a loaded
+          // 2-core machine runs some many times slower than an idle one. HANG_BACKSTOP_MS in
+          // test/helpers/backstop.ts is the same figure.
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {
@@ -23,8 +28,9 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
           // Copies console output into the run's capture dir for the final canary scan.
           setupFiles: ['test/helpers/capture-console.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // Backstops against a hang, as above.
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],

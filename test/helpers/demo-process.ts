@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { HANG_BACKSTOP_MS } from './backstop.js';
 import { freePort } from './main-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,7 +19,10 @@ export interface DemoProcess {
  * and a port), resolved once `/healthz` answers. Fails as soon as the process exits; the deadline
  * is a backstop for a hung start, far above what a loaded machine needs.
  */
-export async function startDemo(dataDir: string, deadlineMs = 120_000): Promise<DemoProcess> {
+export async function startDemo(
+  dataDir: string,
+  deadlineMs = HANG_BACKSTOP_MS,
+): Promise<DemoProcess> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // Nothing from the shell: a FHIRGATE_REGISTRY_URL there would turn the demo off.

@@ -9,6 +9,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import type { TestProject } from 'vitest/node';
+import { HANG_BACKSTOP_MS } from './backstop.js';
 import { startLogCapture } from './log-capture.js';
 import type { MysqlServer } from './test-database.js';
 
@@ -230,7 +231,7 @@ export async function startThrowawayMariadb(
           '--skip-test-db',
           '--skip-name-resolve',
         ],
-        { timeout: 60_000 },
+        { timeout: HANG_BACKSTOP_MS },
       );
     } catch (err) {
       const output = err instanceof Error && 'stderr' in err ? String(err.stderr) : '';

@@ -10,6 +10,7 @@ import { openSecret, parseKeyring } from '../../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
 import { hospitalA } from '../fixtures/tenants.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -71,7 +72,7 @@ function cli(
     execFile(
       file as string,
       argv as string[],
-      { cwd: ROOT, env, timeout: 60_000 },
+      { cwd: ROOT, env, timeout: HANG_BACKSTOP_MS },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
         const result = { code, stdout, stderr };
@@ -119,9 +120,7 @@ afterAll(async () => {
   }
 });
 
-describe.sequential('fhirgate tenant and keys against a real registry', {
-  timeout: 120_000,
-}, () => {
+describe.sequential('fhirgate tenant and keys against a real registry', () => {
   it('tenant add checks the mapping, seals the URL and activates version 1', async () => {
     const result = await cli([
       'tenant',
@@ -296,7 +295,7 @@ describe.sequential('fhirgate tenant and keys against a real registry', {
       expect(result.stdout).toBe(
         'Tenant "hospital-b" disabled; running gateways were told through Redis.\n',
       );
-      await expect.poll(() => messages, { timeout: 2000 }).toEqual(['hospital-b']);
+      await expect.poll(() => messages, { timeout: HANG_BACKSTOP_MS }).toEqual(['hospital-b']);
     } finally {
       subscriber.disconnect();
     }

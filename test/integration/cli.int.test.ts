@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hospitalA } from '../fixtures/tenants.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -46,7 +47,7 @@ function cli(args: string[], entry: 'main' | 'bin' = 'main'): Promise<CliResult>
     execFile(
       process.execPath,
       argv,
-      { cwd: ROOT, env: {}, timeout: 30_000 },
+      { cwd: ROOT, env: {}, timeout: HANG_BACKSTOP_MS },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
         const result = { code, stdout, stderr };

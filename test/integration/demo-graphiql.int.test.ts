@@ -18,7 +18,7 @@ let demo: DemoProcess;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-demo-graphiql-'));
   demo = await startDemo(dataDir);
-}, 180_000);
+});
 
 afterAll(async () => {
   await demo?.stop();

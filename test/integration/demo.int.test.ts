@@ -25,6 +25,7 @@ import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { type CompiledMapping, compileMapping } from '../../src/mapping/compile-mapping.js';
 import { MAX_SEARCH_COUNT } from '../../src/mapping/compiled-resource.js';
 import type { SearchQuery } from '../../src/mapping/search.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import { freePort } from '../helpers/main-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -67,7 +68,7 @@ async function startServer(): Promise<RunningServer> {
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + HANG_BACKSTOP_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(`the demo server exited with ${child.exitCode}:\n${output}`);
@@ -104,7 +105,7 @@ function mintToken(args: string[]): Promise<{ code: number; stdout: string; stde
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/token.ts', ...args, '--data-dir', dataDir],
-      { cwd: ROOT, env: childEnv({}), timeout: 20_000 },
+      { cwd: ROOT, env: childEnv({}), timeout: HANG_BACKSTOP_MS },
       (err, stdout, stderr) => {
         resolve({ code: err === null ? 0 : Number(err.code ?? -1), stdout, stderr });
       },
@@ -190,7 +191,7 @@ const PORTABLE_SEARCHES: readonly [string, SearchQuery][] = [
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-demo-int-'));
   server = await startServer();
-}, 60_000);
+});
 
 afterAll(async () => {
   await stopServer(server);

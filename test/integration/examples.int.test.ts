@@ -162,7 +162,7 @@ describe('the example operations against the embedded demo', () => {
       const token = await mintToken(tenant);
       results.set(tenant, await runExamples(url, async () => token, tenant));
     }
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) {
@@ -236,7 +236,7 @@ describe('the example operations against the embedded demo', () => {
           mapping: loadDemoMapping(hospital),
         })),
       });
-    }, 60_000);
+    });
 
     afterAll(async () => {
       await gateway?.close();

@@ -91,20 +91,30 @@ describe('tenant isolation', () => {
     );
   });
 
-  it('holds for 2,000 concurrent interleaved requests', async () => {
+  it('holds for 2,000 interleaved requests, 256 in flight at a time', async () => {
     const plan = Array.from({ length: 2000 }, (_, i) => tenants[i % 3]!.clientId);
-    const results = await Promise.all(
-      plan.map(async (clientId, i) => {
-        const res = await gw.post(
-          'query($id: ID) { Patient(id: $id) { id name { family text } } }',
-          {
-            token: tokens.get(clientId)!,
-            variables: { id: String((i % PATIENTS) + 1) },
-          },
-        );
-        return { clientId, res };
+    // Below Node's listen backlog (511): 2,000 connections opened at once overflow it on a loaded
+    // machine, and the kernel resets some (ECONNRESET) before the gateway ever sees them.
+    const inFlight = 256;
+    const results: { clientId: string; res: Awaited<ReturnType<typeof gw.post>> }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < plan.length) {
+          const i = next++;
+          const clientId = plan[i]!;
+          const res = await gw.post(
+            'query($id: ID) { Patient(id: $id) { id name { family text } } }',
+            {
+              token: tokens.get(clientId)!,
+              variables: { id: String((i % PATIENTS) + 1) },
+            },
+          );
+          results[i] = { clientId, res };
+        }
       }),
     );
+    expect(results.filter((r) => r !== undefined)).toHaveLength(plan.length);
     for (const { clientId, res } of results) {
       expect(res.status).toBe(200);
       expect(leakedCanaries(clientId, res.text)).toEqual([]);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createReloadBus } from '../../src/tenancy/reload-bus.js';
 import { hospitalA } from '../fixtures/tenants.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import {
   createTenantWorld,
   type GatewayProcess,
@@ -104,7 +105,11 @@ async function servedVersion(gateway: GatewayProcess): Promise<unknown> {
 }
 
 /** Polls until `gateway` serves `version`; resolves with the ms it took. */
-async function waitForVersion(gateway: GatewayProcess, version: number, limitMs = 5000) {
+async function waitForVersion(
+  gateway: GatewayProcess,
+  version: number,
+  limitMs = HANG_BACKSTOP_MS,
+) {
   const started = performance.now();
   while (performance.now() - started < limitMs) {
     if ((await servedVersion(gateway)) === version) {
@@ -169,13 +174,13 @@ describe('reload bus (in process, real Redis)', () => {
     });
     const raw = new Redis({ host: REDIS.host, port: REDIS.port, lazyConnect: true });
     try {
-      await expect.poll(() => bus.state(), { timeout: 5000 }).toBe('connected');
-      await expect.poll(() => other.state(), { timeout: 5000 }).toBe('connected');
+      await expect.poll(() => bus.state(), { timeout: HANG_BACKSTOP_MS }).toBe('connected');
+      await expect.poll(() => other.state(), { timeout: HANG_BACKSTOP_MS }).toBe('connected');
       await raw.connect();
       await raw.publish(name, 'not a client id');
       await raw.publish(name, '');
       expect(await bus.publish('hospital-a')).toBe(true);
-      await expect.poll(() => received, { timeout: 1000 }).toEqual(['hospital-a']);
+      await expect.poll(() => received, { timeout: HANG_BACKSTOP_MS }).toEqual(['hospital-a']);
     } finally {
       raw.disconnect();
       await bus.close();
@@ -250,9 +255,9 @@ describe('reload across replicas through Redis', () => {
       const before = await servedVersion(two);
 
       await proxy.cut();
-      const warning = await two.waitForLine(/reload bus lost Redis/, 10_000);
+      const warning = await two.waitForLine(/reload bus lost Redis/, HANG_BACKSTOP_MS);
       expect(JSON.parse(warning)).toMatchObject({ level: 40 });
-      await one.waitForLine(/reload bus lost Redis/, 10_000);
+      await one.waitForLine(/reload bus lost Redis/, HANG_BACKSTOP_MS);
 
       // Still serving, on both replicas.
       for (const gateway of [one, two]) {
@@ -272,10 +277,10 @@ describe('reload across replicas through Redis', () => {
       // ...until Redis is back: the reconnect drops every cached tenant (messages were lost).
       const restoredAt = performance.now();
       await proxy.restore();
-      await two.waitForLine(/reload bus reconnected to Redis/, 10_000);
+      await two.waitForLine(/reload bus reconnected to Redis/, HANG_BACKSTOP_MS);
       const reconnectMs = performance.now() - restoredAt;
       expect(await servedVersion(two)).toBe(offline.version);
-      await one.waitForLine(/reload bus reconnected to Redis/, 10_000);
+      await one.waitForLine(/reload bus reconnected to Redis/, HANG_BACKSTOP_MS);
       // One warning per outage, however many reconnect attempts failed meanwhile.
       expect(two.lines.filter((l) => l.includes('reload bus lost Redis'))).toHaveLength(1);
 
@@ -299,7 +304,7 @@ describe('reload across replicas through Redis', () => {
       REDIS_URL: `redis://127.0.0.1:${dead.port}`,
       FHIRGATE_RELOAD_CHANNEL: channel(),
     });
-    const warning = await gateway.waitForLine(/reload bus lost Redis/, 10_000);
+    const warning = await gateway.waitForLine(/reload bus lost Redis/, HANG_BACKSTOP_MS);
     expect(warning).not.toContain(String(dead.port));
     const read = await gateway.post(
       PATIENTS,
@@ -311,7 +316,7 @@ describe('reload across replicas through Redis', () => {
     // Redis appears on that port: the replica keeps retrying and connects by itself.
     await dead.restore();
     try {
-      await gateway.waitForLine(/reload bus (re)?connected to Redis/, 10_000);
+      await gateway.waitForLine(/reload bus (re)?connected to Redis/, HANG_BACKSTOP_MS);
       const after = await gateway.post(RELOAD, await adminToken(), { c: 'hospital-a' });
       expect(after.json.data?.['reloadTenantConfig']).toEqual({ published: true });
     } finally {

@@ -36,7 +36,7 @@ beforeAll(() => {
   loadR4Definitions();
   dir = mkdtempSync(join(tmpdir(), 'fhirgate-audit-'));
   path = join(dir, 'audit.db');
-}, 60_000);
+});
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });

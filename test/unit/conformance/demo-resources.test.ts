@@ -72,7 +72,7 @@ const validated = new Map<string, number>();
 
 beforeAll(() => {
   loadR4Definitions();
-}, 60_000);
+});
 
 afterAll(() => {
   expect([...validated.values()].every((n) => n > 0)).toBe(true);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HANG_BACKSTOP_MS } from '../../helpers/backstop.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 const dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-token-cli-'));
@@ -27,7 +28,7 @@ function token(args: string[], env: Record<string, string> = {}): Promise<CliRes
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/token.ts', ...args],
-      { cwd: ROOT, env: { ...env }, timeout: 20_000 },
+      { cwd: ROOT, env: { ...env }, timeout: HANG_BACKSTOP_MS },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
         resolve({ code, stdout, stderr });
@@ -39,7 +40,7 @@ function token(args: string[], env: Record<string, string> = {}): Promise<CliRes
 const JWT_LINE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/;
 
 // Every test starts a cold `tsx` process, all at once: on a busy machine that is several seconds.
-describe.concurrent('npm run token', { timeout: 30_000 }, () => {
+describe.concurrent('npm run token', { timeout: HANG_BACKSTOP_MS }, () => {
   it('prints exactly one line, the token, and nothing on stderr', async () => {
     const result = await token([
       '--tenant',

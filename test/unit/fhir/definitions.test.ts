@@ -31,7 +31,7 @@ describe('r4-extract.json', () => {
       serializeExtract(fresh) === checkedIn,
       'run npx tsx scripts/extract-definitions.ts',
     ).toBe(true);
-  }, 20_000);
+  });
 });
 
 describe('loadDefinitions', () => {
