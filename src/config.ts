@@ -4,7 +4,7 @@ import { TLS_POLICIES, type TlsPolicy } from './tenancy/tenant-connection.js';
 
 /**
  * The only reader of `process.env`. Every setting, its default and its validation live in
- * {@link EnvSchema}; the README's configuration reference lists the same names and defaults.
+ * {@link EnvSchema}; docs/configuration.md is generated from it (`npm run docs:config`).
  */
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -27,7 +27,7 @@ const list = (item: z.ZodString) =>
 /** Durations in milliseconds. */
 const ms = (min = 0) => z.coerce.number().int().min(min);
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
