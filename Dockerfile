@@ -2,7 +2,7 @@
 # fhirgate gateway image. Two stages: `deps` installs the production dependencies (and compiles
 # better-sqlite3 if no prebuilt binary fits); `runtime` holds only node_modules, the sources tsx
 # runs, the public schema files and the CLI. No secret is baked in: every key, password and URL
-# comes from the environment at run time (see README "Deployment").
+# comes from the environment at run time (see docs/operations.md).
 
 FROM node:20.19-bookworm-slim AS deps
 WORKDIR /app

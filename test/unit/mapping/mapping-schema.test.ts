@@ -149,7 +149,7 @@ describe('valid documents', () => {
   });
 });
 
-describe('identifier injection (SECURITY-TESTS 53)', () => {
+describe('identifier injection (D53)', () => {
   const hostile = ['name` FROM patients; --', 'patients.ssn', 'otherdb.patients'];
 
   it.each(hostile)(
