@@ -59,11 +59,13 @@ const TOKEN_COMMAND: CliCommand = {
     if (args.some((a) => a === '--issuer' || a.startsWith('--issuer='))) {
       return runOidcToken(args, io);
     }
-    const script = fileURLToPath(new URL('./token.ts', import.meta.url));
-    // Resolved from this package, so the installed binary works from any directory.
-    const tsx = import.meta.resolve('tsx');
+    // Compiled (dist/cli/main.js) runs dist/cli/token.js with plain node; from the sources, tsx
+    // (resolved from this package, so the binary works from any directory) runs token.ts.
+    const compiled = import.meta.url.endsWith('.js');
+    const script = fileURLToPath(new URL(compiled ? './token.js' : './token.ts', import.meta.url));
+    const loader = compiled ? [] : ['--import', import.meta.resolve('tsx')];
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', tsx, script, ...args], {
+      const child = spawn(process.execPath, [...loader, script, ...args], {
         stdio: 'inherit',
       });
       child.on('error', () => resolve(2));

@@ -38,19 +38,26 @@ describe('Dockerfile', () => {
     ]);
   });
 
-  it('is multi-stage: dependencies are installed in a stage the runtime copies from', () => {
-    expect([...byStage.keys()]).toEqual(['deps', 'runtime']);
+  it('is multi-stage: a build stage compiles, the runtime copies only its output', () => {
+    expect([...byStage.keys()]).toEqual(['build', 'runtime']);
     for (const from of instructions.filter((i) => i.keyword === 'FROM')) {
-      // A pinned Node 20 base, never `latest`.
-      expect(from.args).toMatch(/^node:20\.\d+-bookworm-slim AS /);
+      // A pinned Node 24 LTS base, never `latest`.
+      expect(from.args).toMatch(/^node:24\.\d+-bookworm-slim AS /);
     }
-    const deps = byStage.get('deps') ?? [];
-    expect(deps.some((i) => i.keyword === 'RUN' && /npm ci --omit=dev/.test(i.args))).toBe(true);
-    expect(runtime.some((i) => i.keyword === 'COPY' && i.args.startsWith('--from=deps '))).toBe(
-      true,
-    );
-    // The runtime has no compiler toolchain.
+    const build = byStage.get('build') ?? [];
+    const runs = build.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(runs.some((r) => /npm ci\b/.test(r))).toBe(true);
+    expect(runs.some((r) => /npm run build/.test(r) && /npm prune --omit=dev/.test(r))).toBe(true);
+    const fromBuild = runtime
+      .filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build '))
+      .map((i) => i.args);
+    expect(fromBuild).toEqual([
+      '--from=build /app/node_modules ./node_modules',
+      '--from=build /app/dist ./dist',
+    ]);
+    // The runtime has no compiler toolchain and no TypeScript sources.
     expect(runtime.some((i) => /g\+\+|build-essential/.test(i.args))).toBe(false);
+    expect(runtime.some((i) => i.keyword === 'COPY' && /\bsrc\b/.test(i.args))).toBe(false);
   });
 
   it('runs the final stage as a non-root user', () => {
@@ -63,7 +70,7 @@ describe('Dockerfile', () => {
     expect(afterUser.filter((i) => i.keyword === 'RUN' || i.keyword === 'USER')).toEqual([]);
   });
 
-  it('starts src/main.ts in production mode, listening on all interfaces', () => {
+  it('starts the compiled dist/main.js with plain node in production mode, on all interfaces', () => {
     const env = runtime
       .filter((i) => i.keyword === 'ENV')
       .map((i) => i.args)
@@ -72,7 +79,7 @@ describe('Dockerfile', () => {
     expect(env).toContain('HOST=0.0.0.0');
     expect(runtime.at(-1)).toMatchObject({
       keyword: 'CMD',
-      args: '["node", "--import", "tsx", "src/main.ts"]',
+      args: '["node", "dist/main.js"]',
     });
     expect(runtime.some((i) => i.keyword === 'HEALTHCHECK' && i.args.includes('/healthz'))).toBe(
       true,
