@@ -29,6 +29,7 @@ import { createPoolManager } from './tenancy/pool-manager.js';
 import { createTenantRegistry, type TenantRegistry } from './tenancy/registry.js';
 import { registryTarget as controlPlaneTarget } from './tenancy/registry-target.js';
 import { TenantConnectionError } from './tenancy/tenant-connection.js';
+import { GraphiQLAssetsMissingError } from './web/graphiql-assets.js';
 import { homeRoute } from './web/home-page.js';
 
 /** Settings that stop the process at boot print their problem and exit 1, with no secret in it. */
@@ -390,7 +391,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   // Only errors whose messages we wrote (fixed text, no values) are printed; anything else could
   // quote a URL or a key, so it shows its class and code alone.
-  if (err instanceof DemoSetupError) {
+  if (err instanceof DemoSetupError || err instanceof GraphiQLAssetsMissingError) {
     fail(`${err.message} (${err.code})`);
   }
   const code = (err as { code?: unknown }).code;

@@ -25,6 +25,18 @@ export type GraphiQLAssetName = keyof typeof FILES;
 /** Where the page finds each asset: absolute paths on the gateway's own origin. */
 export type GraphiQLAssetUrls = Readonly<Record<GraphiQLAssetName, string>>;
 
+/** The package is not installed (a broken install); `main.ts` prints the fixed message. */
+export class GraphiQLAssetsMissingError extends Error {
+  override readonly name = 'GraphiQLAssetsMissingError';
+  readonly code = 'GRAPHIQL_ASSETS_MISSING';
+  constructor() {
+    super(
+      `${PACKAGE} is not installed, and GraphiQL serves its files from it: run npm install ` +
+        '(or set FHIRGATE_GRAPHIQL=false).',
+    );
+  }
+}
+
 export interface GraphiQLAssets {
   /** The installed package version; it is part of every URL, so the files can be cached for good. */
   readonly version: string;
@@ -46,7 +58,7 @@ function contentTypeOf(file: string): string {
  * Finds the installed package and describes its assets under `/graphiql/<version>/`. Files are
  * read on first request and kept in memory (about 8 MB), so a page load costs no disk reads.
  *
- * @throws Error when the package is not installed (a broken install; the message names it).
+ * @throws GraphiQLAssetsMissingError when the package is not installed.
  */
 export function graphiqlAssets(basePath = '/graphiql'): GraphiQLAssets {
   const require = createRequire(import.meta.url);
@@ -54,9 +66,7 @@ export function graphiqlAssets(basePath = '/graphiql'): GraphiQLAssets {
   try {
     manifestPath = require.resolve(`${PACKAGE}/package.json`);
   } catch {
-    throw new Error(
-      `${PACKAGE} is not installed; run npm install (GraphiQL serves its files from it).`,
-    );
+    throw new GraphiQLAssetsMissingError();
   }
   const { version } = require(manifestPath) as { version: string };
   const dist = join(dirname(manifestPath), 'dist');
