@@ -48,6 +48,16 @@ describe('Dockerfile', () => {
     const runs = build.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(runs.some((r) => /npm ci\b/.test(r))).toBe(true);
     expect(runs.some((r) => /npm run build/.test(r) && /npm prune --omit=dev/.test(r))).toBe(true);
+    // GraphiQL's static files stay, the tree they were built from goes.
+    expect(
+      runs.some(
+        (r) =>
+          /npm uninstall --no-save .*@graphql-yoga\/graphiql/.test(r) &&
+          /cp -r \/tmp\/graphiql\/package\.json \/tmp\/graphiql\/dist node_modules\/@graphql-yoga\/graphiql\//.test(
+            r,
+          ),
+      ),
+    ).toBe(true);
     const fromBuild = runtime
       .filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build '))
       .map((i) => i.args);
