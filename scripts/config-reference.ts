@@ -68,6 +68,36 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
     unset: 'unset',
     meaning: 'decrypt-only keys during a rotation, `kid:base64,kid:base64`',
   },
+  FHIRGATE_DB_TLS_POLICY: {
+    group: 'Registry and sealed database URLs',
+    meaning:
+      'deployment-wide TLS rule for tenant and registry connections: `allow-plain`, `require-tls` (refuses `disable`) or `require-verified` (also refuses `require`); see docs/tenants.md',
+  },
+  FHIRGATE_REGISTRY_TLS_MODE: {
+    group: 'Registry and sealed database URLs',
+    unset: '`verify-full`, or `disable` for a registry on this machine',
+    meaning: 'TLS to the registry and the audit database',
+  },
+  FHIRGATE_REGISTRY_TLS_CA_FILE: {
+    group: 'Registry and sealed database URLs',
+    unset: 'unset',
+    meaning: "PEM file of the CA that signed the registry's certificate (read at start)",
+  },
+  FHIRGATE_REGISTRY_TLS_CERT_FILE: {
+    group: 'Registry and sealed database URLs',
+    unset: 'unset',
+    meaning: 'PEM client certificate for the registry',
+  },
+  FHIRGATE_REGISTRY_TLS_KEY_FILE: {
+    group: 'Registry and sealed database URLs',
+    unset: 'unset',
+    meaning: 'PEM key of that client certificate',
+  },
+  FHIRGATE_REGISTRY_TLS_MIN_VERSION: {
+    group: 'Registry and sealed database URLs',
+    unset: '`TLSv1.2`',
+    meaning: 'lowest TLS version accepted from the registry',
+  },
   FHIRGATE_OIDC_ISSUER: {
     group: 'Tokens (OIDC)',
     unset: 'required outside the demo',
