@@ -24,7 +24,7 @@ const GROUPS = [
   'Server',
   'Registry and sealed database URLs',
   'Tokens (OIDC)',
-  'GraphQL',
+  'GraphQL and REST',
   'Tenant configuration cache',
   'Connection pools and statements',
   'Isolation between tenants',
@@ -131,30 +131,34 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
       '`client` (`resource_access[<client>].roles`) or `realm` (`realm_access.roles`, realm-wide; see docs/security.md)',
   },
   FHIRGATE_RESOURCE_TYPES: {
-    group: 'GraphQL',
+    group: 'GraphQL and REST',
     meaning:
       'resource types in the schema, comma-separated; a tenant maps a subset and answers `RESOURCE_NOT_SUPPORTED` for the rest',
   },
-  FHIRGATE_MAX_COUNT: { group: 'GraphQL', meaning: 'largest `_count`' },
-  FHIRGATE_DEFAULT_COUNT: { group: 'GraphQL', meaning: '`_count` when none is given' },
+  FHIRGATE_FHIR_BASE: {
+    group: 'GraphQL and REST',
+    meaning: 'the path of the FHIR R4 REST API (for example `/api/fhir/r4`); see docs/api.md',
+  },
+  FHIRGATE_MAX_COUNT: { group: 'GraphQL and REST', meaning: 'largest `_count`' },
+  FHIRGATE_DEFAULT_COUNT: { group: 'GraphQL and REST', meaning: '`_count` when none is given' },
   FHIRGATE_MAX_RESOURCES_PER_REQUEST: {
-    group: 'GraphQL',
+    group: 'GraphQL and REST',
     meaning:
       'the most resources one operation may return in the worst case (a list or connection multiplies what is below it by its `_count`); above it the operation is refused before any statement with 400 `QUERY_TOO_COSTLY`',
   },
   FHIRGATE_CORS_ORIGINS: {
-    group: 'GraphQL',
+    group: 'GraphQL and REST',
     unset: 'unset: CORS closed',
     meaning:
       'comma-separated browser origins (scheme, host, optional port; no path, no `*`) allowed to call `/graphql` cross-origin, with `Authorization` and without credentials',
   },
   FHIRGATE_GRAPHIQL: {
-    group: 'GraphQL',
+    group: 'GraphQL and REST',
     meaning:
       'serve GraphiQL to browsers at `/graphql` (its files come from the gateway; it holds no data, every operation needs a token)',
   },
   FHIRGATE_GRAPHQL_BATCH_LOADS: {
-    group: 'GraphQL',
+    group: 'GraphQL and REST',
     meaning:
       "DataLoader batching and caching; `false` only for the benchmark's naive variant (one statement per row)",
   },
