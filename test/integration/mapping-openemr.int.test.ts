@@ -518,8 +518,14 @@ describe('conformance', () => {
   });
 
   it('validated every resource the tests received against R4, with zero errors', () => {
-    for (const type of Object.keys(FIELDS)) {
-      expect(validated[type] ?? 0, type).toBeGreaterThan(0);
-    }
+    // Counted by `valid()`: each passed medplum's validateResource and the required-binding check.
+    expect(validated).toEqual({
+      Patient: 16,
+      Practitioner: 4,
+      Encounter: 8,
+      Observation: 20,
+      Condition: 12,
+      AllergyIntolerance: 4,
+    });
   });
 });

@@ -574,8 +574,13 @@ describe('conformance', () => {
   });
 
   it('validated every resource the tests received against R4, with zero errors', () => {
-    for (const type of Object.keys(FIELDS)) {
-      expect(validated[type] ?? 0, type).toBeGreaterThan(0);
-    }
+    // Counted by `valid()`: each passed medplum's validateResource and the required-binding check.
+    expect(validated).toEqual({
+      Patient: 26,
+      Practitioner: 6,
+      Location: 6,
+      Encounter: 21,
+      Observation: 43,
+    });
   });
 });
