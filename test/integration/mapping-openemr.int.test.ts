@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMysqlDatabase } from '../../src/db/mysql-database.js';
 import { R4_EXTRACT_RESOURCE_TYPES } from '../../src/fhir/build-extract.js';
+import { loadDefinitions } from '../../src/fhir/definitions.js';
+import { checkMapping } from '../../src/mapping/check-mapping.js';
 import {
   NPI_SYSTEM,
   OPENEMR,
   OPENEMR_FILLER_PIDS,
+  openemrMapping,
   openemrTenant,
   PUBPID_SYSTEM,
 } from '../fixtures/openemr-tenant.js';
@@ -489,6 +493,31 @@ describe('reverse references and statement counts', () => {
       'lists',
       'patient_data',
     ]);
+  });
+});
+
+describe('the mapping checker (information_schema)', () => {
+  it('passes the whole format 2 mapping against the live schema, joins and related tables included', async () => {
+    const db = gw.tenantDbs.get(OPENEMR)!;
+    const database = createMysqlDatabase(
+      { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
+      {
+        connectionLimit: 1,
+        queueLimit: 10,
+        connectTimeoutMs: 3000,
+        queryTimeoutMs: 5000,
+        connectionIdleMs: 60_000,
+        validateAfterIdleMs: 30_000,
+      },
+    );
+    try {
+      expect(await checkMapping(openemrMapping(), { defs: loadDefinitions(), database })).toEqual({
+        ok: true,
+        problems: [],
+      });
+    } finally {
+      await database.close();
+    }
   });
 });
 
