@@ -358,8 +358,9 @@ describe('Observation: wide vitals rows fanned out, reached through forms', () =
 describe('lists: problems and allergies, status against today', () => {
   it('derives clinicalStatus from outcome and enddate vs today; abatement only once past', async () => {
     const conditions = await list('Condition', '_count: 50');
-    expect(conditions.map((c) => c['id'])).toEqual(['1', '2', '3', '4', '5', '10']);
-    const [hypertension, bronchitis, diabetes, fracture, migraine, lupus] = conditions;
+    // Row 11's activity is NULL: on the list (anyOf activity = 1 or NULL); row 9's is 0.
+    expect(conditions.map((c) => c['id'])).toEqual(['1', '2', '3', '4', '5', '10', '11']);
+    const [hypertension, bronchitis, diabetes, fracture, migraine, lupus, asthma] = conditions;
     expect(hypertension).toEqual({
       resourceType: 'Condition',
       id: '1',
@@ -416,6 +417,11 @@ describe('lists: problems and allergies, status against today', () => {
       verificationStatus: clinical(CONDITION_VERIFICATION, 'provisional'),
     });
     expect(lupus?.['code']).toEqual({ text: 'Lupus érythémateux' });
+    expect(asthma).toMatchObject({
+      clinicalStatus: clinical(CONDITION_CLINICAL, 'active'),
+      subject: { reference: 'Patient/3' },
+      onsetDateTime: '2012-09-09',
+    });
     const d = await data(`{
       deactivated: Condition(id: "9") { id }
       allergy: Condition(id: "6") { id }
@@ -541,7 +547,7 @@ describe('conformance', () => {
         '5-8867-4',
         '5-85354-9',
       ],
-      Condition: ['1', '2', '3', '4', '5', '10'],
+      Condition: ['1', '2', '3', '4', '5', '10', '11'],
       AllergyIntolerance: ['6', '7'],
     });
   });
@@ -553,7 +559,7 @@ describe('conformance', () => {
       Practitioner: 4,
       Encounter: 8,
       Observation: 20,
-      Condition: 12,
+      Condition: 14,
       AllergyIntolerance: 4,
     });
   });

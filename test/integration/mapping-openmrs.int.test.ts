@@ -458,6 +458,14 @@ describe('searches through joined and child columns', () => {
       ...FILLERS.filter((_, i) => i % 2 === 0),
     ]);
     expect(await ids('Patient', 'birthdate: "1960"')).toEqual(['2']);
+    // Sorted by a column of the person join, NULL birthdates last when descending.
+    expect(await ids('Patient', '_sort: ["-birthdate"], _count: 5')).toEqual([
+      '6',
+      '4',
+      '116',
+      '1',
+      '115',
+    ]);
     expect(await ids('Patient', 'death_date: "ge2023"')).toEqual(['2']);
     expect(await ids('Patient', 'address_city: "Eldoret"')).toEqual(['1']);
     expect(await ids('Patient', 'address_city: "Kitale"')).toEqual([]);
