@@ -429,7 +429,7 @@ describe('lists: problems and allergies, status against today', () => {
     }`);
     expect(d).toEqual({ deactivated: null, allergy: null, medication: null });
     expect(await ids('Condition', 'patient: "Patient/2"')).toEqual(['3', '4']);
-    expect(await ids('Condition', 'onset_date: "lt2016"')).toEqual(['3']);
+    expect(await ids('Condition', 'onset_date: "lt2016"')).toEqual(['3', '11']);
     // Zero end dates never match a date search.
     expect(await ids('Condition', 'abatement_date: "le2024"')).toEqual(['2', '4']);
   });
