@@ -503,7 +503,7 @@ describe('reverse references and statement counts', () => {
 });
 
 describe('the mapping checker (information_schema)', () => {
-  it('passes the whole format 2 mapping against the live schema, joins and related tables included', async () => {
+  it('passes the whole format 2 mapping against the live schema, warning only of lookups no index makes unique', async () => {
     const db = gw.tenantDbs.get(OPENEMR)!;
     const database = createMysqlDatabase(
       { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
@@ -517,10 +517,17 @@ describe('the mapping checker (information_schema)', () => {
       },
     );
     try {
-      expect(await checkMapping(openemrMapping(), { defs: loadDefinitions(), database })).toEqual({
-        ok: true,
-        problems: [],
-      });
+      const result = await checkMapping(openemrMapping(), { defs: loadDefinitions(), database });
+      // form_id is unique per formdir in OpenEMR's code only (forms has a plain KEY form_id):
+      // the checker can only warn, and the mapping activates (ok). The vitals tests show each
+      // item served once.
+      expect(result.ok).toBe(true);
+      expect(
+        result.problems.map((p) => `${p.severity} ${p.resource} ${p.path} ${p.column}`),
+      ).toEqual(['warning Observation joins[0] form_id']);
+      for (const problem of result.problems) {
+        expect(problem.message).toContain('is not a unique key');
+      }
     } finally {
       await database.close();
     }

@@ -554,7 +554,7 @@ describe('reverse references and statement counts', () => {
 });
 
 describe('the mapping checker (information_schema)', () => {
-  it('passes the whole format 2 mapping against the live schema, joins and related tables included', async () => {
+  it('passes the whole format 2 mapping against the live schema, warning only of lookups no index makes unique', async () => {
     const db = gw.tenantDbs.get(OPENMRS)!;
     const database = createMysqlDatabase(
       { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
@@ -568,10 +568,21 @@ describe('the mapping checker (information_schema)', () => {
       },
     );
     try {
-      expect(await checkMapping(openmrsMapping(), { defs: loadDefinitions(), database })).toEqual({
-        ok: true,
-        problems: [],
-      });
+      const result = await checkMapping(openmrsMapping(), { defs: loadDefinitions(), database });
+      // OpenMRS keeps one preferred name per person and one preferred fully specified name per
+      // concept and locale in code, not in a unique index: the checker can only warn, and the
+      // mapping activates (ok). The tests above show each row served once.
+      expect(result.ok).toBe(true);
+      expect(
+        result.problems.map((p) => `${p.severity} ${p.resource} ${p.path} ${p.column}`),
+      ).toEqual([
+        'warning Practitioner joins[1] person_id',
+        'warning Observation joins[2] concept_id',
+        'warning Observation joins[3] concept_id',
+      ]);
+      for (const problem of result.problems) {
+        expect(problem.message).toContain('is not a unique key');
+      }
     } finally {
       await database.close();
     }
