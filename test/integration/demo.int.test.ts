@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlValue } from '../../src/db/dialect.js';
-import { createMysqlDatabase } from '../../src/db/mysql-database.js';
 import { createSqliteDatabase } from '../../src/db/sqlite-database.js';
 import type { TenantDatabase } from '../../src/db/tenant-database.js';
 import type { DemoHospital } from '../../src/demo/demo-hospital.js';
@@ -27,6 +26,7 @@ import { MAX_SEARCH_COUNT } from '../../src/mapping/compiled-resource.js';
 import type { SearchQuery } from '../../src/mapping/search.js';
 import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import { freePort } from '../helpers/main-process.js';
+import { openTenantDatabase } from '../helpers/tenant-database.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -435,17 +435,7 @@ describe('the demo hospitals in MariaDB', () => {
   }
 
   it('load with the same DDL and seed, and serve the same resources of every type as SQLite', async () => {
-    const mysqlDb = createMysqlDatabase(
-      { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
-      {
-        connectionLimit: 2,
-        queueLimit: 10,
-        connectTimeoutMs: 3000,
-        queryTimeoutMs: 5000,
-        connectionIdleMs: 60_000,
-        validateAfterIdleMs: 30_000,
-      },
-    );
+    const mysqlDb = openTenantDatabase(db);
     try {
       for (const hospital of DEMO_HOSPITALS) {
         await seedHospital(async (sql, params) => {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMysqlDatabase } from '../../src/db/mysql-database.js';
 import { R4_EXTRACT_RESOURCE_TYPES } from '../../src/fhir/build-extract.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { checkMapping } from '../../src/mapping/check-mapping.js';
@@ -10,6 +9,7 @@ import {
   hospitalDTenant,
 } from '../fixtures/hospital-d-tenant.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+import { openTenantDatabase } from '../helpers/tenant-database.js';
 import { validatingClient } from '../helpers/validating-client.js';
 import { loadR4Definitions } from '../unit/conformance/r4-validator.js';
 
@@ -623,17 +623,7 @@ describe('a patient with procedures, vaccinations and lab reports in one request
 describe('the mapping checker on hospital D (information_schema)', () => {
   it('passes the whole mapping against the live database, the view included', async () => {
     const db = gw.tenantDbs.get(HOSPITAL_D)!;
-    const database = createMysqlDatabase(
-      { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
-      {
-        connectionLimit: 1,
-        queueLimit: 10,
-        connectTimeoutMs: 3000,
-        queryTimeoutMs: 5000,
-        connectionIdleMs: 60_000,
-        validateAfterIdleMs: 30_000,
-      },
-    );
+    const database = openTenantDatabase(db);
     try {
       const defs = loadDefinitions();
       expect(await checkMapping(hospitalDMapping(), { defs, database })).toEqual({

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMysqlDatabase } from '../../src/db/mysql-database.js';
 import { R4_EXTRACT_RESOURCE_TYPES } from '../../src/fhir/build-extract.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { checkMapping } from '../../src/mapping/check-mapping.js';
@@ -14,6 +13,7 @@ import {
   PROVIDER_ID_SYSTEM,
 } from '../fixtures/openmrs-tenant.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+import { openTenantDatabase } from '../helpers/tenant-database.js';
 import { validatingClient } from '../helpers/validating-client.js';
 import { loadR4Definitions } from '../unit/conformance/r4-validator.js';
 
@@ -556,17 +556,7 @@ describe('reverse references and statement counts', () => {
 describe('the mapping checker (information_schema)', () => {
   it('passes the whole format 2 mapping against the live schema, warning only of lookups no index makes unique', async () => {
     const db = gw.tenantDbs.get(OPENMRS)!;
-    const database = createMysqlDatabase(
-      { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
-      {
-        connectionLimit: 1,
-        queueLimit: 10,
-        connectTimeoutMs: 3000,
-        queryTimeoutMs: 5000,
-        connectionIdleMs: 60_000,
-        validateAfterIdleMs: 30_000,
-      },
-    );
+    const database = openTenantDatabase(db);
     try {
       const result = await checkMapping(openmrsMapping(), { defs: loadDefinitions(), database });
       // OpenMRS keeps one preferred name per person and one preferred fully specified name per
