@@ -8,7 +8,6 @@ import {
   type CompiledResource,
   createCompiledResource,
   RESERVED_COLUMN_PREFIX,
-  uniqueItems,
 } from './compiled-resource.js';
 import {
   compileFanOutIdSearch,
@@ -36,18 +35,14 @@ import {
   type RowsSource,
 } from './mapping-schema.js';
 import type { IdType } from './resource-id.js';
+import { createItemsAppender } from './resource-tree.js';
 import {
   compileRowSource,
   type ResolvedColumn,
   type RowSource,
   unknownJoinMessage,
 } from './row-source.js';
-import {
-  type CompiledFields,
-  compileFields,
-  createItemsAppender,
-  topElement,
-} from './row-to-resource.js';
+import { type CompiledFields, compileFields, topElement } from './row-to-resource.js';
 import {
   type ChildTableSql,
   type CompiledSearchParam,
@@ -55,6 +50,7 @@ import {
   compileSearchParam,
   type SearchContext,
 } from './search.js';
+import { uniqueItems } from './statement-planner.js';
 
 /**
  * Mapping document -> compiled mapping. Validation happens in two passes that both report

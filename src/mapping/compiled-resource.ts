@@ -1,19 +1,6 @@
 import type { Dialect, QueryExecutor, Row, SqlValue } from '../db/dialect.js';
 import { renderQuery } from '../db/render-statement.js';
-import {
-  and,
-  column,
-  compare,
-  type Expr,
-  FALSE,
-  flag,
-  inList,
-  type Order,
-  param,
-  type Query,
-  type Select,
-  type SelectItem,
-} from '../db/statement.js';
+import { type Expr, FALSE, type Order, type Query, type SelectItem } from '../db/statement.js';
 import type { FhirJson } from '../graphql/builder.js';
 import type { ColumnUse } from './column-use.js';
 import type { FanOutPlan } from './fan-out.js';
@@ -26,15 +13,18 @@ import {
   toIdParam,
   toKeyParam,
 } from './resource-id.js';
+import { createItem, finishResource, type JsonNode } from './resource-tree.js';
 import type { ResolvedColumn, RowSource } from './row-source.js';
-import {
-  type CompiledFields,
-  createItem,
-  finishResource,
-  type JsonNode,
-  toReferenceId,
-} from './row-to-resource.js';
+import { type CompiledFields, toReferenceId } from './row-to-resource.js';
 import type { CompiledSearchParam, SearchQuery } from './search.js';
+import {
+  COUNT_ALIAS,
+  createStatementPlanner,
+  ITEM_ALIAS,
+  type OrderTerm,
+  PRESENT_ALIAS_PREFIX,
+  type Selection,
+} from './statement-planner.js';
 
 /**
  * One resource type of a compiled mapping: its statements, compiled once, and the code that runs
@@ -95,16 +85,6 @@ export const MAX_KEYS_PER_STATEMENT = 1000;
  * {@link RESERVED_COLUMN_PREFIX}, so they can never collide.
  */
 export const RESERVED_COLUMN_PREFIX = '_fhirgate';
-const ROW_NUMBER_ALIAS = '_fhirgate_rn';
-const COUNT_ALIAS = '_fhirgate_n';
-/** The fan-out item index of a row in the `UNION ALL` of fan-out statements. */
-const ITEM_ALIAS = '_fhirgate_item';
-/**
- * `_fhirgate_present_<i>`: whether the row has fan-out item `i`, by its skip rule evaluated in
- * SQL, in the statement of `loadByIds` (searches put the same rule in each item's `WHERE`).
- */
-const PRESENT_ALIAS_PREFIX = '_fhirgate_present_';
-
 /**
  * The top-level elements a caller will read (`name`, `birthDate`, `valueQuantity`): the resources
  * built hold those (and `resourceType` and `id`), and child tables that feed none of them are not
@@ -208,26 +188,6 @@ export interface ResourcePlan {
   readonly fanOut?: FanOutPlan | undefined;
 }
 
-/** The select item of a resolved column: keyed by its reference (`person.gender`). */
-export function selectItemOf(column: ResolvedColumn): SelectItem {
-  return column.key === column.column
-    ? { expr: column.expr }
-    : { expr: column.expr, as: column.key };
-}
-
-/** Select items, each result key once, in first-use order. */
-export function uniqueItems(columns: readonly ResolvedColumn[]): SelectItem[] {
-  const seen = new Set<string>();
-  const items: SelectItem[] = [];
-  for (const c of columns) {
-    if (!seen.has(c.key)) {
-      seen.add(c.key);
-      items.push(selectItemOf(c));
-    }
-  }
-  return items;
-}
-
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) {
@@ -264,53 +224,18 @@ function assertCount(name: string, value: number): void {
   }
 }
 
-/**
- * What a query selects: row conditions, and for a fan-out resource the items that can match, each
- * with conditions of its own (`_id=12-8302-2` is row 12 in the height item only).
- */
-interface Selection {
-  readonly conditions: readonly Expr[];
-  readonly items: ReadonlyMap<number, readonly Expr[]>;
-}
-
 /** One row of a result and, for fan-out, the item it stands for. */
 interface ResultRow {
   readonly row: Row;
   readonly item: number | undefined;
 }
 
-/** One resolved sort key: a column of the row and its direction. */
-interface OrderTerm {
-  readonly column: ResolvedColumn;
-  readonly descending: boolean;
-}
-
 /** Builds the runtime object of one resource type from its compiled plan. */
 export function createCompiledResource(plan: ResourcePlan): CompiledResource {
-  const { dialect, fanOut, source } = plan;
+  const { dialect, fanOut } = plan;
   const idKey = plan.id.key;
   const run = (exec: QueryExecutor, query: Query) => exec.query(renderQuery(dialect, query));
-  /** A statement over the resource's table and joins. */
-  const fromSource = (
-    items: readonly SelectItem[],
-    where: Expr,
-    extra: Partial<Pick<Select, 'orderBy' | 'limit' | 'offset'>> = {},
-  ): Select => ({
-    kind: 'select',
-    items,
-    from: { table: source.table, as: source.alias },
-    joins: source.joins,
-    where,
-    ...extra,
-  });
-  // A read by id of a fan-out resource selects one presence flag per item with a skip rule, so
-  // the database decides whether an item exists, exactly as in the WHERE of searches and counts
-  // (MariaDB finds VARCHAR 'n/m' = 0; SQLite finds TEXT '0' <> 0): both paths agree.
-  const flags: SelectItem[] = (fanOut?.items ?? []).flatMap((it, i) =>
-    it.present === undefined ? [] : [{ expr: flag(it.present), as: `${PRESENT_ALIAS_PREFIX}${i}` }],
-  );
-  const mainItems = uniqueItems(plan.columns);
-  const byIdItems = [...mainItems, ...flags];
+  const planner = createStatementPlanner(plan);
   const allItems = (fanOut?.items ?? []).map((_, i) => i);
 
   const referenceParams = new Map<string, readonly string[]>();
@@ -399,32 +324,6 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     return terms;
   };
 
-  /** The order over the source's columns. */
-  const orderInSource = (terms: readonly OrderTerm[]): Order[] =>
-    terms.map((t) => ({ expr: t.column.expr, descending: t.descending }));
-  /** The order over the result keys of a derived table. */
-  const orderIn = (alias: string, terms: readonly OrderTerm[]): Order[] =>
-    terms.map((t) => ({ expr: column(alias, t.column.key), descending: t.descending }));
-
-  /**
-   * Fan-out: one `SELECT` per selected item, tagged with the item index, over `extra` row
-   * conditions, its own conditions and its presence rule. `tail` closes each branch (an
-   * `ORDER BY ... LIMIT` that bounds it).
-   */
-  const branchesOf = (
-    selection: Selection,
-    items: readonly SelectItem[],
-    extra: readonly Expr[],
-    tail: Partial<Pick<Select, 'orderBy' | 'limit' | 'offset'>> = {},
-  ): Select[] =>
-    [...selection.items].map(([i, own]) =>
-      fromSource(
-        [...items, { expr: { kind: 'int', value: i }, as: ITEM_ALIAS }],
-        and(plan.filters, ...selection.conditions, ...extra, ...own, fanOut?.items[i]?.present),
-        tail,
-      ),
-    );
-
   /**
    * Child rows of every child plan, grouped by the value of their key; one statement per plan.
    * `undefined` for a plan whose element is not selected: its table is not read.
@@ -445,16 +344,8 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
             rows.map((r) => toKeyParam(r[child.parentKey])).filter((v) => v !== undefined),
           ),
         ];
-        const key = column(child.source.alias, child.key);
         for (const part of chunks(values, MAX_KEYS_PER_STATEMENT)) {
-          const childRows = await run(exec, {
-            kind: 'select',
-            items: child.items,
-            from: { table: child.source.table, as: child.source.alias },
-            joins: child.source.joins,
-            where: and(child.filters, inList(key, part.map(param))),
-            orderBy: [{ expr: key, descending: false }, ...child.order],
-          });
+          const childRows = await run(exec, planner.children(child, part));
           for (const row of childRows) {
             const value = rowKey(row[child.key]);
             if (value === undefined) {
@@ -595,10 +486,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       }
       const found = new Map<string, Row>();
       for (const part of chunks([...rowParams.values()], MAX_KEYS_PER_STATEMENT)) {
-        const rows = await run(
-          exec,
-          fromSource(byIdItems, and(plan.filters, inList(plan.id.expr, part.map(param)))),
-        );
+        const rows = await run(exec, planner.readById(part));
         for (const row of rows) {
           // Exact text equality: '01' or '1abc' never answer for row 1.
           const key = rowKey(row[idKey]);
@@ -635,32 +523,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       if (page.count === 0 || selection === undefined) {
         return [];
       }
-      let statement: Query;
-      if (fanOut === undefined) {
-        statement = fromSource(mainItems, and(plan.filters, ...selection.conditions), {
-          orderBy: orderInSource(order),
-          limit: page.count,
-          offset: page.offset,
-        });
-      } else {
-        // Each branch is cut at offset + count in the same order, so the outer page is exact
-        // while every branch can stop early on an index.
-        const items = uniqueItems([...plan.columns, ...order.map((o) => o.column)]);
-        const union = branchesOf(selection, items, [], {
-          orderBy: orderInSource(order),
-          limit: page.offset + page.count,
-          offset: 0,
-        });
-        statement = {
-          kind: 'select',
-          items: 'all',
-          from: { query: { kind: 'unionAll', branches: union }, as: 'f' },
-          orderBy: [...orderIn('f', order), { expr: column('f', ITEM_ALIAS), descending: false }],
-          limit: page.count,
-          offset: page.offset,
-        };
-      }
-      const rows = await run(exec, statement);
+      const rows = await run(exec, planner.page(selection, order, page.count, page.offset));
       return present(
         await build(
           exec,
@@ -676,22 +539,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       if (selection === undefined) {
         return 0;
       }
-      const countItem: SelectItem = { expr: { kind: 'countAll' }, as: COUNT_ALIAS };
-      const statement: Select =
-        fanOut === undefined
-          ? fromSource([countItem], and(plan.filters, ...selection.conditions))
-          : {
-              kind: 'select',
-              items: [countItem],
-              from: {
-                query: {
-                  kind: 'unionAll',
-                  branches: branchesOf(selection, [selectItemOf(plan.id)], []),
-                },
-                as: 'f',
-              },
-            };
-      const [row] = await run(exec, statement);
+      const [row] = await run(exec, planner.count(selection));
       return Number(row?.[COUNT_ALIAS] ?? 0);
     },
 
@@ -721,61 +569,12 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         return out;
       }
       const ref = target.column;
-      const columns = [...plan.columns, ref, ...order.map((o) => o.column)];
-      const items = uniqueItems(columns);
       const found: Row[] = [];
       for (const part of chunks([...wanted.values()], MAX_KEYS_PER_STATEMENT)) {
-        const among = inList(ref.expr, part.map(param));
-        let inner: Select;
-        if (fanOut === undefined) {
-          inner = fromSource(
-            [
-              ...items,
-              {
-                expr: {
-                  kind: 'rowNumber',
-                  partitionBy: [ref.expr],
-                  orderBy: orderInSource(order),
-                },
-                as: ROW_NUMBER_ALIAS,
-              },
-            ],
-            and(plan.filters, ...selection.conditions, among),
-          );
-        } else {
-          inner = {
-            kind: 'select',
-            items: [
-              ...[...new Set(columns.map((c) => c.key))].map((key) => ({ expr: column('f', key) })),
-              { expr: column('f', ITEM_ALIAS) },
-              {
-                expr: {
-                  kind: 'rowNumber',
-                  partitionBy: [column('f', ref.key)],
-                  orderBy: [
-                    ...orderIn('f', order),
-                    { expr: column('f', ITEM_ALIAS), descending: false },
-                  ],
-                },
-                as: ROW_NUMBER_ALIAS,
-              },
-            ],
-            from: {
-              query: { kind: 'unionAll', branches: branchesOf(selection, items, [among]) },
-              as: 'f',
-            },
-          };
-        }
-        const rows = await run(exec, {
-          kind: 'select',
-          items: 'all',
-          from: { query: inner, as: 'r' },
-          where: compare('<=', column('r', ROW_NUMBER_ALIAS), param(request.countPerTarget)),
-          orderBy: [
-            { expr: column('r', ref.key), descending: false },
-            { expr: column('r', ROW_NUMBER_ALIAS), descending: false },
-          ],
-        });
+        const rows = await run(
+          exec,
+          planner.byReference(selection, order, ref, part, request.countPerTarget),
+        );
         found.push(...rows);
       }
       const resources = await build(

@@ -4,13 +4,11 @@ import type { CompiledChoices } from './choices.js';
 import type { FieldColumnUse } from './column-use.js';
 import { resolvePath } from './fhir-path.js';
 import type { DelimitedSource, JsonSource } from './mapping-schema.js';
+import { createItem, createItemsAppender, type JsonNode } from './resource-tree.js';
 import {
   type CompiledFields,
   choiceAwareApply,
   compileFields,
-  createItem,
-  createItemsAppender,
-  type JsonNode,
   type ProblemReporter,
   topElement,
 } from './row-to-resource.js';

@@ -1,59 +1,38 @@
 import type { Row } from '../db/dialect.js';
-import type { PrimitiveTypeDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
-import type { FhirJson } from '../graphql/builder.js';
 import type { CompiledChoices } from './choices.js';
 import type { FieldColumnUse } from './column-use.js';
 import { compileConditions, conditionColumns, type RowPredicate } from './conditions.js';
 import { type ResolvedPath, resolvePath } from './fhir-path.js';
+import { createLeafCoercion, outputFits } from './leaf-coercion.js';
 import type {
   ChildElementSource,
   LeafSource as LeafSourceSpec,
   WhenSource,
 } from './mapping-schema.js';
 import { FHIR_ID_PATTERN, rowKey } from './resource-id.js';
+import {
+  ConstantValue,
+  containerOf,
+  createArraySetter,
+  createLeafSetter,
+  type JsonNode,
+} from './resource-tree.js';
 import { parseTemplate } from './template.js';
-import { toBooleanDefault } from './transforms/boolean.js';
 import {
   createTransformChain,
   TRANSFORM_OUTPUT,
   type TransformObject,
   toTransformObject,
 } from './transforms/catalogue.js';
-import { toText } from './transforms/cell-values.js';
-import {
-  DEFAULT_DATE_MATCHERS,
-  DEFAULT_DATE_TIME_MATCHERS,
-  toFhirDate,
-  toFhirDateTime,
-  toReducedFhirDate,
-} from './transforms/date.js';
-import { toNumber } from './transforms/number.js';
 import type { TransformFn, TransformOutput } from './transforms/transform-types.js';
 
 /**
- * Row -> FHIR JSON. Each element path is compiled once into a setter; building a resource is
- * then a loop of setters over a fresh object, followed by one clean-up pass that drops what FHIR
- * forbids (empty strings, objects and arrays) and closes holes in arrays.
+ * Row -> FHIR JSON, the field compiler: each element path of a row type is compiled once into a
+ * setter (a source, its transforms, the coercion into its primitive type, `when` rules and the
+ * choice variant it belongs to). Building a resource is then a loop of setters over a fresh tree
+ * (`resource-tree.ts`), followed by its clean-up pass.
  */
-
-/** A node of a resource while it is being built. */
-export type JsonNode = Record<string | symbol, unknown>;
-
-/**
- * Marks an object fed by at least one column or template. Such an object is dropped when none of
- * those produced a value, so `identifier[0].system` (a constant) does not outlive an empty
- * `identifier[0].value`. Objects fed only by constants are kept.
- */
-const DATA_EXPECTED: unique symbol = Symbol('dataExpected');
-
-/** A constant in the tree, so the clean-up can tell it from data. */
-class ConstantValue {
-  readonly value: string | number | boolean;
-  constructor(value: string | number | boolean) {
-    this.value = value;
-  }
-}
 
 /** Where a compiled field reports a problem; `path` is the FHIR path, `column` when one applies. */
 export type ProblemReporter = (problem: { path: string; column?: string; message: string }) => void;
@@ -202,197 +181,6 @@ function normalizeSource(source: LeafSourceSpec): NormalizedSource {
     column: source.column,
     transforms: (source.transform ?? []).map(toTransformObject),
   };
-}
-
-function compileRegex(source: string | undefined): RegExp | undefined {
-  if (source === undefined) {
-    return undefined;
-  }
-  try {
-    return new RegExp(`^(?:${source})$`);
-  } catch {
-    // A regex JavaScript cannot read only loses the final check; the coercion still applies.
-    return undefined;
-  }
-}
-
-/** Which primitive types each transform output may feed. */
-function outputFits(output: TransformOutput, primitive: PrimitiveTypeDef): boolean {
-  switch (output) {
-    case 'text':
-      return true;
-    case 'boolean':
-      return primitive.json === 'boolean';
-    case 'number':
-      return primitive.json === 'number';
-    case 'date':
-      return (
-        primitive.name === 'date' || primitive.name === 'dateTime' || primitive.name === 'string'
-      );
-    case 'dateTime':
-      return (
-        primitive.name === 'dateTime' || primitive.name === 'instant' || primitive.name === 'string'
-      );
-    case 'HumanName':
-    case 'CodeableConcept':
-    case 'list':
-      return false;
-  }
-}
-
-/**
- * The final coercion of a value into its primitive type. Dates and booleans are normalised with
- * the default rules unless a transform already produced that kind; strings are trimmed; anything
- * that does not match the primitive's R4 regex is absent, so the output always validates.
- */
-export function createLeafCoercion(
-  primitive: PrimitiveTypeDef,
-  chainOutput: TransformOutput | undefined,
-): TransformFn {
-  const regex = primitive.name === 'xhtml' ? undefined : compileRegex(primitive.regex);
-  const check = (value: string | number | boolean | undefined) =>
-    value === undefined || regex === undefined || regex.test(String(value)) ? value : undefined;
-  if (primitive.json === 'boolean') {
-    return (value) => check(typeof value === 'boolean' ? value : toBooleanDefault(value));
-  }
-  if (primitive.json === 'number') {
-    return (value) => {
-      const n = toNumber(value);
-      if (n === undefined || (primitive.integer === true && !Number.isInteger(n))) {
-        return undefined;
-      }
-      return check(n);
-    };
-  }
-  const producedDate = chainOutput === 'date' || chainOutput === 'dateTime';
-  // Year and month dates (`1987`, from `precision` or a year column) are FHIR dates too; they
-  // are tried only after the full forms, so the common case costs nothing more.
-  if (primitive.name === 'date' && !producedDate) {
-    return (value) => check(toFhirDate(value, DEFAULT_DATE_MATCHERS) ?? toReducedFhirDate(value));
-  }
-  if (primitive.name === 'dateTime' && !producedDate) {
-    return (value) =>
-      check(toFhirDateTime(value, DEFAULT_DATE_TIME_MATCHERS, 'Z') ?? toReducedFhirDate(value));
-  }
-  if (primitive.name === 'instant' && !producedDate) {
-    return (value) => check(toFhirDateTime(value, DEFAULT_DATE_TIME_MATCHERS, 'Z'));
-  }
-  return (value) => {
-    const text = toText(value)?.trim();
-    return check(text === '' ? undefined : text);
-  };
-}
-
-function arrayAt(node: JsonNode, name: string): unknown[] {
-  const existing = node[name];
-  if (Array.isArray(existing)) {
-    return existing;
-  }
-  const created: unknown[] = [];
-  node[name] = created;
-  return created;
-}
-
-function objectIn(node: JsonNode, name: string, index: number | undefined): JsonNode {
-  if (index === undefined) {
-    const existing = node[name];
-    if (existing !== null && typeof existing === 'object' && !Array.isArray(existing)) {
-      return existing as JsonNode;
-    }
-    const created: JsonNode = {};
-    node[name] = created;
-    return created;
-  }
-  const array = arrayAt(node, name);
-  const existing = array[index];
-  if (existing !== null && typeof existing === 'object') {
-    return existing as JsonNode;
-  }
-  const created: JsonNode = {};
-  array[index] = created;
-  return created;
-}
-
-/** Walks to the object that holds the last step, creating objects and arrays on the way. */
-function containerOf(root: JsonNode, path: ResolvedPath, markData: boolean): JsonNode {
-  let node = root;
-  const steps = path.steps;
-  for (let i = 0; i < steps.length - 1; i++) {
-    const step = steps[i] as ResolvedPath['steps'][number];
-    node = objectIn(node, step.name, step.index);
-    if (markData) {
-      node[DATA_EXPECTED] = true;
-    }
-  }
-  return node;
-}
-
-/** Writes a leaf value (or, for a data source with no value, only marks the way to it). */
-function createLeafSetter(
-  path: ResolvedPath,
-  isData: boolean,
-): (root: JsonNode, value: unknown) => void {
-  const last = path.steps[path.steps.length - 1];
-  if (last === undefined) {
-    throw new Error('createLeafSetter: empty path');
-  }
-  if (!path.leafIsPrimitive) {
-    // A HumanName from splitName: merge its parts into the object at the path.
-    return (root, value) => {
-      const container = containerOf(root, path, isData);
-      const target = objectIn(container, last.name, last.index);
-      target[DATA_EXPECTED] = true;
-      if (value !== null && typeof value === 'object') {
-        Object.assign(target, value);
-      }
-    };
-  }
-  return (root, value) => {
-    const container = containerOf(root, path, isData);
-    if (value === undefined) {
-      return;
-    }
-    if (last.index === undefined) {
-      container[last.name] = value;
-    } else {
-      arrayAt(container, last.name)[last.index] = value;
-    }
-  };
-}
-
-/** Writes a whole primitive array (from `split`) at a path whose last step is the array. */
-function createArraySetter(path: ResolvedPath): (root: JsonNode, value: unknown) => void {
-  const last = path.steps[path.steps.length - 1];
-  if (last === undefined) {
-    throw new Error('createArraySetter: empty path');
-  }
-  return (root, value) => {
-    const container = containerOf(root, path, true);
-    if (Array.isArray(value) && value.length > 0) {
-      container[last.name] = value;
-    }
-  };
-}
-
-/** Appends child-row items to the array at a `rows` path, after any fixed items. */
-export function createItemsAppender(
-  path: ResolvedPath,
-): (root: JsonNode, items: JsonNode[]) => void {
-  const last = path.steps[path.steps.length - 1];
-  if (last === undefined) {
-    throw new Error('createItemsAppender: empty path');
-  }
-  return (root, items) => {
-    const container = containerOf(root, path, true);
-    if (items.length > 0) {
-      arrayAt(container, last.name).push(...items);
-    }
-  };
-}
-
-/** A fresh item for one child row; it is dropped at clean-up when no column gave it a value. */
-export function createItem(): JsonNode {
-  return { [DATA_EXPECTED]: true };
 }
 
 /** The HumanName-ish types a splitName may feed. */
@@ -903,82 +691,4 @@ function checkConflicts(
       }
     }
   }
-}
-
-/**
- * Whether the node {@link finalizeNode} returned last holds data (a column or template value), not
- * only constants. A module-level flag instead of a `{ value, hasData }` pair per node: the clean-up
- * runs on every node of every resource, and those pairs were a tenth of S2's request time.
- */
-let lastHadData = false;
-
-/** The cleaned value of `node` (undefined when nothing is left); sets {@link lastHadData}. */
-function finalizeNode(node: unknown): unknown {
-  if (node === undefined || node === null) {
-    lastHadData = false;
-    return undefined;
-  }
-  if (typeof node !== 'object') {
-    lastHadData = true;
-    return node;
-  }
-  if (node instanceof ConstantValue) {
-    lastHadData = false;
-    return node.value;
-  }
-  if (Array.isArray(node)) {
-    let items: unknown[] | undefined;
-    let hasData = false;
-    // Holes are skipped, which is how a fixed name[1] with an empty name[0] becomes name[0].
-    for (let i = 0; i < node.length; i++) {
-      if (!(i in node)) {
-        continue;
-      }
-      const value = finalizeNode(node[i]);
-      if (value !== undefined) {
-        if (items === undefined) {
-          items = [value];
-        } else {
-          items.push(value);
-        }
-        hasData ||= lastHadData;
-      }
-    }
-    lastHadData = hasData;
-    return items;
-  }
-  const source = node as JsonNode;
-  const out: Record<string, unknown> = {};
-  if (!finalizeInto(source, out) || (source[DATA_EXPECTED] === true && !lastHadData)) {
-    lastHadData = false;
-    return undefined;
-  }
-  return out;
-}
-
-/**
- * Copies the cleaned children of `source` into `out`; true when at least one was kept. Leaves
- * {@link lastHadData} true when a kept child holds data. Symbol keys (the marker) are not copied.
- */
-function finalizeInto(source: JsonNode, out: Record<string, unknown>): boolean {
-  let hasData = false;
-  let kept = false;
-  for (const key in source) {
-    const value = finalizeNode(source[key]);
-    if (value !== undefined) {
-      out[key] = value;
-      hasData ||= lastHadData;
-      kept = true;
-    }
-  }
-  lastHadData = hasData;
-  return kept;
-}
-
-/** The finished resource: `resourceType` and `id` first, then the elements, cleaned up. */
-export function finishResource(resourceType: string, id: string, root: JsonNode): FhirJson {
-  // Built in place of a copy: the root is never dropped, whatever it holds.
-  const out: FhirJson = { resourceType, id };
-  finalizeInto(root, out);
-  return out;
 }

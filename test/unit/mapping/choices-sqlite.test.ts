@@ -7,11 +7,8 @@ import { compileChoices } from '../../../src/mapping/choices.js';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import type { CompiledResource } from '../../../src/mapping/compiled-resource.js';
 import { ResourceMappingSchema } from '../../../src/mapping/mapping-schema.js';
-import {
-  compileFields,
-  finishResource,
-  type JsonNode,
-} from '../../../src/mapping/row-to-resource.js';
+import { finishResource, type JsonNode } from '../../../src/mapping/resource-tree.js';
+import { compileFields } from '../../../src/mapping/row-to-resource.js';
 import { assertValidR4 } from './fhir-validation.js';
 import { createRecordingExecutor } from './sqlite-fixtures.js';
 
