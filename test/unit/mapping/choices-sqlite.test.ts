@@ -463,3 +463,29 @@ describe('choices: compile problems', () => {
     ).toEqual([]);
   });
 });
+
+describe('choices: search over the element', () => {
+  it('finds each variant through its own column, the columns of a parameter ORed', async () => {
+    const observation = compileOne('Observation', {
+      ...obsMapping,
+      search: {
+        // R4's value-string reads valueString and valueCodeableConcept.text.
+        'value-string': { columns: ['value_text', 'coded_name'] },
+        'value-date': { column: 'value_datetime' },
+      },
+    });
+    const exec = createRecordingExecutor(db);
+    const page = { count: 10, offset: 0 };
+    const ids = async (code: string, value: string) =>
+      (await observation.search(exec, [{ code, values: [value] }], page)).map((r) => r['id']);
+    expect(await ids('value-string', 'feels')).toEqual(['4']);
+    expect(await ids('value-string', 'Blood')).toEqual(['2']);
+    expect(await ids('value-date', '2024-03-04')).toEqual(['6']);
+    const [text] = await observation.search(
+      exec,
+      [{ code: 'value-string', values: ['feels'] }],
+      page,
+    );
+    expect(text?.['valueString']).toBe('feels well');
+  });
+});
