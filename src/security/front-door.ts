@@ -109,6 +109,30 @@ function hasBody(req: IncomingMessage): boolean {
  * client is still sending is read and dropped so that it can read the answer, then the
  * connection is closed.
  */
+/**
+ * Why a body may not be read, or `undefined`: a compressed body (415), no plain `Content-Length`
+ * (411, so every chunked body) or one above `max` (413).
+ */
+function bodyRefusal(
+  req: IncomingMessage,
+  max: number,
+):
+  | { code: 'UNSUPPORTED_MEDIA_TYPE' | 'LENGTH_REQUIRED' | 'PAYLOAD_TOO_LARGE'; message: string }
+  | undefined {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return { code: 'UNSUPPORTED_MEDIA_TYPE', message: MESSAGES.UNSUPPORTED_ENCODING };
+  }
+  const declared = req.headers['content-length'];
+  if (declared === undefined || !/^\d{1,12}$/.test(declared)) {
+    return { code: 'LENGTH_REQUIRED', message: MESSAGES.LENGTH_REQUIRED };
+  }
+  if (Number(declared) > max) {
+    return { code: 'PAYLOAD_TOO_LARGE', message: `Request bodies are limited to ${max} bytes.` };
+  }
+  return undefined;
+}
+
 export function createFrontDoor(options: FrontDoorOptions, next: NodeHandler): NodeHandler {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const { endpoint, routes } = options;
@@ -170,24 +194,9 @@ export function createFrontDoor(options: FrontDoorOptions, next: NodeHandler): N
           refuse(req, res, startedAt, 'UNSUPPORTED_MEDIA_TYPE', MESSAGES.UNSUPPORTED_MEDIA_TYPE);
           return;
         }
-        const encoding = req.headers['content-encoding'];
-        if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-          refuse(req, res, startedAt, 'UNSUPPORTED_MEDIA_TYPE', MESSAGES.UNSUPPORTED_ENCODING);
-          return;
-        }
-        const declared = req.headers['content-length'];
-        if (declared === undefined || !/^\d{1,12}$/.test(declared)) {
-          refuse(req, res, startedAt, 'LENGTH_REQUIRED', MESSAGES.LENGTH_REQUIRED);
-          return;
-        }
-        if (Number(declared) > max) {
-          refuse(
-            req,
-            res,
-            startedAt,
-            'PAYLOAD_TOO_LARGE',
-            `Request bodies are limited to ${max} bytes.`,
-          );
+        const body = bodyRefusal(req, max);
+        if (body !== undefined) {
+          refuse(req, res, startedAt, body.code, body.message);
           return;
         }
       } else if (
@@ -216,24 +225,9 @@ export function createFrontDoor(options: FrontDoorOptions, next: NodeHandler): N
         return;
       }
       if (hasBody(req)) {
-        const encoding = req.headers['content-encoding'];
-        if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-          refuse(req, res, startedAt, 'UNSUPPORTED_MEDIA_TYPE', MESSAGES.UNSUPPORTED_ENCODING);
-          return;
-        }
-        const declared = req.headers['content-length'];
-        if (declared === undefined || !/^\d{1,12}$/.test(declared)) {
-          refuse(req, res, startedAt, 'LENGTH_REQUIRED', MESSAGES.LENGTH_REQUIRED);
-          return;
-        }
-        if (Number(declared) > max) {
-          refuse(
-            req,
-            res,
-            startedAt,
-            'PAYLOAD_TOO_LARGE',
-            `Request bodies are limited to ${max} bytes.`,
-          );
+        const body = bodyRefusal(req, max);
+        if (body !== undefined) {
+          refuse(req, res, startedAt, body.code, body.message);
           return;
         }
       }
