@@ -1,4 +1,5 @@
 import type { Row } from '../db/dialect.js';
+import { todayPlus } from './filters.js';
 import type { Comparison } from './mapping-schema.js';
 import { toText } from './transforms/cell-values.js';
 import { DEFAULT_DATE_MATCHERS, toFhirDate } from './transforms/date.js';
@@ -107,7 +108,7 @@ function createToday(days: number): () => string {
     const now = Math.floor(Date.now() / MS_PER_DAY);
     if (now !== day) {
       day = now;
-      text = new Date((now + days) * MS_PER_DAY).toISOString().slice(0, 10);
+      text = todayPlus(days, new Date(now * MS_PER_DAY));
     }
     return text;
   };
