@@ -7,7 +7,7 @@
  */
 import { DatabaseError, type TenantDatabase } from '../db/tenant-database.js';
 import { type FhirDefinitions, loadDefinitions } from '../fhir/definitions.js';
-import type { FhirJson } from '../graphql/builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 import { checkMapping } from '../mapping/check-mapping.js';
 import { compileMapping } from '../mapping/compile-mapping.js';
 import { MappingQueryError } from '../mapping/mapping-query-error.js';

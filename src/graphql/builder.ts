@@ -1,9 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import type { GatewayContext } from '../context.js';
 
-/** FHIR JSON as the mapping engine produces it; the generated types read it with default resolvers. */
-export type FhirJson = Record<string, unknown>;
-
 export type GatewaySchemaTypes = {
   Context: GatewayContext;
   Scalars: { ID: { Input: string; Output: string } };

@@ -1,6 +1,7 @@
 import type { ObjectRef } from '@pothos/core';
+import type { FhirJson } from '../fhir/fhir-json.js';
 import type { ResultPage } from '../repository/tenant-repository.js';
-import type { BuilderTypes, FhirJson, GatewayBuilder } from './builder.js';
+import type { BuilderTypes, GatewayBuilder } from './builder.js';
 import type { FhirObjectRef } from './fhir-types.js';
 
 /** The GraphQL type of one resource type's connection (`PatientConnection`). */

@@ -7,7 +7,8 @@ import type {
 } from '@pothos/core';
 import type { ComplexTypeDef, ElementDef, PrimitiveTypeDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
-import type { BuilderTypes, FhirJson, GatewayBuilder } from './builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
+import type { BuilderTypes, GatewayBuilder } from './builder.js';
 import { filterListItems, listFilterNames } from './list-field-args.js';
 
 /** A generated FHIR object type (resource, datatype or backbone element) over FHIR JSON. */

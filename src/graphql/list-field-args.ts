@@ -1,7 +1,7 @@
 import { gatewayError } from '../errors.js';
 import type { ComplexTypeDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
-import type { FhirJson } from './builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 
 /**
  * Arguments of repeating elements, as the HL7 FHIR GraphQL page has them: a list field takes

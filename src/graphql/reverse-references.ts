@@ -1,9 +1,10 @@
 import type { GatewayContext } from '../context.js';
 import { gatewayError } from '../errors.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 import type { ListLimits } from '../repository/search-request.js';
 import type { ResultPage } from '../repository/tenant-repository.js';
-import type { FhirJson, GatewayBuilder } from './builder.js';
+import type { GatewayBuilder } from './builder.js';
 import type { ConnectionRef } from './connection.js';
 import type { FhirTypeRefs } from './fhir-types.js';
 import { connectionPage } from './resources.js';

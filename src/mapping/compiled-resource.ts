@@ -1,7 +1,7 @@
 import type { Dialect, QueryExecutor, Row, SqlValue } from '../db/dialect.js';
 import { renderQuery } from '../db/render-statement.js';
 import { type Expr, FALSE, type Order, type Query, type SelectItem } from '../db/statement.js';
-import type { FhirJson } from '../graphql/builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 import type { ColumnUse } from './column-use.js';
 import type { FanOutPlan } from './fan-out.js';
 import { MappingQueryError } from './mapping-query-error.js';

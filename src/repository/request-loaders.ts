@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { noteRead } from '../audit/reads.js';
-import type { FhirJson } from '../graphql/builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 import type { ElementSelection } from '../mapping/compiled-resource.js';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
 import { translateSearchError } from './access-policy.js';

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import { gatewayError } from '../errors.js';
-import type { FhirJson } from '../graphql/builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 import {
   type CompiledResource,
   type ElementSelection,

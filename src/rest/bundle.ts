@@ -1,4 +1,4 @@
-import type { FhirJson } from '../graphql/builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 
 /** One entry of a searchset Bundle. */
 export interface BundleEntry {

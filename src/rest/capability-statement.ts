@@ -1,4 +1,4 @@
-import type { FhirJson } from '../graphql/builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 import type { TypeCapability } from '../repository/tenant-capabilities.js';
 import { smartEndpoints } from './smart-configuration.js';
 

@@ -1,4 +1,4 @@
-import type { FhirJson } from '../graphql/builder.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
 
 /** Elements every resource keeps under `_elements` (FHIR: the id and the metadata). */
 const ALWAYS_KEPT = ['resourceType', 'id', 'meta'];

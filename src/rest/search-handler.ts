@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import { gatewayError } from '../errors.js';
-import type { FhirJson } from '../graphql/builder.js';
-import { parseReference } from '../graphql/references.js';
+import type { FhirJson } from '../fhir/fhir-json.js';
+import { parseReference } from '../fhir/local-reference.js';
 import { searchParamNotSupported } from '../repository/access-policy.js';
 import { resolvePage, toSearchRequest } from '../repository/search-request.js';
 import type { BundleEntry, BundleLinks } from './bundle.js';

@@ -8,7 +8,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoHospital, SeedValue } from '../../../src/demo/demo-hospital.js';
 import { DEMO_HOSPITALS, HOSPITAL_A, HOSPITAL_B } from '../../../src/demo/hospitals.js';
-import type { FhirJson } from '../../../src/graphql/builder.js';
+import type { FhirJson } from '../../../src/fhir/fhir-json.js';
+import type {} from '../../../src/graphql/builder.js';
 import { type DemoTenant, openDemoTenant } from '../../fixtures/clinical-demo.js';
 import { loadR4Definitions, validateR4 } from './r4-validator.js';
 

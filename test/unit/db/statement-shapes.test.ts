@@ -9,7 +9,8 @@ import {
   type SqlStatement,
 } from '../../../src/db/dialect.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
-import type { FhirJson } from '../../../src/graphql/builder.js';
+import type { FhirJson } from '../../../src/fhir/fhir-json.js';
+import type {} from '../../../src/graphql/builder.js';
 import { type CompiledMapping, compileMapping } from '../../../src/mapping/compile-mapping.js';
 import type { CompiledResource } from '../../../src/mapping/compiled-resource.js';
 import { todayPlus } from '../../../src/mapping/filters.js';

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSPITAL_A, HOSPITAL_B } from '../../../src/demo/hospitals.js';
-import type { FhirJson } from '../../../src/graphql/builder.js';
+import type { FhirJson } from '../../../src/fhir/fhir-json.js';
+import type {} from '../../../src/graphql/builder.js';
 import type { SearchQuery } from '../../../src/mapping/search.js';
 import { type DemoTenant, openDemoTenant } from '../../fixtures/clinical-demo.js';
 

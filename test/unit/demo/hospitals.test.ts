@@ -22,7 +22,8 @@ import {
   seedHospital,
 } from '../../../src/demo/hospitals.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
-import type { FhirJson } from '../../../src/graphql/builder.js';
+import type { FhirJson } from '../../../src/fhir/fhir-json.js';
+import type {} from '../../../src/graphql/builder.js';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import { MappingDocumentSchema } from '../../../src/mapping/mapping-schema.js';
 import type { SearchQuery } from '../../../src/mapping/search.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
+import { parseReference } from '../../../src/fhir/local-reference.js';
 import { filterListItems } from '../../../src/graphql/list-field-args.js';
-import { parseReference } from '../../../src/graphql/references.js';
 import {
   searchArgumentsOf,
   toPageRequest,

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SqlStatement } from '../../../src/db/dialect.js';
-import type { FhirJson } from '../../../src/graphql/builder.js';
+import type { FhirJson } from '../../../src/fhir/fhir-json.js';
+import type {} from '../../../src/graphql/builder.js';
 import type { CompiledResource } from '../../../src/mapping/compiled-resource.js';
 import { isMappingQueryError } from '../../../src/mapping/mapping-query-error.js';
 import { assertValidR4 } from './fhir-validation.js';

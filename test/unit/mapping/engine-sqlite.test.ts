@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MYSQL_DIALECT, type QueryExecutor, type SqlStatement } from '../../../src/db/dialect.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
-import type { FhirJson } from '../../../src/graphql/builder.js';
+import type { FhirJson } from '../../../src/fhir/fhir-json.js';
+import type {} from '../../../src/graphql/builder.js';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import type { CompiledResource } from '../../../src/mapping/compiled-resource.js';
 import {

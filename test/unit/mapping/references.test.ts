@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type QueryExecutor, type Row, SQLITE_DIALECT } from '../../../src/db/dialect.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
-import type { FhirJson } from '../../../src/graphql/builder.js';
+import type { FhirJson } from '../../../src/fhir/fhir-json.js';
+import type {} from '../../../src/graphql/builder.js';
 import { type CompileResult, compileMapping } from '../../../src/mapping/compile-mapping.js';
 import type { MappingProblem } from '../../../src/mapping/mapping-problem.js';
 import { parseReferenceValue } from '../../../src/mapping/search.js';
