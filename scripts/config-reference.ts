@@ -157,11 +157,6 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
     meaning:
       'serve GraphiQL to browsers at `/graphql` (its files come from the gateway; it holds no data, every operation needs a token)',
   },
-  FHIRGATE_GRAPHQL_BATCH_LOADS: {
-    group: 'GraphQL and REST',
-    meaning:
-      "DataLoader batching and caching; `false` only for the benchmark's naive variant (one statement per row)",
-  },
   FHIRGATE_CONFIG_TTL_MS: {
     group: 'Tenant configuration cache',
     meaning: "how long a tenant's registry entry and mapping are cached",

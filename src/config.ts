@@ -90,7 +90,6 @@ export const EnvSchema = z.object({
   FHIRGATE_DEFAULT_COUNT: positiveInt().max(1000).default(20),
   FHIRGATE_MAX_RESOURCES_PER_REQUEST: positiveInt().max(1_000_000).default(5000),
   FHIRGATE_GRAPHIQL: bool.default(true),
-  FHIRGATE_GRAPHQL_BATCH_LOADS: bool.default(true),
   /** The FHIR REST base path: `/fhir` serves `/fhir/Patient/1`, `/fhir/metadata`, `/fhir/$graphql`. */
   FHIRGATE_FHIR_BASE: z
     .string()
@@ -225,8 +224,6 @@ export interface Config {
      * credentials: the token travels in `Authorization`). @default none (CORS closed)
      */
     readonly corsOrigins: readonly string[];
-    /** DataLoader batching; off only for the benchmark's naive variant (one statement per row). */
-    readonly batchLoads: boolean;
   };
   readonly fhir: {
     /** The FHIR REST base path. @default '/fhir' */
@@ -400,7 +397,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxResourcesPerRequest: e.FHIRGATE_MAX_RESOURCES_PER_REQUEST,
       graphiql: e.FHIRGATE_GRAPHIQL,
       corsOrigins: Object.freeze([...e.FHIRGATE_CORS_ORIGINS]),
-      batchLoads: e.FHIRGATE_GRAPHQL_BATCH_LOADS,
     }),
     fhir: Object.freeze({ base: e.FHIRGATE_FHIR_BASE }),
     tenancy: Object.freeze({

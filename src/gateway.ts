@@ -296,8 +296,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     batching: false,
     // The front door already refuses a GraphQL POST without a Content-Length of at most 64 KiB,
     // and Node's parser cuts a body at its declared length. Yoga's own limit would pipe every body
-    // through a TransformStream (an AbortController and a DOMException per request: 60 us of the
-    // S1 profile) to enforce a 25 MB cap that can never be reached.
+    // through a TransformStream (an AbortController and a DOMException per request) to enforce a
+    // 25 MB cap that can never be reached.
     maxRequestBodySize: false,
     // useOperationOutcome works on the final result, so it sees masked errors too.
     plugins: [

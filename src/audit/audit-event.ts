@@ -322,8 +322,7 @@ const agentsJson = new WeakMap<Principal, string>();
  * The JSON text of {@link phiReadEvent} for the same input, character for character (the unit
  * tests compare the two), and its `recorded` time. The request path uses this one: it writes
  * the constant codings as pre-serialized text and each entity with one template instead of
- * building and then serializing an object graph, which was 12-16 µs per S1 request and grows
- * with every resource a request reads (220 entities in S3).
+ * building and then serializing an object graph, whose cost grows with every entity.
  */
 export function phiReadEventJson(input: PhiReadInput): { recorded: string; json: string } {
   const recorded = (input.now ?? new Date()).toISOString();

@@ -63,9 +63,8 @@ export interface AuditTrailOptions {
    * event that arrives while a batch commits goes out in an INSERT of its own at once instead of
    * waiting for that commit first (InnoDB group-commits concurrent transactions into one log
    * flush). That pays when a commit takes long against a request's CPU time (a remote audit
-   * database); with a local one it only makes batches smaller: on the bench (0.2-1 ms per
-   * commit, CPU-bound gateway) 4 gave 0.22 INSERT per S1 request against 0.14 and no lower
-   * latency. @default 1
+   * database); with a local one, whose commit is short against a request's CPU time, it only
+   * makes batches smaller (more INSERTs, no lower latency). @default 1
    */
   readonly maxInFlight?: number;
   /** Interval over which anonymous denials are counted per client address. @default 60000 */

@@ -161,8 +161,8 @@ function badInput(message: string, argument: string) {
 
 /**
  * The sortable codes of a field's search arguments, by code and by argument name. The arguments
- * are built once per field when the schema is, so this map is too (it was rebuilt for every list
- * field resolved: 20 times per S3 request).
+ * are built once per field when the schema is, so this map is too (not once per list field
+ * resolved, which a nested list does once per parent).
  */
 const sortCodesOf = new WeakMap<readonly SearchArgument[], ReadonlyMap<string, string>>();
 

@@ -30,7 +30,7 @@ export interface RequestLoaders {
    * A resource this request has already read (by id or primed by a search or a reverse list):
    * the resource, `null` for an id known not to exist, `undefined` when not known yet. Lets a
    * resolver answer without a promise: DataLoader answers even a cache hit with a new promise,
-   * resolved on its next dispatch (S3 follows 200 references to 20 patients it already has).
+   * resolved on its next dispatch (a list's references often point at resources it already has).
    * Always `undefined` with batching off (the naive variant).
    */
   peek(resourceType: string, id: string): FhirJson | null | undefined;
@@ -48,8 +48,8 @@ export interface RequestLoaders {
 
 export interface LoaderOptions {
   /**
-   * `false` turns DataLoader off in effect: one statement per load, no per-request cache. Only
-   * the benchmark's naive variant (`FHIRGATE_GRAPHQL_BATCH_LOADS=false`) does this. @default true
+   * `false` turns DataLoader off in effect: one statement per load, no per-request cache (the
+   * benchmark's naive variant, which batching is measured against). @default true
    */
   readonly batch?: boolean;
   /**

@@ -3,9 +3,8 @@
  * after a short hold instead of at once.
  *
  * Why: a refusal costs the shared event loop little, but a client that re-sends the moment it is
- * refused turns that little into a loop: 100 such connections against a stalled tenant made about
- * 2,500 refusals a second on 2 cores, and every other tenant's requests queued behind them (B's
- * p95 3.7x its idle value; `npm run bench:noisy -- --clients flood`). Held for the time the
+ * refused turns that little into a loop that takes the event loop from every other tenant
+ * (`npm run bench:noisy -- --clients flood`; the figures are in bench/README.md). Held for the time the
  * refusal asks the client to wait anyway (`Retry-After`, capped at `delayMs`; a random half to
  * all of it), each such connection sends at most about two requests per `delayMs`, so the flood's cost is bounded by the
  * number of connections, not by how fast the server can say no. A polite client loses nothing: it

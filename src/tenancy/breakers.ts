@@ -101,8 +101,8 @@ export function createTenantPolicies(options: TenantPolicyOptions, log: Logger):
     breaker.onReset(() => log.info({ tenant: tenantHash }, 'tenant breaker closed'));
     // The timeout is innermost, so a statement that times out counts as a breaker failure.
     // abortOnReturn off: cockatiel would otherwise abort the signal of every statement that
-    // finished in time, building a DOMException each time (30 us of a by-id read in the S1
-    // profile). The signal still fires on timeout, and the pool drops its listeners on return.
+    // finished in time, building a DOMException each time. The signal still fires on timeout,
+    // and the pool drops its listeners on return.
     const budget = timeout(options.timeoutMs, {
       strategy: TimeoutStrategy.Aggressive,
       abortOnReturn: false,
