@@ -65,3 +65,36 @@ export function toDataFileName(
   const digest = createHash('sha256').update(JSON.stringify({ ddl, seed })).digest('hex');
   return `${base}-${digest.slice(0, 8)}.db`;
 }
+
+/** Rows by table, each a record of column values: what the generator adds to a hospital. */
+export type GeneratedRows = Readonly<
+  Record<string, readonly Readonly<Record<string, SeedValue>>[]>
+>;
+
+/** The first id after the rows of `table` in `seed` (its first column is the primary key). */
+export function nextId(seed: readonly SeedTable[], table: string): number {
+  const rows = seed.find((t) => t.table === table)?.rows ?? [];
+  return rows.reduce((max, row) => Math.max(max, Number(row[0])), 0) + 1;
+}
+
+/**
+ * `seed` with `generated` appended to its tables, each generated row put in the table's column
+ * order. A generated table `seed` lacks, or a row whose columns differ from the table's, throws:
+ * that is a bug in the generator, not a legacy quirk.
+ */
+export function appendRows(seed: readonly SeedTable[], generated: GeneratedRows): SeedTable[] {
+  const unknown = Object.keys(generated).filter((table) => !seed.some((t) => t.table === table));
+  if (unknown.length > 0) {
+    throw new Error(`generated rows for tables the hospital does not have: ${unknown.join(', ')}`);
+  }
+  return seed.map(({ table, columns, rows }) => {
+    const extra = (generated[table] ?? []).map((row) => {
+      const keys = Object.keys(row);
+      if (keys.length !== columns.length || !columns.every((c) => c in row)) {
+        throw new Error(`a generated ${table} row has [${keys}], the table [${columns}]`);
+      }
+      return columns.map((c) => row[c] ?? null);
+    });
+    return { table, columns, rows: [...rows, ...extra] };
+  });
+}

@@ -329,7 +329,7 @@ function splitPressure(text: string): [number | null, number | null] {
  * patient has a mobile except every seventh, even ids a home phone, every third a work phone
  * (typed as `'  '` for patient 9, which the mapping drops like NULL). All numbers are invented.
  */
-function phones(id: number): [string | null, string | null, string | null] {
+export function phones(id: number): [string | null, string | null, string | null] {
   const suffix = String(id).padStart(4, '0');
   const home = id % 2 === 0 ? `+5622000${suffix}` : null;
   const work = id === 9 ? '  ' : id % 3 === 0 ? `+5622100${suffix}` : null;
@@ -341,7 +341,7 @@ function phones(id: number): [string | null, string | null, string | null] {
  * Professionals' contacts as a JSON array in one text column, as the packaged system stores them:
  * `[{"tipo":"EMAIL","valor":...},{"tipo":"FONO","valor":...}]`; NULL or `[]` when none.
  */
-function contacts(id: number): string | null {
+export function contacts(id: number): string | null {
   if (id === 5) {
     return null;
   }

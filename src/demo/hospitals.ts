@@ -2,17 +2,76 @@
  * The embedded demo's two hospitals. Their legacy schemas differ on purpose (split name columns
  * vs one full-name column, DATE vs `DD/MM/YYYY` text with zero dates, M/F vs H/M, metric vs
  * imperial vitals, one table per clinical concept vs one `lists` table, different soft-delete
- * flags and code formats) and their primary keys overlap (both have patients 1..25, encounters
+ * flags and code formats) and their primary keys overlap (both have patients 1..225, encounters
  * 1..39+), so the demo shows what a mapping absorbs and that tenants never mix. Each hospital's
- * schema and rows are in its own module; every person, RUT and clinical fact is invented.
+ * schema and hand-written rows are in its own module; the deterministic generator
+ * (`generator/`) adds {@link GENERATED_PATIENTS} patients with their care after them. Every
+ * person, RUT and clinical fact is invented.
  *
  * The DDL is plain enough for SQLite and MariaDB alike; integration tests load the same tables
  * into MariaDB.
  */
 import { readFileSync } from 'node:fs';
-import { type DemoHospital, type SeedValue, toDataFileName } from './demo-hospital.js';
+import {
+  appendRows,
+  type DemoHospital,
+  type SeedTable,
+  type SeedValue,
+  toDataFileName,
+} from './demo-hospital.js';
+import { HOSPITAL_A_SPECIALTIES, hospitalARows } from './generator/hospital-a-rows.js';
+import { HOSPITAL_B_SPECIALTIES, hospitalBRows } from './generator/hospital-b-rows.js';
+import { generatePopulation } from './generator/population.js';
 import { HOSPITAL_A_DDL, HOSPITAL_A_SEED } from './hospital-a.js';
 import { HOSPITAL_B_DDL, HOSPITAL_B_SEED } from './hospital-b.js';
+
+/** Patients the generator adds to each hospital, after its 25 hand-written ones. */
+export const GENERATED_PATIENTS = 200;
+
+/** The RUT bodies of every hand-written person of both hospitals (`rut*` columns). */
+function rutBodies(seed: readonly SeedTable[]): ReadonlySet<number> {
+  return new Set(
+    seed.flatMap(({ columns, rows }) =>
+      columns.flatMap((column, i) =>
+        column.startsWith('rut') ? rows.map((row) => Number(String(row[i]).split('-')[0])) : [],
+      ),
+    ),
+  );
+}
+
+const RESERVED_RUTS = rutBodies([...HOSPITAL_A_SEED, ...HOSPITAL_B_SEED]);
+
+/** Hospital A's hand-written rows, then its generated population (even RUT bodies). */
+const SEED_A = appendRows(
+  HOSPITAL_A_SEED,
+  hospitalARows(
+    generatePopulation({
+      seed: 'hospital-a',
+      patients: GENERATED_PATIENTS,
+      practitioners: HOSPITAL_A_SPECIALTIES,
+      virtualVisits: false,
+      reservedRuts: RESERVED_RUTS,
+      rutParity: 0,
+    }),
+    HOSPITAL_A_SEED,
+  ),
+);
+
+/** Hospital B's hand-written rows, then its generated population (odd RUT bodies). */
+const SEED_B = appendRows(
+  HOSPITAL_B_SEED,
+  hospitalBRows(
+    generatePopulation({
+      seed: 'hospital-b',
+      patients: GENERATED_PATIENTS,
+      practitioners: HOSPITAL_B_SPECIALTIES,
+      virtualVisits: true,
+      reservedRuts: RESERVED_RUTS,
+      rutParity: 1,
+    }),
+    HOSPITAL_B_SEED,
+  ),
+);
 
 /**
  * Hospital A: split name columns, DATE/DATETIME columns, M/F, voided flags, one table per
@@ -21,9 +80,9 @@ import { HOSPITAL_B_DDL, HOSPITAL_B_SEED } from './hospital-b.js';
 export const HOSPITAL_A: DemoHospital = {
   clientId: 'hospital-a',
   displayName: 'Hospital Regional de Antofagasta (demo)',
-  fileName: toDataFileName('hospital-a', HOSPITAL_A_DDL, HOSPITAL_A_SEED),
+  fileName: toDataFileName('hospital-a', HOSPITAL_A_DDL, SEED_A),
   ddl: HOSPITAL_A_DDL,
-  seed: HOSPITAL_A_SEED,
+  seed: SEED_A,
   mappingFile: new URL('./mappings/hospital-a.json', import.meta.url),
 };
 
@@ -34,9 +93,9 @@ export const HOSPITAL_A: DemoHospital = {
 export const HOSPITAL_B: DemoHospital = {
   clientId: 'hospital-b',
   displayName: 'Clínica Los Andes (demo)',
-  fileName: toDataFileName('hospital-b', HOSPITAL_B_DDL, HOSPITAL_B_SEED),
+  fileName: toDataFileName('hospital-b', HOSPITAL_B_DDL, SEED_B),
   ddl: HOSPITAL_B_DDL,
-  seed: HOSPITAL_B_SEED,
+  seed: SEED_B,
   mappingFile: new URL('./mappings/hospital-b.json', import.meta.url),
 };
 

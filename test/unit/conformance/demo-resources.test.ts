@@ -68,6 +68,28 @@ const VITALS: ReadonlyMap<DemoHospital, VitalsTable> = new Map([
   ],
 ]);
 
+/** What each hospital serves, by type, from its hand-written and generated rows. */
+const SERVED_COUNTS: Readonly<Record<string, Record<(typeof CLINICAL_TYPES)[number], number>>> = {
+  'hospital-a': {
+    Patient: 222,
+    Practitioner: 17,
+    Encounter: 627,
+    Observation: 1842,
+    Condition: 363,
+    AllergyIntolerance: 51,
+    MedicationRequest: 319,
+  },
+  'hospital-b': {
+    Patient: 225,
+    Practitioner: 18,
+    Encounter: 591,
+    Observation: 1595,
+    Condition: 348,
+    AllergyIntolerance: 60,
+    MedicationRequest: 298,
+  },
+};
+
 /** Resources validated, by hospital and type; every entry must be above 0. */
 const validated = new Map<string, number>();
 
@@ -179,6 +201,15 @@ describe.each(DEMO_HOSPITALS)('every resource $clientId serves', (hospital) => {
     expect(resources.every((r) => r['resourceType'] === type)).toBe(true);
     validated.set(`${hospital.clientId} ${type}`, resources.length);
     await context.annotate(`${resources.length} ${type} resources validated`);
+  });
+
+  it('serves the generated population beside the hand-written rows: resources per type', () => {
+    const counts = Object.fromEntries(
+      CLINICAL_TYPES.map((type) => [type, served.get(type)?.length ?? 0]),
+    );
+    // Pinned, as the generator is deterministic: 25 hand-written patients and 200 generated ones,
+    // less those voided in hospital A (hospital B deactivates instead), and their care.
+    expect(counts).toEqual(SERVED_COUNTS[hospital.clientId]);
   });
 
   it('has no reference that leads nowhere: every Type/id is a resource it serves', () => {

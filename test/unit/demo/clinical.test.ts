@@ -1,14 +1,16 @@
 /**
  * The demo hospitals' clinical resources through their mappings: what each legacy convention
  * turns into, the soft deletes and discriminators that hide rows, and the searches a client
- * runs against them (by patient, date, status, class, code).
+ * runs against them (by patient, date, status, class, code). They run on the hand-written rows,
+ * where every case is chosen; `test/unit/conformance/demo-resources.test.ts` covers the generated
+ * ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSPITAL_A, HOSPITAL_B } from '../../../src/demo/hospitals.js';
 import type { FhirJson } from '../../../src/fhir/fhir-json.js';
 import type {} from '../../../src/graphql/builder.js';
 import type { SearchQuery } from '../../../src/mapping/search.js';
-import { type DemoTenant, openDemoTenant } from '../../fixtures/clinical-demo.js';
+import { type DemoTenant, handWritten, openDemoTenant } from '../../fixtures/clinical-demo.js';
 
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const LOINC = 'http://loinc.org';
@@ -18,7 +20,10 @@ let a: DemoTenant;
 let b: DemoTenant;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([openDemoTenant(HOSPITAL_A), openDemoTenant(HOSPITAL_B)]);
+  [a, b] = await Promise.all([
+    openDemoTenant(handWritten(HOSPITAL_A)),
+    openDemoTenant(handWritten(HOSPITAL_B)),
+  ]);
 });
 
 afterAll(async () => {

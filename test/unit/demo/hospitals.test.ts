@@ -16,6 +16,7 @@ import {
 } from '../../../src/demo/demo-hospital.js';
 import {
   DEMO_HOSPITALS,
+  GENERATED_PATIENTS,
   HOSPITAL_A,
   HOSPITAL_B,
   loadDemoMapping,
@@ -27,6 +28,7 @@ import type {} from '../../../src/graphql/builder.js';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import { MappingDocumentSchema } from '../../../src/mapping/mapping-schema.js';
 import type { SearchQuery } from '../../../src/mapping/search.js';
+import { handWritten, openDemoTenant } from '../../fixtures/clinical-demo.js';
 
 const defs = loadDefinitions();
 
@@ -86,7 +88,10 @@ function compile(hospital: DemoHospital, dialect = SQLITE_DIALECT, type = 'Patie
   return resource;
 }
 
-/** One in-memory SQLite database per hospital, seeded with `seedHospital`. */
+/**
+ * One in-memory SQLite database per hospital, seeded with `seedHospital` with its hand-written
+ * rows: the searches below pin exact ids.
+ */
 const databases = new Map<string, TenantDatabase>();
 
 beforeAll(async () => {
@@ -94,7 +99,7 @@ beforeAll(async () => {
     const db = createSqliteDatabase(':memory:', { readonly: false });
     await seedHospital(async (sql, params) => {
       await db.query({ sql, params: params as (string | number | null)[] });
-    }, hospital);
+    }, handWritten(hospital));
     databases.set(hospital.clientId, db);
   }
 });
@@ -126,10 +131,10 @@ async function load(hospital: DemoHospital, id: string, type = 'Patient'): Promi
 const ids = (resources: FhirJson[]) => resources.map((r) => String(r['id']));
 
 describe('the demo hospitals', () => {
-  it('are two tenants with overlapping primary keys 1..25', () => {
+  it('are two tenants with overlapping primary keys: 25 hand-written patients, then the generated', () => {
     expect(DEMO_HOSPITALS.map((h) => h.clientId)).toEqual(['hospital-a', 'hospital-b']);
     const [patientsA, patientsB] = [HOSPITAL_A.seed[0]!, HOSPITAL_B.seed[0]!];
-    const range = Array.from({ length: 25 }, (_, i) => i + 1);
+    const range = Array.from({ length: 25 + GENERATED_PATIENTS }, (_, i) => i + 1);
     expect(patientsA.rows.map((r) => r[0])).toEqual(range);
     expect(patientsB.rows.map((r) => r[0])).toEqual(range);
   });
@@ -152,7 +157,8 @@ describe('the demo hospitals', () => {
 
   it('have unique RUTs with valid check digits', () => {
     const ruts = DEMO_HOSPITALS.flatMap((h) => h.seed[0]!.rows.map((r) => String(r[1])));
-    expect(new Set(ruts).size).toBe(50);
+    expect(ruts).toHaveLength(2 * (25 + GENERATED_PATIENTS));
+    expect(new Set(ruts).size).toBe(ruts.length);
     for (const rut of ruts) {
       const [body, digit] = rut.split('-');
       expect(rutCheckDigit(Number(body)), rut).toBe(digit);
@@ -206,8 +212,10 @@ describe('every Patient the demo serves', () => {
   });
 
   it.each(DEMO_HOSPITALS)('of $clientId is valid FHIR R4', async (hospital) => {
-    const patients = (await search(hospital, [])) as unknown as Patient[];
-    expect(patients.length).toBeGreaterThanOrEqual(23);
+    const tenant = await openDemoTenant(hospital);
+    const patients = (await tenant.searchAll('Patient')) as unknown as Patient[];
+    await tenant.close();
+    expect(patients.length).toBeGreaterThanOrEqual(23 + GENERATED_PATIENTS * 0.9);
     const problems: string[] = [];
     for (const patient of patients) {
       expect(patient.resourceType).toBe('Patient');

@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_ISSUER_KEY_FILE, loadOrCreateDemoIssuer } from '../../../src/demo/demo-issuer.js';
-import { HOSPITAL_A, HOSPITAL_B, loadDemoMapping } from '../../../src/demo/hospitals.js';
+import {
+  GENERATED_PATIENTS,
+  HOSPITAL_A,
+  HOSPITAL_B,
+  loadDemoMapping,
+} from '../../../src/demo/hospitals.js';
 import {
   DEMO_ENCRYPTION_KEY_FILE,
   DEMO_REGISTRY_FILE,
@@ -79,8 +84,13 @@ describe('prepareDemo', () => {
     expect(demo.registryUrl).toBe(`sqlite:${join(dir, DEMO_REGISTRY_FILE)}`);
     expect(demo.jwks).toEqual((await loadOrCreateDemoIssuer(dir)).jwks);
 
-    expect(count(join(dir, HOSPITAL_A.fileName), 'pacientes')).toBe(25);
-    expect(count(join(dir, HOSPITAL_B.fileName), 'usuarios')).toBe(25);
+    // The hand-written patients and the generated ones, every table as in the seed.
+    for (const hospital of [HOSPITAL_A, HOSPITAL_B]) {
+      for (const { table, rows } of hospital.seed) {
+        expect(count(join(dir, hospital.fileName), table), table).toBe(rows.length);
+      }
+    }
+    expect(count(join(dir, HOSPITAL_A.fileName), 'pacientes')).toBe(25 + GENERATED_PATIENTS);
 
     const keyring = parseKeyring({ primaryKey: demo.encryptionKey });
     await withRegistry(demo.registryUrl, async (registry) => {
@@ -118,7 +128,7 @@ describe('prepareDemo', () => {
 
     const second = await prepareDemo({ dataDir: dir });
     expect(second).toEqual(first);
-    expect(count(pathA, 'pacientes')).toBe(24);
+    expect(count(pathA, 'pacientes')).toBe(24 + GENERATED_PATIENTS);
     await withRegistry(second.registryUrl, async (registry) => {
       expect(await registry.listTenants()).toEqual(sealedBefore);
       expect((await registry.findTenant('hospital-b'))?.mapping?.version).toBe(1);
