@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Resource } from '@medplum/fhirtypes';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlValue } from '../../src/db/dialect.js';
@@ -28,6 +29,7 @@ import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import { freePort } from '../helpers/main-process.js';
 import { openTenantDatabase } from '../helpers/tenant-database.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { loadR4Definitions, validateR4, withoutNulls } from '../unit/conformance/r4-validator.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const JWT_LINE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/;
@@ -170,6 +172,28 @@ function mappingVersions(): Record<string, number> {
 
 const defs = loadDefinitions();
 
+/**
+ * Ids of the served patients with `surname` as a surname: hospital A's surname columns, or a word
+ * of hospital B's full-name column.
+ */
+function idsWithSurname(hospital: DemoHospital, surname: string): string[] {
+  const { columns, rows } = hospital.seed[0]!;
+  const cells = (hospital === HOSPITAL_A ? ['ap_pat_pac', 'ap_mat_pac'] : ['nombre_usr']).map((c) =>
+    columns.indexOf(c),
+  );
+  const voided = columns.indexOf('voided');
+  return rows
+    .filter((row) => voided < 0 || row[voided] === 0)
+    .filter((row) =>
+      cells.some((i) =>
+        String(row[i] ?? '')
+          .split(/\s+/)
+          .includes(surname),
+      ),
+    )
+    .map((row) => String(row[0]));
+}
+
 const LIST = '{ PatientList(_count: 5) { id name { family given } gender birthDate } }';
 
 /** Searches whose SQL differs most between engines; both demo hospitals map these codes. */
@@ -189,6 +213,7 @@ const PORTABLE_SEARCHES: readonly [string, SearchQuery][] = [
 ];
 
 beforeAll(async () => {
+  loadR4Definitions();
   dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-demo-int-'));
   server = await startServer();
 });
@@ -281,6 +306,45 @@ describe('the embedded demo (npm start with nothing configured)', () => {
     // "VALENZUELA ROJAS" matches on a word inside the full-name column.
     expect(b.map((p) => p.id)).toEqual(['4']);
   });
+
+  it.each<[string, string, string]>([
+    ['hospital-a', "O'Brien", "O'Brien"],
+    ['hospital-a', 'Nguyễn', 'Nguyễn'],
+    ['hospital-a', 'Ólafsdóttir', 'Ólafsdóttir'],
+    // Upper case as stored: SQLite's LIKE folds the case of ASCII letters only.
+    ['hospital-b', "O'Brien", "O'BRIEN"],
+    ['hospital-b', 'NGUYỄN', 'NGUYỄN'],
+  ])(
+    '%s: family %s finds the generated patients named %s, over GraphQL and REST alike, valid R4',
+    async (tenant, family, stored) => {
+      const hospital = DEMO_HOSPITALS.find((h) => h.clientId === tenant)!;
+      const expected = idsWithSurname(hospital, stored);
+      expect(expected.length, `the generator made no ${stored}`).toBeGreaterThan(0);
+      const token = await tokenFor(tenant);
+
+      const graphql = patientsOf(
+        await post(
+          `{ PatientList(family: ${JSON.stringify(family)}, _count: 100) { resourceType id name { use family given text } identifier { use system value } gender birthDate } }`,
+          token,
+        ),
+      );
+      expect(graphql.map((p) => p.id)).toEqual(expected);
+
+      const res = await fetch(
+        `${server!.base}/fhir/Patient?family=${encodeURIComponent(family)}&_count=100`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      expect(res.status).toBe(200);
+      const bundle = (await res.json()) as { entry?: { resource: Resource }[] };
+      const rest = (bundle.entry ?? []).map((e) => e.resource);
+      expect(rest.map((p) => p.id)).toEqual(expected);
+
+      for (const patient of [...graphql.map((p) => withoutNulls(p) as Resource), ...rest]) {
+        expect(validateR4(patient), JSON.stringify(patient)).toEqual([]);
+        expect(JSON.stringify(patient), 'the name arrives as stored').toContain(stored);
+      }
+    },
+  );
 
   it('serves a patient’s vital signs, fanned out from each hospital’s wide rows', async () => {
     const query = `{ Patient(id: "1") { id ObservationList(_reference: subject) {
@@ -438,9 +502,14 @@ describe('the demo hospitals in MariaDB', () => {
     const mysqlDb = openTenantDatabase(db);
     try {
       for (const hospital of DEMO_HOSPITALS) {
-        await seedHospital(async (sql, params) => {
-          await db.exec(sql, params);
-        }, hospital);
+        // Batched: the server commits every statement.
+        await seedHospital(
+          async (sql, params) => {
+            await db.exec(sql, params);
+          },
+          hospital,
+          { rowsPerStatement: 100 },
+        );
         for (const { table, rows } of hospital.seed) {
           const [row] = await db.exec<Record<string, unknown>[]>(
             `SELECT COUNT(*) AS n FROM ${table}`,
@@ -449,9 +518,13 @@ describe('the demo hospitals in MariaDB', () => {
         }
 
         const sqliteDb = createSqliteDatabase(':memory:', { readonly: false });
-        await seedHospital(async (sql, params) => {
-          await sqliteDb.query({ sql, params: params as SqlValue[] });
-        }, hospital);
+        await seedHospital(
+          async (sql, params) => {
+            await sqliteDb.query({ sql, params: params as SqlValue[] });
+          },
+          hospital,
+          { rowsPerStatement: 100 },
+        );
         const fromSqlite = await servedResources(hospital, sqliteDb);
         await sqliteDb.close();
 

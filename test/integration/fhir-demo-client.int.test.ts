@@ -80,7 +80,8 @@ describe.each(['hospital-a', 'hospital-b'])('MedplumClient against the demo, %s'
     for (const type of types) {
       const counted = (await client.search(type, '_summary=count')) as Bundle;
       const seen: Resource[] = [];
-      for await (const page of client.searchResourcePages(type, '_count=7&_sort=_id')) {
+      // Pages of 50: several for most types of the generated demo, in a few dozen requests.
+      for await (const page of client.searchResourcePages(type, '_count=50&_sort=_id')) {
         seen.push(...page);
       }
       expect(seen.length, type).toBe(counted.total);
