@@ -13,7 +13,8 @@ export interface GraphiQLExample {
 
 const WELCOME = `# Welcome to the fhirgate demo.
 #
-# You are hospital-a, an invented hospital on SQLite.
+# You are hospital-a, an invented hospital on SQLite
+# with 225 patients, their visits and their care.
 # The Headers tab holds a demo token for it (roles
 # fhir-read and fhir-admin, valid for an hour). Reload
 # the page for a new one; that also resets these tabs.
@@ -31,7 +32,8 @@ export const GRAPHIQL_EXAMPLES: readonly GraphiQLExample[] = [
   {
     query: `${WELCOME}
 # Patients named Soto: names and identifiers
-# (the hospital's RUT).
+# (the hospital's RUT). Names go through as typed:
+# try family: "O'Brien" or family: "Nguyễn".
 query PatientsWithIdentifiers {
   PatientList(family: "Soto", _count: 5) {
     id
