@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { type Row, SQLITE_DIALECT, type SqlValue } from './dialect.js';
+import { installUnicodeLike } from './sqlite-like.js';
 import { type TenantDatabase, toDatabaseError } from './tenant-database.js';
 
 /**
@@ -18,6 +19,7 @@ export function createSqliteDatabase(
   try {
     const create = !options.readonly && options.create !== false;
     db = new Database(path, { readonly: options.readonly, fileMustExist: !create });
+    installUnicodeLike(db);
   } catch (err) {
     throw toDatabaseError(err);
   }

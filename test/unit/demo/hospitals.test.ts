@@ -286,7 +286,8 @@ describe('hospital-a through its mapping', () => {
     ['family (either surname, case-insensitive)', [{ code: 'family', values: ['rojas'] }], ['1']],
     ['family on the maternal surname', [{ code: 'family', values: ['Olivares'] }], ['8']],
     ['given', [{ code: 'given', values: ['Camila'] }], ['1']],
-    ['name, on any word', [{ code: 'name', values: ['José'] }], ['5']],
+    // Accents folded as MariaDB's default collation does: `José` also starts `Josefa`.
+    ['name, on any word', [{ code: 'name', values: ['José'] }], ['5', '13']],
     [
       'gender',
       [
