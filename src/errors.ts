@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'QUERY_TOO_COSTLY'
+  | 'FHIRPATH_NOT_SUPPORTED'
+  | 'SINGLETON_VIOLATED'
   | 'AUDIT_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -98,6 +100,8 @@ const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   PAYLOAD_TOO_LARGE: { status: 413, requestLevel: true, issue: 'too-long' },
   RATE_LIMITED: { status: 429, requestLevel: true, issue: 'throttled' },
   QUERY_TOO_COSTLY: { status: 400, requestLevel: true, issue: 'too-costly' },
+  FHIRPATH_NOT_SUPPORTED: { status: 400, requestLevel: false, issue: 'not-supported' },
+  SINGLETON_VIOLATED: { status: 400, requestLevel: false, issue: 'invalid' },
   AUDIT_UNAVAILABLE: { status: 503, requestLevel: true, issue: 'transient' },
   INTERNAL_SERVER_ERROR: { status: 500, requestLevel: false, issue: 'exception' },
 };

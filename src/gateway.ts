@@ -13,6 +13,7 @@ import type { GatewayContext } from './context.js';
 import type { FhirDefinitions } from './fhir/definitions.js';
 import { resourceTypesOf, selectedElements } from './graphql/selected-elements.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
+import { useShapingDirectives } from './graphql/use-shaping-directives.js';
 import { useSingleValueLists } from './graphql/use-single-value-lists.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
@@ -336,6 +337,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
           ]),
       ...useQueryLimits(),
       useSingleValueLists(),
+      // Before the executor is chosen and the selected elements are read: it swaps in the
+      // document with the hidden fields the shaping directives read.
+      useShapingDirectives(),
       // Before graphql-jit takes over execution: an operation over budget runs nothing.
       ...(deps.resourceBudget === undefined
         ? []

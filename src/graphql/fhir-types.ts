@@ -9,7 +9,8 @@ import type { ComplexTypeDef, ElementDef, PrimitiveTypeDef } from '../fhir/defin
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import type { FhirJson } from '../fhir/fhir-json.js';
 import type { BuilderTypes, GatewayBuilder } from './builder.js';
-import { filterListItems, listFilterNames } from './list-field-args.js';
+import { compileListFhirPath } from './list-fhirpath.js';
+import { filterListItems, LIST_FHIRPATH_ARG, listFilterNames } from './list-field-args.js';
 
 /** A generated FHIR object type (resource, datatype or backbone element) over FHIR JSON. */
 export type FhirObjectRef = ObjectRef<BuilderTypes, FhirJson>;
@@ -185,22 +186,25 @@ function elementField(
     if (element.array) {
       const filterNames = listFilterNames(defs, defs.complexType(type.name));
       // Undescribed: they repeat on every list field, and their meaning is the same everywhere
-      // (items whose child equals the value; then skip `_offset`, keep `_count`).
+      // (items whose child equals the value and that `fhirpath` holds for; then skip `_offset`,
+      // keep `_count`).
       const args: InputFieldMap = {
         _count: t.arg.int({ required: false }),
         _offset: t.arg.int({ required: false }),
+        [LIST_FHIRPATH_ARG]: t.arg.string({ required: false }),
       };
       for (const name of filterNames) {
         args[name] = t.arg.string({ required: false });
       }
       const read = readElement<readonly FhirJson[]>(element.name);
+      const compile = (expression: string) => compileListFhirPath(defs, type.name, expression);
       return t.field({
         type: [ref],
         nullable: { list: true, items: false },
         description,
         args,
         resolve: (parent, listArgs) =>
-          filterListItems(read(parent), listArgs as Record<string, unknown>, filterNames),
+          filterListItems(read(parent), listArgs as Record<string, unknown>, filterNames, compile),
       });
     }
     return t.field({

@@ -2,6 +2,7 @@ import { gatewayError } from '../errors.js';
 import type { ComplexTypeDef } from '../fhir/definition-types.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import type { FhirJson } from '../fhir/fhir-json.js';
+import type { ItemFilter } from './list-fhirpath.js';
 
 /**
  * Arguments of repeating elements, as the HL7 FHIR GraphQL page has them: a list field takes
@@ -13,6 +14,9 @@ import type { FhirJson } from '../fhir/fhir-json.js';
 
 /** Argument names a list field reserves for paging. */
 export const LIST_PAGING_ARGS = ['_count', '_offset'] as const;
+
+/** The argument filtering a list field's items by a FHIRPath expression (`list-fhirpath.ts`). */
+export const LIST_FHIRPATH_ARG = 'fhirpath';
 
 /**
  * The children of `itemType` a list field can filter on: primitive elements, choice variants
@@ -37,13 +41,15 @@ function matches(value: unknown, wanted: string): boolean {
 
 /**
  * The items of a list field after its arguments: items whose every given filter equals the
- * item's child (any of it, for a repeating child such as `given`), then `_offset`, then
- * `_count`. `null` stays `null`: an absent element is not an empty one.
+ * item's child (any of it, for a repeating child such as `given`) and that the `fhirpath`
+ * expression holds for (compiled by `compileFhirPath`), then `_offset`, then `_count`. `null`
+ * stays `null`: an absent element is not an empty one.
  */
 export function filterListItems<T extends FhirJson>(
   items: readonly T[] | null | undefined,
   args: Readonly<Record<string, unknown>>,
   filterNames: readonly string[],
+  compileFhirPath: (expression: string) => ItemFilter,
 ): readonly T[] | null {
   if (items === null || items === undefined) {
     return null;
@@ -72,10 +78,16 @@ export function filterListItems<T extends FhirJson>(
     const wanted = args[name];
     return typeof wanted === 'string' ? [[name, wanted] as const] : [];
   });
+  const expression = args[LIST_FHIRPATH_ARG];
+  const fhirpath = typeof expression === 'string' ? compileFhirPath(expression) : undefined;
   const kept =
-    filters.length === 0
+    filters.length === 0 && fhirpath === undefined
       ? items
-      : items.filter((item) => filters.every(([name, wanted]) => matches(item[name], wanted)));
+      : items.filter(
+          (item) =>
+            filters.every(([name, wanted]) => matches(item[name], wanted)) &&
+            (fhirpath === undefined || fhirpath(item)),
+        );
   const start = typeof offset === 'number' ? offset : 0;
   const end = typeof count === 'number' ? start + count : undefined;
   return start === 0 && end === undefined ? kept : kept.slice(start, end);

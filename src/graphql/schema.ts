@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, specifiedDirectives } from 'graphql';
 import { registerAdminFields } from '../admin/admin-fields.js';
 import type { AdminService } from '../admin/admin-service.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
@@ -8,6 +8,7 @@ import { registerFhirTypes } from './fhir-types.js';
 import { registerReferenceResolution } from './references.js';
 import { registerResourceQueries } from './resources.js';
 import { registerReverseReferences } from './reverse-references.js';
+import { SHAPING_DIRECTIVES } from './shaping-directives.js';
 import { registerTenantCapabilities } from './tenant-capabilities-field.js';
 
 export interface SchemaOptions {
@@ -46,5 +47,8 @@ export function buildGatewaySchema(options: SchemaOptions): GraphQLSchema {
   registerReverseReferences(builder, refs, connections, options.defs, options.limits);
   registerTenantCapabilities(builder, options.defs, options.resourceTypes);
   registerAdminFields(builder, options.admin);
-  return builder.toSchema({ sortSchema: true });
+  return builder.toSchema({
+    sortSchema: true,
+    directives: [...specifiedDirectives, ...SHAPING_DIRECTIVES],
+  });
 }

@@ -53,26 +53,26 @@ describe('registerFhirTypes', () => {
     const patient = typeBlock(sdl, 'Patient');
 
     expect(patient).toContain('  resourceType: String!\n');
-    // Repeating complex elements take _count, _offset and one filter per primitive child.
+    // Repeating complex elements take _count, _offset, fhirpath and one filter per primitive child.
     expect(signature(schema, 'Patient', 'name')).toBe(
-      'name(_count, _offset, family, given, id, prefix, suffix, text, use): [HumanName!]',
+      'name(_count, _offset, family, fhirpath, given, id, prefix, suffix, text, use): [HumanName!]',
     );
     expect(signature(schema, 'Patient', 'telecom')).toBe(
-      'telecom(_count, _offset, id, rank, system, use, value): [ContactPoint!]',
+      'telecom(_count, _offset, fhirpath, id, rank, system, use, value): [ContactPoint!]',
     );
     expect(patient).toContain('  birthDate: String\n');
     expect(patient).toContain('  deceasedBoolean: Boolean\n');
     expect(patient).toContain('  deceasedDateTime: String\n');
     expect(patient).toContain('  multipleBirthInteger: Int\n');
     expect(signature(schema, 'Patient', 'contact')).toBe(
-      'contact(_count, _offset, gender, id): [PatientContact!]',
+      'contact(_count, _offset, fhirpath, gender, id): [PatientContact!]',
     );
     // Choice variants (valueString, ...) are not filters: `url` is the one that matters.
     expect(signature(schema, 'Patient', 'extension')).toBe(
-      'extension(_count, _offset, id, url): [Extension!]',
+      'extension(_count, _offset, fhirpath, id, url): [Extension!]',
     );
     expect(signature(schema, 'Patient', 'modifierExtension')).toBe(
-      'modifierExtension(_count, _offset, id, url): [Extension!]',
+      'modifierExtension(_count, _offset, fhirpath, id, url): [Extension!]',
     );
     expect(patient).toContain('  contained: [Resource!]\n');
     expect(patient).toContain('"""The date of birth for the individual"""\n  birthDate: String');
@@ -84,7 +84,7 @@ describe('registerFhirTypes', () => {
     expect(typeBlock(sdl, 'Extension')).toContain('  valueDecimal: Float\n');
     expect(typeBlock(sdl, 'Extension')).toContain('  valuePositiveInt: Int\n');
     expect(signature(schema, 'Extension', 'extension')).toBe(
-      'extension(_count, _offset, id, url): [Extension!]',
+      'extension(_count, _offset, fhirpath, id, url): [Extension!]',
     );
     expect(schema.getType('Observation')).toBeUndefined();
     expect(schema.getType('ObservationComponent')).toBeUndefined();
@@ -141,13 +141,13 @@ describe('registerFhirTypes', () => {
     const observation = typeBlock(sdl, 'Observation');
     expect(observation).toContain('  valueQuantity: Quantity\n');
     expect(signature(schema, 'Observation', 'component')).toBe(
-      'component(_count, _offset, id): [ObservationComponent!]',
+      'component(_count, _offset, fhirpath, id): [ObservationComponent!]',
     );
     expect(signature(schema, 'Observation', 'referenceRange')).toBe(
-      'referenceRange(_count, _offset, id, text): [ObservationReferenceRange!]',
+      'referenceRange(_count, _offset, fhirpath, id, text): [ObservationReferenceRange!]',
     );
     expect(signature(schema, 'ObservationComponent', 'referenceRange')).toBe(
-      'referenceRange(_count, _offset, id, text): [ObservationReferenceRange!]',
+      'referenceRange(_count, _offset, fhirpath, id, text): [ObservationReferenceRange!]',
     );
     expect(typeBlock(sdl, 'Narrative')).toContain('  div: String\n');
     // 12 resources, 33 datatypes, 33 backbone elements, Query and the built-in scalars.

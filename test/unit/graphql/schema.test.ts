@@ -135,9 +135,17 @@ describe('the gateway schema', () => {
     expect(Object.keys(practitioner.getFields())).not.toContain('LocationList');
   });
 
+  it('declares the shaping directives of the HL7 page next to @skip and @include', () => {
+    expect(schema.getDirectives().map((d) => d.name)).toEqual(
+      expect.arrayContaining(['skip', 'include', 'flatten', 'first', 'singleton', 'slice']),
+    );
+    expect(sdl).toContain('directive @slice(');
+    expect(sdl).toContain('path: String!\n) on FIELD');
+  });
+
   it('keeps list arguments on repeating elements', () => {
     expect(signature('Patient', 'telecom')).toBe(
-      '_count: Int, _offset: Int, id: String, rank: String, system: String, use: String, value: String -> [ContactPoint!]',
+      '_count: Int, _offset: Int, fhirpath: String, id: String, rank: String, system: String, use: String, value: String -> [ContactPoint!]',
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
 import { parseReference } from '../../../src/fhir/local-reference.js';
+import { compileListFhirPath } from '../../../src/graphql/list-fhirpath.js';
 import { filterListItems } from '../../../src/graphql/list-field-args.js';
 import {
   searchArgumentsOf,
@@ -151,22 +152,66 @@ describe('list-field arguments', () => {
     { use: 'official', family: 'C', given: ['Z'] },
   ];
   const filters = ['use', 'family', 'given'];
+  const fhirpath = (expression: string) => compileListFhirPath(defs, 'HumanName', expression);
 
   it('filter by child values, a repeating child matching any of its values, then page', () => {
-    expect(filterListItems(names, { use: 'official' }, filters)).toEqual([names[0], names[2]]);
-    expect(filterListItems(names, { given: 'Y' }, filters)).toEqual([names[0], names[1]]);
-    expect(filterListItems(names, { use: 'official', given: 'Y' }, filters)).toEqual([names[0]]);
-    expect(filterListItems(names, { use: 'official', _offset: 1 }, filters)).toEqual([names[2]]);
-    expect(filterListItems(names, { _count: 1 }, filters)).toEqual([names[0]]);
-    expect(filterListItems(names, { use: 'usual' }, filters)).toEqual([]);
-    expect(filterListItems(null, { use: 'official' }, filters)).toBeNull();
-    expect(filterListItems([{ rank: 1 }, { rank: 2 }], { rank: '2' }, ['rank'])).toEqual([
+    expect(filterListItems(names, { use: 'official' }, filters, fhirpath)).toEqual([
+      names[0],
+      names[2],
+    ]);
+    expect(filterListItems(names, { given: 'Y' }, filters, fhirpath)).toEqual([names[0], names[1]]);
+    expect(filterListItems(names, { use: 'official', given: 'Y' }, filters, fhirpath)).toEqual([
+      names[0],
+    ]);
+    expect(filterListItems(names, { use: 'official', _offset: 1 }, filters, fhirpath)).toEqual([
+      names[2],
+    ]);
+    expect(filterListItems(names, { _count: 1 }, filters, fhirpath)).toEqual([names[0]]);
+    expect(filterListItems(names, { use: 'usual' }, filters, fhirpath)).toEqual([]);
+    expect(filterListItems(null, { use: 'official' }, filters, fhirpath)).toBeNull();
+    expect(filterListItems([{ rank: 1 }, { rank: 2 }], { rank: '2' }, ['rank'], fhirpath)).toEqual([
       { rank: 2 },
     ]);
   });
 
+  it('filter by a simple fhirpath expression, with the other filters and before paging', () => {
+    const names2 = [...names, { use: 'usual', given: ['W'] }];
+    const kept = (expression: string, more: Record<string, unknown> = {}) =>
+      filterListItems(names2, { fhirpath: expression, ...more }, filters, fhirpath);
+    expect(kept('family.exists()')).toEqual(names);
+    expect(kept('family.empty()')).toEqual([names2[3]]);
+    expect(kept('family')).toEqual(names);
+    expect(kept("use = 'official'")).toEqual([names[0], names[2]]);
+    expect(kept("use != 'official'")).toEqual([names[1], names2[3]]);
+    // FHIRPath compares whole collections: two givens never equal one literal.
+    expect(kept("given = 'Y'")).toEqual([names[1]]);
+    expect(kept("use = 'official' and given = 'Z'")).toEqual([names[2]]);
+    expect(kept("family = 'it\\'s'")).toEqual([]);
+    expect(kept("use = 'official'", { _offset: 1 })).toEqual([names[2]]);
+    expect(kept('period.start.exists()')).toEqual([]);
+    expect(kept('family.exists()', { use: 'maiden' })).toEqual([names[1]]);
+  });
+
+  it('refuse fhirpath beyond the simple subset, without echoing it', () => {
+    for (const expression of [
+      "where(use = 'official')",
+      "family = 'A' or family = 'B'",
+      'famly.exists()',
+      'given.first()',
+      "use = 'official' and",
+      'x'.repeat(300),
+    ]) {
+      const error = thrown(() =>
+        filterListItems(names, { fhirpath: expression }, filters, fhirpath),
+      );
+      expect(error.code, expression).toBe('FHIRPATH_NOT_SUPPORTED');
+      expect(error.message.startsWith('fhirpath: '), expression).toBe(true);
+      expect(error.message.includes('famly')).toBe(false);
+    }
+  });
+
   it('refuse negative paging', () => {
-    expect(thrown(() => filterListItems(names, { _count: -1 }, filters)).code).toBe(
+    expect(thrown(() => filterListItems(names, { _count: -1 }, filters, fhirpath)).code).toBe(
       'BAD_USER_INPUT',
     );
   });
