@@ -22,6 +22,9 @@ interface Slot {
   readonly values: unknown[];
   cardinality: Cardinality;
   readonly typeName: string;
+  /** The schema field name of the first field written here, for errors (a name here may hold an
+   * alias and slice values, which are data). */
+  readonly fieldName: string;
   /** A non-null value was given (an empty list answers `[]`, not `null`). */
   given: boolean;
 }
@@ -37,14 +40,20 @@ function cardinality(field: FieldPlan, list: boolean): Cardinality {
 function addSlot(target: Output, name: string, card: Cardinality, field: FieldPlan): Slot {
   const slot = target.get(name);
   if (slot === undefined) {
-    const created: Slot = { values: [], cardinality: card, typeName: field.typeName, given: false };
+    const created: Slot = {
+      values: [],
+      cardinality: card,
+      typeName: field.typeName,
+      fieldName: field.name,
+      given: false,
+    };
     target.set(name, created);
     return created;
   }
   if (slot.typeName !== field.typeName) {
     throw gatewayError(
       'BAD_USER_INPUT',
-      `@flatten collates values of different types into "${name}" (${slot.typeName} and ${field.typeName}); give one of them an alias.`,
+      `@flatten collates values of different types under one name ("${slot.fieldName}", ${slot.typeName}, and "${field.name}", ${field.typeName}); give one of them an alias.`,
     );
   }
   slot.cardinality =
@@ -153,7 +162,7 @@ function write(output: Output): Json {
     } else if (slot.values.length > 1) {
       throw gatewayError(
         'SINGLETON_VIOLATED',
-        `@singleton: "${name}" has ${slot.values.length} values in this answer; narrow the list (a filter, _count: 1, @first) or remove @singleton.`,
+        `@singleton: "${slot.fieldName}" has ${slot.values.length} values in this answer; narrow the list (a filter, _count: 1, @first) or remove @singleton.`,
       );
     } else {
       json[name] = slot.values.length === 0 ? null : writeValue(slot.values[0]);

@@ -48,6 +48,8 @@ export const SLICE_KEY = '__fhirgateSlice';
 export interface FieldPlan {
   /** The response key (the alias, or the field name). */
   readonly key: string;
+  /** The schema's field name: errors name it, never the alias a client chose. */
+  readonly name: string;
   /** The field's GraphQL type is a list. */
   readonly list: boolean;
   /** The named type, for the same-type rule of `@flatten`. */
@@ -156,7 +158,7 @@ export class SelectionPlan {
     if (nodes.some((n) => directiveNames(n) !== shaping)) {
       throw gatewayError(
         'BAD_USER_INPUT',
-        `"${key}" is selected more than once with different shaping directives; give each selection the same ones, or another alias.`,
+        `"${first.name.value}" is selected more than once under one name with different shaping directives; give each selection the same ones, or another alias.`,
       );
     }
     const directive = (name: string): DirectiveNode | undefined =>
@@ -179,6 +181,7 @@ export class SelectionPlan {
     const slice = directive(SLICE);
     return {
       key,
+      name,
       list: fieldType !== undefined && isListType(getNullableType(fieldType)),
       typeName: named?.name ?? 'String',
       flatten: directive(FLATTEN) !== undefined,

@@ -62,6 +62,19 @@ async function fhirGraphql(path: string, query: string) {
   return { status: response.status, json: (await response.json()) as Json };
 }
 
+describe('the schema', () => {
+  it('declares the directives, so introspection (and GraphiQL) offers them', async () => {
+    const { __schema } = (await data(
+      '{ __schema { directives { name locations args { name } } } }',
+    )) as { __schema: { directives: Array<{ name: string; args: Array<{ name: string }> }> } };
+    const byName = new Map(__schema.directives.map((d) => [d.name, d]));
+    for (const name of ['flatten', 'first', 'singleton', 'slice', 'skip', 'include']) {
+      expect(byName.has(name), name).toBe(true);
+    }
+    expect(byName.get('slice')!.args.map((a) => a.name)).toEqual(['path']);
+  });
+});
+
 describe('@flatten', () => {
   it("puts a field's children in its parent; a repeating field's children become lists", async () => {
     expect(
@@ -91,7 +104,9 @@ describe('@flatten', () => {
   it('refuses children of different types under one name', async () => {
     const error = await failure('{ Patient(id: "2") { active name @flatten { active: family } } }');
     expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.message).toContain('different types into "active"');
+    expect(error.message).toBe(
+      '@flatten collates values of different types under one name ("active", Boolean, and "family", String); give one of them an alias.',
+    );
     expect(error.data).toBeNull();
   });
 
@@ -138,6 +153,15 @@ describe('@singleton', () => {
       resourceType: 'OperationOutcome',
       issue: [{ severity: 'error', code: 'invalid', details: { text: error.message } }],
     });
+  });
+
+  it('names the schema field in its error, never an alias or a sliced value', async () => {
+    const error = await failure(
+      '{ Patient(id: "2") { telecom @flatten @slice(path: "system") { myAlias: value @singleton } } }',
+    );
+    expect(error.code).toBe('SINGLETON_VIOLATED');
+    expect(error.message).toContain('"value" has 2 values');
+    expect(error.message).not.toMatch(/myAlias|phone/);
   });
 
   it('unwraps a list field of at most one item', async () => {
@@ -236,7 +260,7 @@ describe('with aliases, fragments and abstract types', () => {
       '{ Patient(id: "2") { telecom @flatten { value } telecom { value } } }',
     );
     expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.message).toContain('"telecom" is selected more than once');
+    expect(error.message).toContain('"telecom" is selected more than once under one name');
   });
 
   it('answers a repeated query the same (the compiled operation is reused)', async () => {
