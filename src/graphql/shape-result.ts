@@ -107,20 +107,12 @@ function shapeField(
     return;
   }
   let slot: Slot | undefined;
-  if (field.flatten) {
-    // Children go into `target` below.
-  } else if (field.first) {
-    slot = addSlot(target, field.key + suffix, cardinality(field, inheritedList), field);
-  } else if (field.slice === undefined) {
-    slot = addSlot(
-      target,
-      field.key + suffix,
-      cardinality(field, field.list || inheritedList),
-      field,
-    );
-  }
-  if (slot !== undefined && value !== null && value !== undefined) {
-    slot.given = true;
+  // A flattened field has no property of its own, a sliced one one per item (below).
+  if (!field.flatten && field.slice === undefined) {
+    // @first answers one item: a list only where a flattened list above makes everything one.
+    const list = field.first ? inheritedList : field.list || inheritedList;
+    slot = addSlot(target, field.key + suffix, cardinality(field, list), field);
+    slot.given ||= value !== null && value !== undefined;
   }
   const childList = field.flatten && ((field.list && !field.first) || inheritedList);
   for (const [index, item] of items.entries()) {
