@@ -204,6 +204,14 @@ describe('@slice', () => {
     });
   });
 
+  it('slices a search by an element of the resource, which is read although not selected', async () => {
+    expect(
+      await data(
+        '{ PatientList(_id: ["1", "2"], _sort: "_id") @flatten @slice(path: "gender") { id @singleton } }',
+      ),
+    ).toEqual({ 'id.male': '1', 'id.female': '2' });
+  });
+
   it('refuses a path that is not $index or a primitive child, a variable, and @first with it', async () => {
     for (const query of [
       '{ Patient(id: "2") { telecom @slice(path: "period") { value } } }',
