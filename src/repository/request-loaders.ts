@@ -24,14 +24,21 @@ export interface ReverseLookup {
  * so their caches never outlive a request or cross a tenant.
  */
 export interface RequestLoaders {
-  /** Resources of one type by id: every `load` in one tick becomes one SQL statement. */
-  byId(resourceType: string): DataLoader<string, FhirJson | null>;
+  /**
+   * A resource by id: every load of one type in one tick becomes one SQL statement; one this
+   * request has already read is answered from memory.
+   */
+  load(resourceType: string, id: string): Promise<FhirJson | null>;
+  /**
+   * Resources a search returned: noted for the audit, and a later read of one of them by id in
+   * this request is served without SQL.
+   */
+  prime(resourceType: string, resources: readonly FhirJson[]): void;
   /**
    * A resource this request has already read (by id or primed by a search or a reverse list):
    * the resource, `null` for an id known not to exist, `undefined` when not known yet. Lets a
-   * resolver answer without a promise: DataLoader answers even a cache hit with a new promise,
-   * resolved on its next dispatch (a list's references often point at resources it already has).
-   * Always `undefined` with batching off (the naive variant).
+   * resolver answer without a promise (a list's references often point at resources it already
+   * has). Always `undefined` with batching off (the naive variant).
    */
   peek(resourceType: string, id: string): FhirJson | null | undefined;
   /**
@@ -93,7 +100,7 @@ export function createRequestLoaders(
     let loader = byType.get(resourceType);
     if (loader === undefined) {
       const resource = tenant.runtime.mapping.resource(resourceType);
-      loader = new AuditedLoader(reads, resourceType, loaderOptions, remember, async (ids) => {
+      loader = new DataLoader(async (ids) => {
         if (resource === undefined) {
           return ids.map(() => null);
         }
@@ -103,15 +110,31 @@ export function createRequestLoaders(
           remember(resourceType, ids[i] as string, r);
         });
         return found;
-      });
+      }, loaderOptions);
       byType.set(resourceType, loader);
     }
     return loader;
   };
+  const peek = (resourceType: string, id: string) => known.get(resourceType)?.get(id);
+  // Searches prime `known`, not DataLoader's cache: DataLoader holds a promise per primed key,
+  // and a list of 50 resources is rarely read by id again; a read that is gets it from `known`.
+  const prime = (resourceType: string, resources: readonly FhirJson[]) => {
+    for (const r of resources) {
+      noteRead(reads, resourceType, r);
+      const id = String(r['id']);
+      if (peek(resourceType, id) === undefined) {
+        remember(resourceType, id, r);
+      }
+    }
+  };
 
   return {
-    byId,
-    peek: (resourceType, id) => known.get(resourceType)?.get(id),
+    load(resourceType, id) {
+      const value = peek(resourceType, id);
+      return value === undefined ? byId(resourceType).load(id) : Promise.resolve(value);
+    },
+    prime,
+    peek,
     elements,
     reverse({ search, code, countPerTarget }) {
       const key = JSON.stringify([search.key, code, countPerTarget]);
@@ -137,11 +160,8 @@ export function createRequestLoaders(
             return translateSearchError(err);
           }
           // A later read of one of these by id in this request is served without SQL.
-          const cache = byId(resourceType);
           for (const list of found.values()) {
-            for (const r of list) {
-              cache.prime(String(r['id']), r);
-            }
+            prime(resourceType, list);
           }
           return targetIds.map((id) => found.get(id) ?? []);
         }, loaderOptions);
@@ -150,32 +170,4 @@ export function createRequestLoaders(
       return loader;
     },
   };
-}
-
-/** A by-id loader that also notes, for the audit trail, every resource primed into it. */
-class AuditedLoader extends DataLoader<string, FhirJson | null> {
-  private readonly reads: string[];
-  private readonly resourceType: string;
-  private readonly remember: (resourceType: string, id: string, value: FhirJson | null) => void;
-
-  constructor(
-    reads: string[],
-    resourceType: string,
-    options: DataLoader.Options<string, FhirJson | null>,
-    remember: (resourceType: string, id: string, value: FhirJson | null) => void,
-    batch: DataLoader.BatchLoadFn<string, FhirJson | null>,
-  ) {
-    super(batch, options);
-    this.reads = reads;
-    this.resourceType = resourceType;
-    this.remember = remember;
-  }
-
-  override prime(key: string, value: FhirJson | null | PromiseLike<FhirJson | null> | Error): this {
-    noteRead(this.reads, this.resourceType, value);
-    if (value === null || (!(value instanceof Error) && !('then' in value))) {
-      this.remember(this.resourceType, key, value);
-    }
-    return super.prime(key, value);
-  }
 }

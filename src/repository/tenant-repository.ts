@@ -169,14 +169,6 @@ export function createTenantRepository(
     return found;
   }
 
-  /** A later read of the same id in this request is served without SQL. */
-  function prime(resourceType: string, found: readonly FhirJson[]): void {
-    const loader = loaders.byId(resourceType);
-    for (const r of found) {
-      loader.prime(String(r['id']), r);
-    }
-  }
-
   async function search(request: SearchRequest, page: PageRequest): Promise<FhirJson[]> {
     assertCanRead(principal);
     const compiled = resource(request.resourceType);
@@ -194,7 +186,7 @@ export function createTenantRepository(
     } catch (err) {
       return translateSearchError(err);
     }
-    prime(request.resourceType, found);
+    loaders.prime(request.resourceType, found);
     return found;
   }
 
@@ -239,7 +231,7 @@ export function createTenantRepository(
       assertCanRead(principal);
       resource(resourceType);
       // Through the DataLoader: every read of this type in this tick is one statement.
-      return loaders.byId(resourceType).load(id);
+      return loaders.load(resourceType, id);
     },
     known: (resourceType, id) => loaders.peek(resourceType, id),
     search,
