@@ -1,6 +1,6 @@
 import type { Row } from '../db/dialect.js';
 import { COLUMN_REF_PATTERN } from './mapping-schema.js';
-import { toText } from './transforms/cell-values.js';
+import { collapseWhitespace, toText } from './transforms/cell-values.js';
 
 /**
  * Templates join columns into one string: `"{nom_pac} {ap_pat_pac} {ap_mat_pac}"`. A placeholder
@@ -81,7 +81,7 @@ export function parseTemplate(template: string): CompiledTemplate | { problem: s
       if (!present) {
         return undefined;
       }
-      const collapsed = out.replace(/\s+/g, ' ').trim();
+      const collapsed = collapseWhitespace(out);
       return collapsed === '' ? undefined : collapsed;
     },
   };

@@ -34,8 +34,20 @@ export function isBlank(value: unknown): boolean {
   );
 }
 
+/** Whitespace other than single inner spaces: a run, a tab or newline, or either end. */
+const UNTIDY_SPACE = /\s\s|[^\S ]|^\s|\s$/;
+
+/**
+ * `text` trimmed, with runs of whitespace collapsed to one space. Most cells already are (names,
+ * codes): those come back as they are, without the copy a replace makes of every string.
+ */
+export function collapseWhitespace(text: string): string {
+  return UNTIDY_SPACE.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
+}
+
 /** Trimmed text with runs of whitespace collapsed to one space; `undefined` when nothing is left. */
 export function toCollapsedText(value: unknown): string | undefined {
-  const text = toText(value)?.replace(/\s+/g, ' ').trim();
-  return text === undefined || text === '' ? undefined : text;
+  const text = toText(value);
+  const collapsed = text === undefined ? undefined : collapseWhitespace(text);
+  return collapsed === undefined || collapsed === '' ? undefined : collapsed;
 }
