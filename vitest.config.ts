@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
-          globalSetup: ['test/helpers/global-setup.ts'],
+          globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/test-build.ts'],
           // Copies console output into the run's capture dir for the final canary scan.
           setupFiles: ['test/helpers/capture-console.ts'],
           // Backstops against a hang, as above.

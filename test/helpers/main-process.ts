@@ -4,6 +4,7 @@ import { parseKeyring, sealSecret } from '../../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { createTenantRegistry } from '../../src/tenancy/registry.js';
 import type { TenantFixture } from './create-test-gateway.js';
+import { compiledEntry } from './test-build.js';
 
 /** A free TCP port on 127.0.0.1 (closed again, so a child process can take it). */
 export async function freePort(): Promise<number> {
@@ -29,12 +30,12 @@ export interface MainProcess {
 }
 
 /**
- * Runs `src/main.ts` as a real process with exactly `env` (plus PATH), so a test sees what an
- * operator sees: the boot path, the logs and the exit code.
+ * Runs the gateway, compiled as in the image (test-build.ts), as a real process with exactly `env`
+ * (plus PATH), so a test sees what an operator sees: the boot path, the logs and the exit code.
  */
 export function startMain(env: Record<string, string>): MainProcess {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [compiledEntry('main')], {
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

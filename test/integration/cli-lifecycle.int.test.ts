@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHash } from '../../src/logger.js';
 import { hospitalA } from '../fixtures/tenants.js';
 import { createTenantUser, type TenantUser } from '../helpers/tenant-user.js';
+import { compiledEntry } from '../helpers/test-build.js';
 import {
   createTenantWorld,
   type GatewayProcess,
@@ -59,7 +60,7 @@ function cli(args: string[], extra: Record<string, string> = {}): Promise<CliRes
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      [compiledEntry('cli/main'), ...args],
       { cwd: ROOT, env, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;

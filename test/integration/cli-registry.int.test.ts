@@ -11,6 +11,7 @@ import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
 import { hospitalA } from '../fixtures/tenants.js';
 import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
+import { compiledEntry } from '../helpers/test-build.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -53,7 +54,10 @@ function baseEnv(): Record<string, string> {
   };
 }
 
-/** Runs the CLI as `npm run fhirgate` does (`main`), through the bin shim, or through npm itself. */
+/**
+ * Runs the CLI compiled, as the installed binary does (`main`, see test-build.ts), through the bin
+ * shim on the sources, or through npm itself.
+ */
 function cli(
   args: string[],
   env: Record<string, string> = baseEnv(),
@@ -64,9 +68,7 @@ function cli(
       ? ['npm', ['run', '-s', 'fhirgate', '--', ...args]]
       : [
           process.execPath,
-          entry === 'main'
-            ? ['--import', 'tsx', 'src/cli/main.ts', ...args]
-            : ['bin/fhirgate.js', ...args],
+          entry === 'main' ? [compiledEntry('cli/main'), ...args] : ['bin/fhirgate.js', ...args],
         ];
   return new Promise((resolve) => {
     execFile(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokenVerifier } from '../../src/auth/verify-access-token.js';
+import { compiledEntry } from '../helpers/test-build.js';
 
 /**
  * `fhirgate token --issuer ...` (client-credentials grant) against a small OpenID provider
@@ -33,7 +34,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      [compiledEntry('cli/main'), ...args],
       { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 60_000 },
       (err, stdout, stderr) => {
         outputs.push(stdout, stderr);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hospitalA } from '../fixtures/tenants.js';
 import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
+import { compiledEntry } from '../helpers/test-build.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -37,12 +38,13 @@ interface CliResult {
 
 const results: CliResult[] = [];
 
-/** Runs the CLI the way `npm run fhirgate` does (or through the bin shim), with an empty environment. */
+/**
+ * Runs the CLI compiled, as the installed binary does (see test-build.ts), or through the bin
+ * shim on the sources; with an empty environment.
+ */
 function cli(args: string[], entry: 'main' | 'bin' = 'main'): Promise<CliResult> {
   const argv =
-    entry === 'main'
-      ? ['--import', 'tsx', 'src/cli/main.ts', ...args]
-      : ['bin/fhirgate.js', ...args];
+    entry === 'main' ? [compiledEntry('cli/main'), ...args] : ['bin/fhirgate.js', ...args];
   return new Promise((resolve) => {
     execFile(
       process.execPath,

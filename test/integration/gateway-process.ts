@@ -1,8 +1,8 @@
 /**
  * Test support for the admin, reload and CLI tests (not a test file itself): a tenant world on
  * the test MariaDB (registry + one database per tenant + a Keycloak-shaped JWKS), and real
- * gateway processes started from `src/main.ts` with an environment, exactly as an operator runs
- * them. Each process's stdout (pino JSON lines) is captured.
+ * gateway processes, compiled as in the image (test-build.ts), started with an environment
+ * exactly as an operator runs them. Each process's stdout (pino JSON lines) is captured.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,7 @@ import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
 import type { TenantFixture } from '../helpers/create-test-gateway.js';
 import { type KeycloakStub, startKeycloakStub } from '../helpers/jwks-server.js';
+import { compiledEntry } from '../helpers/test-build.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -104,9 +105,9 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `src/main.ts` with `env` and waits for its "listening" line. */
+/** Starts the compiled gateway with `env` and waits for its "listening" line. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [compiledEntry('main')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compiledEntry } from '../helpers/test-build.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -37,7 +38,7 @@ function cli(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      [compiledEntry('cli/main'), ...args],
       // R4 validation loads the definitions (about a second, more on a loaded machine).
       { cwd: ROOT, env: {}, timeout: 100_000 },
       (err, stdout, stderr) => {
@@ -119,7 +120,7 @@ afterAll(async () => {
   }
 });
 
-// Each case starts a Node process (tsx) and, when validating, indexes the R4 definitions: on a
+// Each case starts a Node process and, when validating, indexes the R4 definitions: on a
 // loaded machine that takes far longer than the suite's default.
 describe.concurrent('fhirgate mapping preview', { timeout: 120_000 }, () => {
   it('prints the FHIR JSON of the first rows, valid R4, exit 0', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMain } from '../helpers/main-process.js';
+import { compiledEntry } from '../helpers/test-build.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const key = randomBytes(32).toString('base64');
@@ -44,7 +45,7 @@ function cli(args: string[], env: Record<string, string>) {
   return new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      [compiledEntry('cli/main'), ...args],
       { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env } },
       (err, _stdout, stderr) => {
         resolve({ code: err === null ? 0 : Number(err.code ?? -1), stderr });
