@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,10 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
+    // Vitest's default is one worker less than the cores: a single worker on a 2-core machine, where
+    // most integration files wait on MariaDB and child processes. One per core, at most 4 (MariaDB's
+    // default max_connections is 151). VITEST_MAX_WORKERS overrides it.
+    maxWorkers: Math.min(Math.max(availableParallelism(), 2), 4),
     projects: [
       {
         extends: true,
