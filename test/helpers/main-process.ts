@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { parseKeyring, sealSecret } from '../../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { createTenantRegistry } from '../../src/tenancy/registry.js';
+import { HANG_BACKSTOP_MS } from './backstop.js';
 import type { TenantFixture } from './create-test-gateway.js';
 import { compiledEntry } from './test-build.js';
 
@@ -80,11 +81,14 @@ export async function registerTenant(options: {
   }
 }
 
-/** Polls `probe` (errors count as "not yet") until it gives a value, or fails after `ms`. */
+/**
+ * Polls `probe` (errors count as "not yet") until it gives a value, or fails after `ms`: by default
+ * the hang backstop, since a gateway process can take many seconds to boot on a loaded machine.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  ms = 5000,
+  ms = HANG_BACKSTOP_MS,
 ): Promise<T> {
   const until = performance.now() + ms;
   for (;;) {

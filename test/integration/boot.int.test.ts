@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hospitalA } from '../fixtures/tenants.js';
 import { type KeycloakStub, startKeycloakStub } from '../helpers/jwks-server.js';
-import { freePort, registerTenant, startMain } from '../helpers/main-process.js';
+import { freePort, registerTenant, startMain, waitFor } from '../helpers/main-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 describe('boot', () => {
@@ -89,16 +89,9 @@ describe('boot', () => {
       PORT: String(port),
     });
     try {
-      let healthy = false;
-      for (let i = 0; i < 100 && !healthy; i++) {
-        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (!healthy) {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
+      const healthy = await waitFor('the server', async () =>
+        (await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined,
+      );
       expect(healthy).toBe(true);
     } finally {
       kept.child.kill('SIGTERM');
@@ -115,16 +108,9 @@ describe('boot', () => {
     });
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 100; i++) {
-        const ok = await fetch(`${url}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor('the server', async () =>
+        (await fetch(`${url}/healthz`)).ok ? true : undefined,
+      );
       const token = await keycloak.tokenFor({ clientId: 'hospital-a', roles: ['fhir-read'] });
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { type Keyring, parseKeyring, sealSecret } from '../../src/tenancy/crypto.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import type { TenantFixture } from '../helpers/create-test-gateway.js';
 import { type KeycloakStub, startKeycloakStub } from '../helpers/jwks-server.js';
 import { compiledEntry } from '../helpers/test-build.js';
@@ -132,7 +133,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   child.stderr?.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
-  const waitForLine = (pattern: RegExp, timeoutMs = 30_000) => {
+  const waitForLine = (pattern: RegExp, timeoutMs = HANG_BACKSTOP_MS) => {
     const seen = lines.find((l) => pattern.test(l));
     if (seen !== undefined) {
       return Promise.resolve(seen);
@@ -154,7 +155,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   };
 
   const listening = await Promise.race([
-    waitForLine(/fhirgate is listening on (http:\/\/\S+)/, 60_000),
+    waitForLine(/fhirgate is listening on (http:\/\/\S+)/),
     exited.then((code) => {
       throw new Error(`gateway exited with ${code} before listening:\n${lines.join('\n')}`);
     }),

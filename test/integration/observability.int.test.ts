@@ -174,10 +174,8 @@ describe('observability of the real server', () => {
       PORT: String(port),
       LOG_LEVEL: 'warn',
     });
-    await waitFor(
-      'the server',
-      async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined),
-      20_000,
+    await waitFor('the server', async () =>
+      (await fetch(`${base}/healthz`)).ok ? true : undefined,
     );
   });
 
@@ -430,10 +428,8 @@ describe('observability of the real server', () => {
     try {
       const main = `http://127.0.0.1:${port}`;
       const ops = `http://127.0.0.1:${metricsPort}`;
-      await waitFor(
-        'the server',
-        async () => ((await fetch(`${main}/readyz`)).ok ? true : undefined),
-        20_000,
+      await waitFor('the server', async () =>
+        (await fetch(`${main}/readyz`)).ok ? true : undefined,
       );
       const scraped = await fetch(`${ops}/metrics`);
       expect(scraped.status).toBe(200);

@@ -104,10 +104,8 @@ describe('graceful shutdown of the real server', () => {
       LOG_LEVEL: 'info',
       ...extra,
     });
-    await waitFor(
-      'the server',
-      async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
-      20_000,
+    await waitFor('the server', async () =>
+      (await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined,
     );
     return { run, port };
   }
