@@ -205,7 +205,8 @@ describe('refusal hold (a client that re-sends at once cannot loop on refusals)'
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(res.json.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
       expect(ms).toBeGreaterThanOrEqual(SHORTEST);
-      expect(ms).toBeLessThan(HOLD_MS + 500);
+      // Upper bound with room for a loaded machine: the hold is what is measured, not the machine.
+      expect(ms).toBeLessThan(HOLD_MS + 1500);
     }
   });
 
