@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHash } from '../../src/logger.js';
 import { hospitalA } from '../fixtures/tenants.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import { createTenantUser, type TenantUser } from '../helpers/tenant-user.js';
 import { compiledEntry } from '../helpers/test-build.js';
 import {
@@ -61,7 +62,7 @@ function cli(args: string[], extra: Record<string, string> = {}): Promise<CliRes
     execFile(
       process.execPath,
       [compiledEntry('cli/main'), ...args],
-      { cwd: ROOT, env, timeout: 60_000 },
+      { cwd: ROOT, env, timeout: HANG_BACKSTOP_MS },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
         outputs.push(stdout, stderr);

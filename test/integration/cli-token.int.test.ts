@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokenVerifier } from '../../src/auth/verify-access-token.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
 import { compiledEntry } from '../helpers/test-build.js';
 
 /**
@@ -35,7 +36,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
     execFile(
       process.execPath,
       [compiledEntry('cli/main'), ...args],
-      { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 60_000 },
+      { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: HANG_BACKSTOP_MS },
       (err, stdout, stderr) => {
         outputs.push(stdout, stderr);
         resolve({
