@@ -139,6 +139,12 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
     group: 'GraphQL and REST',
     meaning: 'the path of the FHIR R4 REST API (for example `/api/fhir/r4`); see docs/api.md',
   },
+  FHIRGATE_PUBLIC_BASE_URL: {
+    group: 'GraphQL and REST',
+    unset: 'unset: from each request',
+    meaning:
+      'the absolute http(s) URL clients reach the gateway at behind a proxy or ingress (for example `https://fhir.example.org` or `https://api.example.org/hospital`; no query, no fragment): Bundle `fullUrl`s, paging links, `Location`, the CapabilityStatement `implementation.url` and SMART discovery are written under it, followed by the FHIR base; see docs/operations.md',
+  },
   FHIRGATE_MAX_COUNT: { group: 'GraphQL and REST', meaning: 'largest `_count`' },
   FHIRGATE_DEFAULT_COUNT: { group: 'GraphQL and REST', meaning: '`_count` when none is given' },
   FHIRGATE_MAX_RESOURCES_PER_REQUEST: {
@@ -227,7 +233,13 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
   FHIRGATE_AUTH_FAILURES_PER_S: {
     group: 'Isolation between tenants',
     meaning:
-      'failed token checks per client address and second; past them (and the burst) the address gets 429 `RATE_LIMITED` before its tokens are verified. The address is the TCP peer: behind a proxy raise this or turn it off (`0`)',
+      'failed token checks per client address and second; past them (and the burst) the address gets 429 `RATE_LIMITED` before its tokens are verified. The address is the TCP peer, or the forwarded client when the peer is one of `FHIRGATE_TRUSTED_PROXIES`',
+  },
+  FHIRGATE_TRUSTED_PROXIES: {
+    group: 'Isolation between tenants',
+    unset: 'unset: none (the TCP peer is the client)',
+    meaning:
+      'comma-separated addresses and CIDR ranges of your proxies (for example `10.0.0.0/8,fd00::/8`): for a request from one of them, the right-most `X-Forwarded-For` hop that is not a trusted proxy is the client address of per-address limits and denial audit rows; from anyone else the header is ignored. See docs/security.md',
   },
   FHIRGATE_AUTH_FAILURES_BURST: {
     group: 'Isolation between tenants',

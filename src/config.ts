@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TLS_MODES, TLS_VERSIONS, type TlsMode, type TlsVersion } from './db/database-tls.js';
+import { isTrustedProxyEntry } from './security/client-address.js';
 import { TLS_POLICIES, type TlsPolicy } from './tenancy/tenant-connection.js';
 
 /**
@@ -23,6 +24,22 @@ const list = (item: z.ZodString) =>
         .filter((entry) => entry.length > 0),
     )
     .pipe(z.array(item));
+
+/** An absolute http(s) URL with no credentials, query or fragment. */
+function isPublicBaseUrl(value: string): boolean {
+  if (!URL.canParse(value)) {
+    return false;
+  }
+  const url = new URL(value);
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !/[?#]/.test(value)
+  );
+}
 
 /** Durations in milliseconds. */
 const ms = (min = 0) => z.coerce.number().int().min(min);
@@ -96,6 +113,22 @@ export const EnvSchema = z.object({
     .regex(/^(\/[a-z0-9][a-z0-9-]{0,31}){1,3}$/, 'a path such as /fhir or /api/fhir/r4')
     .refine((p) => p !== '/graphql', 'must differ from the GraphQL endpoint')
     .default('/fhir'),
+  FHIRGATE_PUBLIC_BASE_URL: z
+    .string()
+    .refine(
+      isPublicBaseUrl,
+      'an absolute http(s) URL without query or fragment, such as https://fhir.example.org',
+    )
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+  FHIRGATE_TRUSTED_PROXIES: list(
+    z
+      .string()
+      .refine(
+        isTrustedProxyEntry,
+        'expected IP addresses or CIDR ranges such as 10.0.0.5, 10.0.0.0/8 or fd00::/8',
+      ),
+  ),
 
   FHIRGATE_CONFIG_TTL_MS: ms(1000).default(300_000),
   FHIRGATE_CONFIG_MAX_STALE_MS: ms(0).default(900_000),
@@ -228,7 +261,17 @@ export interface Config {
   readonly fhir: {
     /** The FHIR REST base path. @default '/fhir' */
     readonly base: string;
+    /**
+     * `FHIRGATE_PUBLIC_BASE_URL`: the origin (and path prefix) clients reach the gateway at,
+     * behind a proxy or ingress; the FHIR base is appended to it. @default the request's own URL
+     */
+    readonly publicBaseUrl: string | undefined;
   };
+  /**
+   * `FHIRGATE_TRUSTED_PROXIES`: proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names
+   * the client for per-address limits and the audit. @default none: the TCP peer is the client
+   */
+  readonly trustedProxies: readonly string[];
   readonly tenancy: {
     readonly configTtlMs: number;
     /** How long a tenant's last good config is served while the registry is down. */
@@ -398,7 +441,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       graphiql: e.FHIRGATE_GRAPHIQL,
       corsOrigins: Object.freeze([...e.FHIRGATE_CORS_ORIGINS]),
     }),
-    fhir: Object.freeze({ base: e.FHIRGATE_FHIR_BASE }),
+    fhir: Object.freeze({ base: e.FHIRGATE_FHIR_BASE, publicBaseUrl: e.FHIRGATE_PUBLIC_BASE_URL }),
+    trustedProxies: Object.freeze([...e.FHIRGATE_TRUSTED_PROXIES]),
     tenancy: Object.freeze({
       configTtlMs: e.FHIRGATE_CONFIG_TTL_MS,
       configMaxStaleMs: e.FHIRGATE_CONFIG_MAX_STALE_MS,

@@ -6,7 +6,11 @@ import type { Logger } from 'pino';
 import type { AuditTrail } from './audit/audit-trail.js';
 import type { PatientEnumerationLimit } from './audit/patient-enumeration.js';
 import { useAudit } from './audit/use-audit.js';
+import { authenticatedRequest } from './auth/request-facts.js';
 import { useAuthentication } from './auth/use-authentication.js';
+import { useRefusals } from './auth/use-refusals.js';
+import { useRequestOrigin } from './auth/use-request-origin.js';
+import { useTenantSelection } from './auth/use-tenant-selection.js';
 import type { AccessTokenVerifier } from './auth/verify-access-token.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
@@ -23,11 +27,14 @@ import { createRequestContext, type RequestContextDeps } from './request-context
 import { smartConfiguration } from './rest/smart-configuration.js';
 import { useFhirGraphql } from './rest/use-fhir-graphql.js';
 import { useFhirRest } from './rest/use-fhir-rest.js';
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from './security/client-address.js';
 import { createFrontDoor } from './security/front-door.js';
 import type { RateLimiter } from './security/rate-limiter.js';
 import { createRefusalHold } from './security/refusal-hold.js';
 import { useQueryLimits } from './security/use-query-limits.js';
+import { useRateLimits } from './security/use-rate-limits.js';
 import { type ResourceBudget, useResourceBudget } from './security/use-resource-budget.js';
+import { useSourceLimit } from './security/use-source-limit.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
@@ -64,6 +71,8 @@ export interface GatewayDeps {
   readonly corsOrigins?: readonly string[];
   /** Failed token checks per client address, checked before verification; absent: off. */
   readonly authFailureLimit?: Config['authFailureLimit'];
+  /** Proxies whose `X-Forwarded-For` names the client (`client-address.ts`). @default none */
+  readonly trustedProxies?: TrustedProxies;
   /** Per-user and per-tenant request rates; absent means unlimited (tests). */
   readonly rateLimits?: Config['rateLimits'];
   /** The per-tenant limiter, kept by `main.ts` so an offboarded tenant's bucket can be dropped. */
@@ -222,30 +231,49 @@ function hasOneOperation(document: DocumentNode): boolean {
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { fhir } = deps;
-  const auth = useAuthentication({
-    verifier: deps.verifier,
-    resolver: deps.resolver,
-    log: deps.log,
-    graphqlEndpoint: GRAPHQL_ENDPOINT,
-    ...(fhir === undefined
-      ? {}
-      : {
-          fhirBase: fhir.base,
-          // Without a token: the server-level CapabilityStatement and SMART discovery only.
-          anonymousPaths: new Set([
-            `${fhir.base}/metadata`,
-            `${fhir.base}/.well-known/smart-configuration`,
-          ]),
-        }),
-    graphiql: deps.graphiql,
-    ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
-    ...(deps.tenantLimiter === undefined ? {} : { tenantLimiter: deps.tenantLimiter }),
-    ...(deps.refusalHold === undefined ? {} : { refusalHold: createRefusalHold(deps.refusalHold) }),
-    ...(deps.authFailureLimit === undefined ? {} : { anonymousLimit: deps.authFailureLimit }),
-    onDenied: (denial) => deps.audit.denied(denial),
-    // A full or open tenant is refused before parsing (503 + Retry-After), not in its resolver.
-    tenantRefusal: (clientId) => deps.policies.refusal(clientId),
-  });
+  // In front of Yoga, each adding what it learned to the request's context (request-facts.ts):
+  // where the request came from, failed authentications per address, the verified token, the
+  // per-user and per-tenant rates, then the tenant; refusals are audited and held on the way out.
+  const access: Plugin[] = [
+    useRequestOrigin({
+      graphqlEndpoint: GRAPHQL_ENDPOINT,
+      ...(fhir === undefined
+        ? {}
+        : {
+            fhirBase: fhir.base,
+            // Without a token: the server-level CapabilityStatement and SMART discovery only.
+            anonymousPaths: new Set([
+              `${fhir.base}/metadata`,
+              `${fhir.base}/.well-known/smart-configuration`,
+            ]),
+          }),
+      graphiql: deps.graphiql,
+      trustedProxies: deps.trustedProxies ?? NO_TRUSTED_PROXIES,
+    }),
+    useRefusals({
+      onDenied: (denial) => deps.audit.denied(denial),
+      ...(deps.refusalHold === undefined
+        ? {}
+        : { refusalHold: createRefusalHold(deps.refusalHold) }),
+    }),
+    ...(deps.authFailureLimit === undefined ? [] : [useSourceLimit(deps.authFailureLimit)]),
+    useAuthentication({
+      verifier: deps.verifier,
+      log: deps.log,
+      graphqlEndpoint: GRAPHQL_ENDPOINT,
+    }),
+    useRateLimits({
+      log: deps.log,
+      ...(deps.rateLimits === undefined ? {} : { limits: deps.rateLimits }),
+      ...(deps.tenantLimiter === undefined ? {} : { tenantLimiter: deps.tenantLimiter }),
+    }),
+    useTenantSelection({
+      resolver: deps.resolver,
+      log: deps.log,
+      // A full or open tenant is refused before parsing (503 + Retry-After), not in its resolver.
+      tenantRefusal: (clientId) => deps.policies.refusal(clientId),
+    }),
+  ];
   const audit = useAudit({
     trail: deps.audit,
     ...(deps.patientLimit === undefined ? {} : { patientLimit: deps.patientLimit }),
@@ -305,19 +333,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       // First, so its clock starts before authentication and it sees what authentication ends.
       ...(metrics === undefined
         ? []
-        : [
-            useMetrics(metrics, {
-              graphqlEndpoint: GRAPHQL_ENDPOINT,
-              tenantOf: (request) => auth.authenticated(request)?.runtime.tenantHash,
-              refusedBy: (request) => auth.refused(request),
-            }),
-          ]),
+        : [useMetrics(metrics, { graphqlEndpoint: GRAPHQL_ENDPOINT })]),
       useRoutes(routes),
       // Before authentication: `$graphql` becomes a POST to the GraphQL endpoint.
       ...(fhir === undefined
         ? []
         : [useFhirGraphql({ base: fhir.base, graphqlEndpoint: GRAPHQL_ENDPOINT })]),
-      auth.plugin,
+      ...access,
       ...(fhir === undefined
         ? []
         : [
@@ -330,7 +352,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
                 issuer: fhir.issuer,
               },
               log: deps.log,
-              authenticated: (request) => auth.authenticated(request),
               createContext: (request, state) => createRequestContext(contextDeps, request, state),
               completeAudit: (request, codes, count) => audit.complete(request, codes, count),
             }),
@@ -360,8 +381,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       audit.plugin,
       useOperationOutcome(),
     ],
-    context: ({ request }): GatewayContext => {
-      const state = auth.authenticated(request);
+    context: (initial): GatewayContext => {
+      const { request } = initial;
+      const state = authenticatedRequest(initial);
       if (state === undefined) {
         // The authentication plugin ends every request it could not authenticate.
         throw new Error('createGateway: request reached execution without authentication');

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RequestAudit } from './audit/use-audit.js';
 import type { Principal } from './auth/principal.js';
-import type { AuthenticatedRequest } from './auth/use-authentication.js';
+import type { AuthenticatedRequest } from './auth/request-facts.js';
 import type { GatewayContext } from './context.js';
 import { createTenantRepository } from './repository/tenant-repository.js';
 import type { TenantPolicies } from './tenancy/breakers.js';

@@ -19,6 +19,7 @@ import { createMetricsServer } from './observability/metrics-server.js';
 import { createReadiness } from './observability/readiness.js';
 import { metricsRoute, readinessRoute } from './observability/routes.js';
 import { createShutdown } from './observability/shutdown.js';
+import { parseTrustedProxies } from './security/client-address.js';
 import { createRateLimiter } from './security/rate-limiter.js';
 import { createTenantPolicies } from './tenancy/breakers.js';
 import { createConfigResolver } from './tenancy/config-resolver.js';
@@ -339,6 +340,7 @@ export async function startFhirgate(options: StartOptions = {}): Promise<void> {
     ...(options.batchLoads === undefined ? {} : { batchLoads: options.batchLoads }),
     rateLimits: config.rateLimits,
     authFailureLimit: config.authFailureLimit,
+    trustedProxies: parseTrustedProxies(config.trustedProxies),
     resourceBudget: {
       maxResources: config.graphql.maxResourcesPerRequest,
       defaultCount: config.graphql.defaultCount,

@@ -1,5 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { factsOf } from '../auth/request-facts.js';
 import type { GatewayMetrics } from './metrics.js';
 import { NO_OPERATION, operationLabel } from './operation-label.js';
 
@@ -41,21 +42,15 @@ async function outcomeOfResponse(response: Response): Promise<string> {
 
 /**
  * Counts and times every request to the GraphQL endpoint. Goes first in the plugin list, so its
- * clock starts before authentication and it sees requests that authentication ends.
- * `tenantOf` names the tenant the request was authenticated for (its hash), if any. `refusedBy`
- * gives the code (and tenant hash) of a request authentication ended: such a request is counted
- * with operation `none` and that code, without cloning and parsing its body back (a flood of
- * refusals should cost as little as possible).
+ * clock starts before authentication and it sees requests that authentication ends. The tenant
+ * (its hash) and a refusal come from the request's context (`auth/request-facts.ts`): a request
+ * the plugins in front of Yoga refused is counted with operation `none` and the refusal's code,
+ * without cloning and parsing its body back (a flood of refusals should cost as little as
+ * possible).
  */
 export function useMetrics(
   metrics: GatewayMetrics,
-  options: {
-    readonly graphqlEndpoint: string;
-    readonly tenantOf: (request: Request) => string | undefined;
-    readonly refusedBy?: (
-      request: Request,
-    ) => { readonly code: string; readonly tenantHash?: string | undefined } | undefined;
-  },
+  options: { readonly graphqlEndpoint: string },
 ): Plugin {
   const states = new WeakMap<Request, RequestState>();
   return {
@@ -83,13 +78,13 @@ export function useMetrics(
         state.outcome = 'ok';
       }
     },
-    async onResponse({ request, response }) {
+    async onResponse({ request, response, serverContext }) {
       const state = states.get(request);
       if (state === undefined) {
         return;
       }
       states.delete(request);
-      const refusal = options.refusedBy?.(request);
+      const { refusal, tenantSelection } = factsOf(serverContext);
       if (refusal !== undefined) {
         metrics.recordRequest({
           tenantHash: refusal.tenantHash,
@@ -104,7 +99,7 @@ export function useMetrics(
       const outcome =
         response.status >= 400 ? await outcomeOfResponse(response) : (state.outcome ?? 'ok');
       metrics.recordRequest({
-        tenantHash: options.tenantOf(request),
+        tenantHash: tenantSelection?.runtime.tenantHash,
         operation: state.operation,
         outcome,
         durationMs: performance.now() - state.startedAt,

@@ -1,7 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import type { AuthenticatedRequest } from '../auth/use-authentication.js';
+import { type AuthenticatedRequest, authenticatedRequest } from '../auth/request-facts.js';
 import type { GatewayContext } from '../context.js';
 import { isGatewayError } from '../errors.js';
 import { resourceNotSupported } from '../repository/access-policy.js';
@@ -49,8 +49,6 @@ function acceptsJson(request: Request, params: URLSearchParams): boolean {
 export interface FhirRestDeps {
   readonly env: RestEnvironment;
   readonly log: Logger;
-  /** What authentication established for the request; `undefined` for an anonymous one. */
-  authenticated(request: Request): AuthenticatedRequest | undefined;
   /** The request's context: the same factory GraphQL uses. */
   createContext(request: Request, state: AuthenticatedRequest): GatewayContext;
   /** Ends the request's audit (`useAudit().complete`): an error replaces the answer. */
@@ -140,7 +138,7 @@ async function formBody(request: Request): Promise<URLSearchParams | Response> {
 export function useFhirRest(deps: FhirRestDeps): Plugin {
   const { env, log } = deps;
 
-  async function handle(request: Request, url: URL): Promise<Response> {
+  async function handle(request: Request, url: URL, serverContext: unknown): Promise<Response> {
     const segments = url.pathname.slice(env.base.length + 1).split('/');
     const route = routeOf(
       url.pathname === env.base ? [] : segments,
@@ -164,7 +162,7 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
             headers: { 'content-type': 'application/json; charset=utf-8' },
           });
     }
-    const state = deps.authenticated(request);
+    const state = authenticatedRequest(serverContext);
     if (state === undefined) {
       if (route.kind === 'metadata') {
         return fhirResponse(capabilityStatement(baseUrl, env.issuer, undefined));
@@ -217,13 +215,13 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
   }
 
   return {
-    async onRequest({ request, endResponse }) {
+    async onRequest({ request, serverContext, endResponse }) {
       const url = new URL(request.url);
       if (!isUnderBase(env.base, url.pathname)) {
         return;
       }
       try {
-        endResponse(await handle(request, url));
+        endResponse(await handle(request, url, serverContext));
       } catch (err) {
         log.error({ err }, 'fhir rest request failed');
         endResponse(outcomeResponse('INTERNAL_SERVER_ERROR', 'Unexpected error.'));

@@ -12,6 +12,7 @@ import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { createGateway } from '../../src/gateway.js';
 import { buildGatewaySchema } from '../../src/graphql/schema.js';
 import { createLogger } from '../../src/logger.js';
+import { parseTrustedProxies } from '../../src/security/client-address.js';
 import {
   createTenantPolicies,
   type TenantPolicies,
@@ -81,6 +82,8 @@ export interface TestGatewayOptions {
   readonly maxResources?: number;
   /** Failed token checks per client address before it is refused unverified. @default off */
   readonly authFailureLimit?: Config['authFailureLimit'];
+  /** `FHIRGATE_TRUSTED_PROXIES`: addresses and CIDR ranges. @default none */
+  readonly trustedProxies?: readonly string[];
   /**
    * Give each tenant its own SELECT-only database user whose password is a `ZZPW-` canary
    * (falls back to the server's account when it may not create users). @default true
@@ -287,6 +290,9 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
       ? {}
       : { authFailureLimit: options.authFailureLimit }),
     ...(options.refusalHold === undefined ? {} : { refusalHold: options.refusalHold }),
+    ...(options.trustedProxies === undefined
+      ? {}
+      : { trustedProxies: parseTrustedProxies(options.trustedProxies) }),
     ...(options.patientLimit === undefined ? {} : { patientLimit: options.patientLimit }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
     audit,

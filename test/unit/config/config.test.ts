@@ -84,6 +84,40 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads trusted proxies (none by default) and refuses an entry that is no address or range', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ FHIRGATE_TRUSTED_PROXIES: '10.0.0.0/8, ::1' }).trustedProxies).toEqual([
+      '10.0.0.0/8',
+      '::1',
+    ]);
+    for (const bad of ['proxy.local', '10.0.0.0/33', '*']) {
+      expect(() => loadConfig({ FHIRGATE_TRUSTED_PROXIES: bad }), bad).toThrow(
+        /FHIRGATE_TRUSTED_PROXIES/,
+      );
+    }
+  });
+
+  it('reads the public base URL (trailing slash dropped) and refuses one that is not absolute http(s) without query or fragment', () => {
+    expect(loadConfig({}).fhir.publicBaseUrl).toBeUndefined();
+    expect(
+      loadConfig({ FHIRGATE_PUBLIC_BASE_URL: 'https://api.example.org/hospital/' }).fhir
+        .publicBaseUrl,
+    ).toBe('https://api.example.org/hospital');
+    for (const bad of [
+      '/fhir',
+      'ftp://example.org',
+      'https://example.org/?a=1',
+      'https://example.org/#x',
+      'https://example.org/?',
+      'https://user:pw@example.org',
+      'example.org',
+    ]) {
+      expect(() => loadConfig({ FHIRGATE_PUBLIC_BASE_URL: bad }), bad).toThrow(
+        /FHIRGATE_PUBLIC_BASE_URL/,
+      );
+    }
+  });
+
   it('derives the JWKS URL from a Keycloak issuer', () => {
     const config = loadConfig({
       FHIRGATE_REGISTRY_URL: 'mysql://u:p@db:3306/registry',
