@@ -107,6 +107,8 @@ export interface FhirRestConfig {
   readonly limits: ListLimits;
   /** The token issuer, for the CapabilityStatement's security and the SMART configuration. */
   readonly issuer?: string;
+  /** `FHIRGATE_PUBLIC_BASE_URL`: where clients reach the gateway; absent: each request's origin. */
+  readonly publicBaseUrl?: string;
 }
 
 /** A Node request listener: the front door (`security/front-door.ts`), then Yoga. */
@@ -348,8 +350,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
                 defs: fhir.defs,
                 served: new Set(fhir.resourceTypes),
                 limits: fhir.limits,
+                maxResources: deps.resourceBudget?.maxResources,
                 base: fhir.base,
                 issuer: fhir.issuer,
+                publicBaseUrl: fhir.publicBaseUrl,
               },
               log: deps.log,
               createContext: (request, state) => createRequestContext(contextDeps, request, state),

@@ -359,6 +359,9 @@ export async function startFhirgate(options: StartOptions = {}): Promise<void> {
       resourceTypes: config.graphql.resourceTypes,
       limits,
       issuer,
+      ...(config.fhir.publicBaseUrl === undefined
+        ? {}
+        : { publicBaseUrl: config.fhir.publicBaseUrl }),
     },
   });
   shutdown.setAuditFlush(() => audit.close());

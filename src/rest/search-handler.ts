@@ -148,6 +148,27 @@ export async function searchType(
     rest.search,
     env.limits,
   );
+  const cap = env.limits.maxCount;
+  // The request's resource budget, as for a GraphQL operation: checked on the worst case
+  // before any statement. Each match may bring one resource per single-valued `_include`
+  // element, `cap` per repeating one, and `cap` per `_revinclude`.
+  if (env.maxResources !== undefined) {
+    const perMatch =
+      1 +
+      includeElements.reduce(
+        (sum, { element }) =>
+          sum + (env.defs.element(resourceType, element)?.array === true ? cap : 1),
+        0,
+      ) +
+      rest.revinclude.length * cap;
+    const worst = page.count * perMatch;
+    if (worst > env.maxResources) {
+      throw gatewayError(
+        'QUERY_TOO_COSTLY',
+        `This search could return ${worst} resources with its includes; at most ${env.maxResources} are allowed per request. Lower _count or drop an _include or _revinclude.`,
+      );
+    }
+  }
   const result = await ctx.repository.searchPage(rest.search, page, {
     limits: env.limits,
     withTotal: rest.total,
@@ -158,7 +179,6 @@ export async function searchType(
   const included = includeElements.map(({ spec, element }) =>
     includedBy(ctx, env, matches, spec, element),
   );
-  const cap = env.limits.maxCount;
   const reverse = rest.revinclude.map((spec) =>
     Promise.all(
       matches.map((m) =>

@@ -9,7 +9,7 @@ import { tenantCapabilities } from '../repository/tenant-capabilities.js';
 import { capabilityStatement } from './capability-statement.js';
 import { errorResponse, fhirResponse, outcomeResponse } from './fhir-response.js';
 import { readInstance } from './read-handler.js';
-import type { RestEnvironment } from './rest-environment.js';
+import { publicFhirBase, type RestEnvironment } from './rest-environment.js';
 import { searchType } from './search-handler.js';
 import { smartConfiguration } from './smart-configuration.js';
 
@@ -154,7 +154,7 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
     if (!acceptsJson(request, url.searchParams)) {
       return outcomeResponse('NOT_ACCEPTABLE', 'This server answers application/fhir+json only.');
     }
-    const baseUrl = `${url.origin}${env.base}`;
+    const baseUrl = publicFhirBase(env, url);
     if (route.kind === 'smart') {
       return env.issuer === undefined
         ? outcomeResponse('NOT_FOUND', 'Nothing is served at this path.')

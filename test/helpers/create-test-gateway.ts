@@ -82,6 +82,8 @@ export interface TestGatewayOptions {
   readonly maxResources?: number;
   /** Failed token checks per client address before it is refused unverified. @default off */
   readonly authFailureLimit?: Config['authFailureLimit'];
+  /** `FHIRGATE_PUBLIC_BASE_URL`. @default none: URLs from each request */
+  readonly publicBaseUrl?: string;
   /** `FHIRGATE_TRUSTED_PROXIES`: addresses and CIDR ranges. @default none */
   readonly trustedProxies?: readonly string[];
   /**
@@ -296,7 +298,14 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     ...(options.patientLimit === undefined ? {} : { patientLimit: options.patientLimit }),
     onStatement: (e) => statements.push({ tenantHash: e.tenantHash, sql: e.sql }),
     audit,
-    fhir: { base: '/fhir', defs, resourceTypes, limits, issuer: keycloak.issuer() },
+    fhir: {
+      base: '/fhir',
+      defs,
+      resourceTypes,
+      limits,
+      issuer: keycloak.issuer(),
+      ...(options.publicBaseUrl === undefined ? {} : { publicBaseUrl: options.publicBaseUrl }),
+    },
   });
   const server: Server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -4,15 +4,18 @@ import { createTestGateway, type TestGateway } from '../helpers/create-test-gate
 
 /**
  * The refusals FHIR REST shares with GraphQL, as OperationOutcomes: 429 from the per-user rate
- * limit (with Retry-After) and 503 from a tenant whose database cannot run its statements.
+ * limit (with Retry-After), 503 from a tenant whose database cannot run its statements, and 400
+ * `QUERY_TOO_COSTLY` from the resource budget (150 here) counting `_include` and `_revinclude`.
  */
 let gw: TestGateway;
+const MAX_RESOURCES = 150;
 
 beforeAll(async () => {
   gw = await createTestGateway({
     tenants: [clinicalTenant()],
     resourceTypes: ['Patient', 'Observation'],
     rateLimits: { user: { perSecond: 0.01, burst: 3 }, tenant: { perSecond: 0, burst: 0 } },
+    maxResources: MAX_RESOURCES,
   });
 });
 
@@ -62,5 +65,42 @@ describe('limits and failures over REST', () => {
     } finally {
       await db.exec('RENAME TABLE examenes_away TO examenes');
     }
+  });
+
+  it('counts _include and _revinclude in the resource budget: over it is 400 QUERY_TOO_COSTLY before any statement', async () => {
+    // A user of its own per request: this gateway's per-user burst is 3.
+    let n = 0;
+    const token = () => gw.tokenFor('clinic', ['fhir-read'], { sub: `rest-budget-${n++}` });
+    // Worst case: each match plus one subject (single-valued) per match; 100 x 2 > 150.
+    for (const path of [
+      '/Observation?_count=100&_include=Observation:subject',
+      // Each match plus up to _count's maximum (100) observations per match: 2 x 101 > 150.
+      '/Patient?_count=2&_revinclude=Observation:subject',
+    ]) {
+      const before = gw.statements.length;
+      const refused = await get(path, await token());
+      expect(refused.status, path).toBe(400);
+      expect(refused.json).toMatchObject({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'too-costly' }],
+      });
+      expect(JSON.stringify(refused.json)).toContain(`at most ${MAX_RESOURCES} are allowed`);
+      expect(gw.statements.length, path).toBe(before);
+    }
+    // Within the budget the same searches answer, includes and all.
+    const included = await get(
+      '/Observation?_count=75&_include=Observation:subject',
+      await token(),
+    );
+    expect(included.status).toBe(200);
+    const entries = included.json['entry'] as Array<{ search: { mode: string } }>;
+    expect(entries.some((e) => e.search.mode === 'include')).toBe(true);
+    const reverse = await get(
+      '/Patient?_id=1&_count=1&_revinclude=Observation:subject',
+      await token(),
+    );
+    expect(reverse.status).toBe(200);
+    const revEntries = reverse.json['entry'] as Array<{ search: { mode: string } }>;
+    expect(revEntries.filter((e) => e.search.mode === 'include').length).toBeGreaterThan(0);
   });
 });
