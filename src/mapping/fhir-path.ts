@@ -38,6 +38,9 @@ export type PathTarget =
   /** The array that child rows append to: no index on the last step. */
   | 'rows';
 
+/** The parts of `meta` a mapping may fill. */
+const META_PATHS: ReadonlySet<string> = new Set(['meta.versionId', 'meta.lastUpdated']);
+
 /** Resolves a path from `rootType`, or returns a problem message (which never holds data). */
 export function resolvePath(
   defs: FhirDefinitions,
@@ -64,8 +67,13 @@ export function resolvePath(
     if (index !== undefined && !element.array) {
       return { problem: `"${name}" is not an array element, so it takes no [index]` };
     }
-    if (i === 0 && (name === 'id' || name === 'meta' || name === 'contained')) {
+    if (i === 0 && (name === 'id' || name === 'contained')) {
       return { problem: `"${name}" cannot be mapped: the gateway writes it` };
+    }
+    // A version or updated-at column gives REST reads their ETag and Last-Modified; the rest of
+    // `meta` (profiles, tags, security labels) is the gateway's to write.
+    if (i === 0 && name === 'meta' && !META_PATHS.has(path)) {
+      return { problem: 'of "meta" only meta.versionId and meta.lastUpdated can be mapped' };
     }
     let effectiveIndex = index;
     if (element.array && index === undefined) {

@@ -26,10 +26,13 @@ export function keepElements(resource: FhirJson, elements: readonly string[]): F
   return kept;
 }
 
-/** The elements the repository must build for `_elements`: those asked and those audit reads. */
+/**
+ * The elements the repository must build for `_elements`: those asked, those audit reads, and
+ * `meta` (kept under `_elements`, and a read's ETag and Last-Modified come from it).
+ */
 export function elementsToBuild(
   elements: readonly string[],
   extra: readonly string[],
 ): ReadonlySet<string> {
-  return new Set([...elements, ...extra, 'subject', 'patient']);
+  return new Set([...elements, ...extra, 'subject', 'patient', 'meta']);
 }

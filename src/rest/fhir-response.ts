@@ -32,3 +32,28 @@ export function errorResponse(err: unknown): Response {
   }
   return outcomeResponse('INTERNAL_SERVER_ERROR', 'Unexpected error.');
 }
+
+/**
+ * `304 Not Modified` for a conditional read whose `If-None-Match` names the answer's ETag (or
+ * `*`), with the validators and no body; otherwise the answer itself. Weak comparison, as
+ * RFC 9110 asks for `If-None-Match`.
+ */
+export function notModifiedOr(request: Request, response: Response): Response {
+  const etag = response.headers.get('etag');
+  const wanted = request.headers.get('if-none-match');
+  if (response.status !== 200 || etag === null || wanted === null) {
+    return response;
+  }
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const matches =
+    wanted.trim() === '*' || wanted.split(',').some((tag) => opaque(tag) === opaque(etag));
+  if (!matches) {
+    return response;
+  }
+  const headers = new Headers({ etag });
+  const lastModified = response.headers.get('last-modified');
+  if (lastModified !== null) {
+    headers.set('last-modified', lastModified);
+  }
+  return new Response(null, { status: 304, headers });
+}

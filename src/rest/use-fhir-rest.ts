@@ -7,7 +7,7 @@ import { isGatewayError } from '../errors.js';
 import { resourceNotSupported } from '../repository/access-policy.js';
 import { tenantCapabilities } from '../repository/tenant-capabilities.js';
 import { capabilityStatement } from './capability-statement.js';
-import { errorResponse, fhirResponse, outcomeResponse } from './fhir-response.js';
+import { errorResponse, fhirResponse, notModifiedOr, outcomeResponse } from './fhir-response.js';
 import { readInstance } from './read-handler.js';
 import { publicFhirBase, type RestEnvironment } from './rest-environment.js';
 import { searchType } from './search-handler.js';
@@ -211,7 +211,10 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
     }
     const refusal = await deps.completeAudit(request, [code], code === undefined ? 0 : 1);
     // No audit, no data: an answer that carries none (an error) goes out as it is.
-    return refusal !== undefined && code === undefined ? errorResponse(refusal) : response;
+    if (refusal !== undefined && code === undefined) {
+      return errorResponse(refusal);
+    }
+    return route.kind === 'read' ? notModifiedOr(request, response) : response;
   }
 
   return {

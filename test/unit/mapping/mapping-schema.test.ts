@@ -594,6 +594,14 @@ describe('checks against the FHIR definitions', () => {
       'the gateway writes it',
     ],
     [
+      'a part of meta other than versionId and lastUpdated',
+      (p) => {
+        elementsOf(p)['meta.source'] = 'x';
+      },
+      { path: 'meta.source' },
+      'only meta.versionId and meta.lastUpdated',
+    ],
+    [
       'a choice by its [x] name',
       (p) => {
         elementsOf(p)['deceased'] = 'x';
