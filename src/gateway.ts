@@ -298,7 +298,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     policies: deps.policies,
     onStatement,
     batchLoads: deps.batchLoads !== false,
-    beginAudit: (request, scope) => audit.begin(request, scope),
+    beginAudit: (scope) => audit.begin(scope),
   };
   const yoga: YogaServerInstance<Record<string, unknown>, GatewayContext> = createYoga<
     Record<string, unknown>,
@@ -356,8 +356,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
                 publicBaseUrl: fhir.publicBaseUrl,
               },
               log: deps.log,
-              createContext: (request, state) => createRequestContext(contextDeps, request, state),
-              completeAudit: (request, codes, count) => audit.complete(request, codes, count),
+              createContext: (state) => createRequestContext(contextDeps, state),
+              completeAudit: (requestAudit, codes, count) =>
+                audit.complete(requestAudit, codes, count),
             }),
           ]),
       ...useQueryLimits(),
@@ -386,13 +387,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       useOperationOutcome(),
     ],
     context: (initial): GatewayContext => {
-      const { request } = initial;
       const state = authenticatedRequest(initial);
       if (state === undefined) {
-        // The authentication plugin ends every request it could not authenticate.
+        // The plugins in front of Yoga end every request they could not authenticate.
         throw new Error('createGateway: request reached execution without authentication');
       }
-      return createRequestContext(contextDeps, request, state);
+      return createRequestContext(contextDeps, state);
     },
   });
   return createFrontDoor(

@@ -1,12 +1,9 @@
-import type { Logger } from 'pino';
-import type { RequestAudit } from './audit/use-audit.js';
-import type { Principal } from './auth/principal.js';
+import type { AuditScope, RequestAudit } from './audit/use-audit.js';
 import type { AuthenticatedRequest } from './auth/request-facts.js';
 import type { GatewayContext } from './context.js';
 import { createTenantRepository } from './repository/tenant-repository.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
-import type { TenantScope } from './tenancy/tenant-scope.js';
 import { createTenantScope, type StatementListener } from './tenancy/tenant-scope.js';
 
 /** What a request's context is made from, besides the authenticated request. */
@@ -17,16 +14,7 @@ export interface RequestContextDeps {
   /** DataLoader batching and caching; false only for the benchmark's naive variant. */
   readonly batchLoads: boolean;
   /** The audit record of the request (`useAudit().begin`). */
-  readonly beginAudit: (
-    request: Request,
-    scope: {
-      readonly tenant: TenantScope;
-      readonly principal: Principal;
-      readonly requestId: string;
-      readonly correlationId?: string;
-      readonly log: Logger;
-    },
-  ) => RequestAudit;
+  readonly beginAudit: (scope: AuditScope) => RequestAudit;
 }
 
 /**
@@ -35,7 +23,6 @@ export interface RequestContextDeps {
  */
 export function createRequestContext(
   deps: RequestContextDeps,
-  request: Request,
   state: AuthenticatedRequest,
 ): GatewayContext {
   const tenant = createTenantScope({
@@ -45,7 +32,7 @@ export function createRequestContext(
     log: state.log,
     onStatement: deps.onStatement,
   });
-  const audit = deps.beginAudit(request, {
+  const audit = deps.beginAudit({
     tenant,
     principal: state.principal,
     requestId: state.requestId,

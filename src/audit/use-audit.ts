@@ -18,10 +18,19 @@ import {
   type PatientEnumerationLimit,
 } from './patient-enumeration.js';
 
+/** Who and what a request's audit event is about: set when its context is made. */
+export interface AuditScope {
+  readonly tenant: TenantScope;
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly correlationId?: string;
+  readonly log: Logger;
+}
+
 /**
- * The audit record of one request, in its GraphQL context. The request's DataLoaders push the
- * reference of every resource they hand out into `reads` (see `noteRead`); admin mutations use
- * `trail.adminAction`.
+ * The audit record of one request, in its context (GraphQL or REST). The request's DataLoaders
+ * push the reference of every resource they hand out into `reads` (see `noteRead`); admin
+ * mutations use `trail.adminAction`.
  */
 export interface RequestAudit {
   /** `Patient/123`, `Observation/9`...: every resource this request read, duplicates allowed. */
@@ -31,15 +40,9 @@ export interface RequestAudit {
   /** A search's document with its literals masked (the BALP query entity); set with `search`. */
   query?: string;
   readonly trail: AuditTrail;
-}
-
-interface Tracked {
-  readonly audit: RequestAudit;
-  readonly tenant: TenantScope;
-  readonly principal: Principal;
-  readonly requestId: string;
-  readonly correlationId?: string;
-  readonly log: Logger;
+  readonly scope: AuditScope;
+  /** Set once the request's event was decided (`complete`): a request is audited once. */
+  completed: boolean;
 }
 
 /** The error a PHI read answers with when its audit event could not be written. */
@@ -118,22 +121,21 @@ export function useAudit(options: {
    * data when the audit could not be written or a limit refused it.
    */
   complete(
-    request: Request,
+    audit: RequestAudit,
     errorCodes: readonly (string | undefined)[],
     errorCount: number,
   ): Promise<GraphQLError | undefined>;
-  /** Called by the context factory: the request's audit record, shared with its repository. */
-  begin(
-    request: Request,
-    scope: Omit<Tracked, 'audit'> & { readonly tenant: TenantScope },
-  ): RequestAudit;
+  /**
+   * Called by the context factory: the request's audit record, in its context and shared with
+   * its repository.
+   */
+  begin(scope: AuditScope): RequestAudit;
 } {
   const { trail } = options;
   const guard =
     options.patientLimit === undefined
       ? undefined
       : createPatientEnumerationGuard(options.patientLimit);
-  const tracked = new WeakMap<Request, Tracked>();
   // Yoga caches parsed documents by query text, so a repeated query is the same object: its
   // answer is computed once per operation name, not walked again on every request.
   const searches = new WeakMap<
@@ -163,21 +165,23 @@ export function useAudit(options: {
         }
       }
     },
-    async onResultProcess({ request, result, setResult }) {
-      const entry = tracked.get(request);
-      if (entry === undefined) {
+    async onResultProcess({ serverContext, result, setResult }) {
+      // Yoga builds the GraphQL context on the request's server context: a request that got as
+      // far as a context has its audit record there.
+      const audit = (serverContext as { audit?: RequestAudit }).audit;
+      if (audit === undefined || audit.completed) {
         return;
       }
       if (Array.isArray(result) || !('data' in result || 'errors' in result)) {
-        tracked.delete(request);
-        if (entry.audit.reads.length > 0 || entry.tenant.statementCount > 0) {
-          entry.log.error('audit: unexpected result shape; data withheld');
+        audit.completed = true;
+        if (audit.reads.length > 0 || audit.scope.tenant.statementCount > 0) {
+          audit.scope.log.error('audit: unexpected result shape; data withheld');
           setResult({ errors: [auditUnavailableError()] });
         }
         return;
       }
       const errors = (result.errors ?? []) as readonly unknown[];
-      const refusal = await complete(request, errors.map(codeOf), errors.length);
+      const refusal = await complete(audit, errors.map(codeOf), errors.length);
       if (refusal !== undefined) {
         setResult({ errors: [refusal] });
       }
@@ -190,16 +194,15 @@ export function useAudit(options: {
    * Returns the error to answer with instead of the data (no audit, no data), if any.
    */
   async function complete(
-    request: Request,
+    audit: RequestAudit,
     errorCodes: readonly (string | undefined)[],
     errorCount: number,
   ): Promise<GraphQLError | undefined> {
-    const entry = tracked.get(request);
-    if (entry === undefined) {
+    if (audit.completed) {
       return undefined;
     }
-    tracked.delete(request);
-    const { audit, tenant, principal, requestId, correlationId, log } = entry;
+    audit.completed = true;
+    const { tenant, principal, requestId, correlationId, log } = audit.scope;
     const correlation = correlationId === undefined ? {} : { correlationId };
     const readData = audit.reads.length > 0 || tenant.statementCount > 0;
     const codes = errorCodes.filter((c): c is string => c !== undefined);
@@ -263,10 +266,6 @@ export function useAudit(options: {
   return {
     plugin,
     complete,
-    begin(request, scope) {
-      const audit: RequestAudit = { reads: [], search: false, trail };
-      tracked.set(request, { ...scope, audit });
-      return audit;
-    },
+    begin: (scope) => ({ reads: [], search: false, trail, scope, completed: false }),
   };
 }

@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { RequestAudit } from '../audit/use-audit.js';
 import { type AuthenticatedRequest, authenticatedRequest } from '../auth/request-facts.js';
 import type { GatewayContext } from '../context.js';
 import { isGatewayError } from '../errors.js';
@@ -50,10 +51,10 @@ export interface FhirRestDeps {
   readonly env: RestEnvironment;
   readonly log: Logger;
   /** The request's context: the same factory GraphQL uses. */
-  createContext(request: Request, state: AuthenticatedRequest): GatewayContext;
+  createContext(state: AuthenticatedRequest): GatewayContext;
   /** Ends the request's audit (`useAudit().complete`): an error replaces the answer. */
   completeAudit(
-    request: Request,
+    audit: RequestAudit,
     errorCodes: readonly (string | undefined)[],
     errorCount: number,
   ): Promise<GraphQLError | undefined>;
@@ -179,7 +180,7 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
       // FHIR: parameters of the URL and of the body are one search.
       params = new URLSearchParams([...url.searchParams, ...body]);
     }
-    const ctx = deps.createContext(request, state);
+    const ctx = deps.createContext(state);
     let response: Response;
     let code: string | undefined;
     try {
@@ -209,7 +210,7 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
       code = isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR';
       response = errorResponse(err);
     }
-    const refusal = await deps.completeAudit(request, [code], code === undefined ? 0 : 1);
+    const refusal = await deps.completeAudit(ctx.audit, [code], code === undefined ? 0 : 1);
     // No audit, no data: an answer that carries none (an error) goes out as it is.
     if (refusal !== undefined && code === undefined) {
       return errorResponse(refusal);
