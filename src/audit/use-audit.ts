@@ -105,8 +105,8 @@ function codeOf(error: unknown): string | undefined {
  *   `AUDIT_UNAVAILABLE` error (HTTP 503, no `data`): no audit, no data.
  * - a field refused with `FORBIDDEN` is recorded as a denied access (not awaited).
  *
- * Requests refused before execution (401, 403, 429) are recorded by the authentication
- * plugin's `onDenied`. Batching and incremental delivery are off, so a result is one object; any
+ * Requests refused before execution (401, 403, 429) are recorded through `onDenied` of
+ * `auth/use-refusals.ts`. Batching and incremental delivery are off, so a result is one object; any
  * other shape from a request that read data is refused the same way as a failed write.
  */
 export function useAudit(options: {

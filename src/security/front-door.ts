@@ -90,7 +90,7 @@ function hasBody(req: IncomingMessage): boolean {
  * The HTTP rules in front of Yoga, applied to the raw Node request before Yoga builds a URL, a
  * `Request` or a body stream for it. Yoga serves its endpoint at any URL that merely ends in
  * it (`/x/graphql`, `/graphql/`, `/?a=/graphql`) and answers its health check at any URL ending
- * in `/health`, while the authentication plugin looks at the exact path: so the only requests
+ * in `/health`, while the plugins in front of it look at the exact path: so the only requests
  * Yoga ever sees are:
  *
  * - a `POST` to exactly the endpoint path (no normalisation is applied and none is needed: the
