@@ -31,20 +31,13 @@ export interface ChainedContent {
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function rowHash(prevHash: string, chainId: string, seq: number, row: ChainedContent) {
-  return createHash('sha256')
-    .update(
-      [
-        prevHash,
-        chainId,
-        String(seq),
-        row.requestId,
-        row.clientId ?? '\u0000',
-        row.kind,
-        String(row.outcome),
-        row.event,
-      ].join('\u001f'),
-    )
-    .digest('hex');
+  // The digest of the fields joined by U+001F, with the event fed as it is rather than copied into
+  // a joined string: the hash flattens the event's text once (it is built by concatenation) and
+  // the store then binds that same flat string, whose UTF-8 is the bytes hashed.
+  const fields =
+    `${prevHash}\u001f${chainId}\u001f${seq}\u001f${row.requestId}\u001f` +
+    `${row.clientId ?? '\u0000'}\u001f${row.kind}\u001f${row.outcome}\u001f`;
+  return createHash('sha256').update(fields).update(row.event).digest('hex');
 }
 
 /** One writer's chain; `link` must be called in the order rows are written. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditChain } from '../../src/audit/audit-chain.js';
 import { createSqlAuditStore } from '../../src/audit/sql-audit-store.js';
 import { parseDatabaseUrl } from '../../src/tenancy/database-url.js';
 import { hospitalA } from '../fixtures/tenants.js';
@@ -72,6 +73,34 @@ describe('audit hash chain', () => {
     expect(deleted.gaps).toEqual([
       expect.objectContaining({ afterSeq: Number(second?.['chain_seq']), missing: 1 }),
     ]);
+  });
+
+  it('stores byte for byte the event text it hashed, non-ASCII text included', async () => {
+    const recorded = new Date().toISOString();
+    const requestId = `bytes-${randomBytes(6).toString('hex')}`;
+    const event = JSON.stringify({
+      resourceType: 'AuditEvent',
+      recorded,
+      source: { observer: { display: 'Hôpital Saint-Éloi, 北京 \u{1f3e5}' } },
+    });
+    const content = {
+      requestId,
+      clientId: 'hospital-ä',
+      kind: 'admin' as const,
+      outcome: 0,
+      event,
+    };
+    await gw.auditStore.insert([
+      { ...content, recordedAt: recorded, chain: createAuditChain().link(content) },
+    ]);
+    const rows = await gw.registryDb.exec<Record<string, unknown>[]>(
+      `SELECT id, HEX(event) AS hex FROM fhirgate_audit_events WHERE request_id = '${requestId}'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.['hex']).toBe(Buffer.from(event).toString('hex').toUpperCase());
+    const verified = await gw.auditStore.verifyChain();
+    expect(verified.altered).not.toContain(Number(rows[0]?.['id']));
+    expect(verified.chains).toBeGreaterThanOrEqual(2);
   });
 
   it('an INSERT-only gateway user writes events but cannot UPDATE or DELETE them', async () => {
