@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS fhirgate_tenants (
   updated_at    TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (id),
   UNIQUE KEY uq_fhirgate_tenants_client_id (client_id),
-  CONSTRAINT ck_fhirgate_tenants_db_type CHECK (db_type IN ('mysql', 'sqlite')),
+  CONSTRAINT ck_fhirgate_tenants_db_type CHECK (db_type IN ('mysql', 'postgres', 'sqlite')),
   CONSTRAINT ck_fhirgate_tenants_status CHECK (status IN ('active', 'disabled'))
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

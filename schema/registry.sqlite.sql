@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS fhirgate_tenants (
   id            INTEGER PRIMARY KEY AUTOINCREMENT,
   client_id     TEXT NOT NULL UNIQUE,
   display_name  TEXT NOT NULL DEFAULT '',
-  db_type       TEXT NOT NULL CHECK (db_type IN ('mysql', 'sqlite')),
+  db_type       TEXT NOT NULL CHECK (db_type IN ('mysql', 'postgres', 'sqlite')),
   db_url_sealed TEXT NOT NULL,
   status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
   created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),

@@ -2,7 +2,11 @@ import type { Row, SqlValue } from '../db/dialect.js';
 import { createMysqlDatabase } from '../db/mysql-database.js';
 import { createSqliteDatabase } from '../db/sqlite-database.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
-import type { DatabaseTarget } from '../tenancy/database-url.js';
+import {
+  CONTROL_PLANE_SCHEMES,
+  type DatabaseTarget,
+  DatabaseUrlError,
+} from '../tenancy/database-url.js';
 import { registryDdl } from '../tenancy/registry.js';
 import { type ChainVerification, verifyAuditChain } from './audit-chain.js';
 import type { AuditStore } from './audit-trail.js';
@@ -68,6 +72,9 @@ export function createSqlAuditStore(
   target: DatabaseTarget,
   options: SqlAuditStoreOptions = {},
 ): SqlAuditStore {
+  if (target.kind === 'postgres') {
+    throw new DatabaseUrlError('scheme', CONTROL_PLANE_SCHEMES);
+  }
   const kind = target.kind;
   const db: TenantDatabase =
     target.kind === 'sqlite'

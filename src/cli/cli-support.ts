@@ -403,7 +403,9 @@ export async function refuseForeignKeys(
   );
 }
 
-/** `mysql, TLS verify-full` or `sqlite`: what a target is, never where. */
+/** `mysql, TLS verify-full`, `postgres, TLS disable` or `sqlite`: what a target is, never where. */
 export function describeKind(target: DatabaseTarget): string {
-  return target.kind === 'sqlite' ? 'sqlite' : `mysql, TLS ${target.tls?.mode ?? 'disable'}`;
+  return target.kind === 'sqlite'
+    ? 'sqlite'
+    : `${target.kind}, TLS ${target.tls?.mode ?? 'disable'}`;
 }

@@ -1,4 +1,5 @@
 import { createMysqlDatabase } from '../db/mysql-database.js';
+import { createPostgresDatabase } from '../db/postgres-database.js';
 import { createSqliteDatabase } from '../db/sqlite-database.js';
 import type { DatabaseError, TenantDatabase } from '../db/tenant-database.js';
 import { isBlocking, type MappingProblem } from '../mapping/mapping-problem.js';
@@ -18,14 +19,17 @@ export function openCheckDatabase(target: DatabaseTarget): TenantDatabase {
   if (target.kind === 'sqlite') {
     return createSqliteDatabase(target.path, { readonly: true });
   }
-  return createMysqlDatabase(target, {
+  const options = {
     connectionLimit: 1,
     queueLimit: 10,
     connectTimeoutMs: 5000,
     queryTimeoutMs: 30_000,
     connectionIdleMs: 60_000,
     validateAfterIdleMs: 30_000,
-  });
+  };
+  return target.kind === 'postgres'
+    ? createPostgresDatabase(target, options)
+    : createMysqlDatabase(target, options);
 }
 
 const DRIVER_REASONS: Readonly<Record<string, string>> = {

@@ -42,7 +42,8 @@ export const TENANT_USAGE = `Usage:
   fhirgate tenant enable <client-id>
 
 add      registers a tenant: the URL is checked by fhirgate's parser (mysql://, mariadb://,
-         sqlite:), sealed with its TLS settings under FHIRGATE_ENCRYPTION_KEY and stored; the
+         postgres://, postgresql://, sqlite:), sealed with its TLS settings under
+         FHIRGATE_ENCRYPTION_KEY and stored; the
          registry tables are created when missing. The key must open every row already sealed
          (else the tenants it cannot open are named and nothing is added). With --mapping the
          document is first checked against the tenant's live database (as "mapping check"
@@ -135,7 +136,10 @@ async function add(args: readonly string[], io: CliIo, open: () => RegistrySessi
       io.out(
         `Added tenant ${shown(clientId)} (${describeKind(target)}, URL sealed with key ${keyring.primary.kid}); ${mapping}.\n`,
       );
-      return { tlsMode: target.kind === 'mysql' ? (target.tls?.mode ?? 'disable') : null, version };
+      return {
+        tlsMode: target.kind === 'sqlite' ? null : (target.tls?.mode ?? 'disable'),
+        version,
+      };
     });
     return 0;
   } finally {
@@ -239,7 +243,7 @@ async function update(args: readonly string[], io: CliIo, open: () => RegistrySe
         if (tls !== undefined) {
           changed.push('TLS settings');
         }
-        tlsMode = target.kind === 'mysql' ? (target.tls?.mode ?? 'disable') : null;
+        tlsMode = target.kind === 'sqlite' ? null : (target.tls?.mode ?? 'disable');
       }
       if (typeof name === 'string') {
         await registry.setDisplayName(clientId, name);

@@ -1,7 +1,8 @@
 /**
- * TLS to a MySQL/MariaDB server: the settings a connection uses, their mysql2 `ssl` options, and
- * a fixed, loggable reason for each way a TLS handshake can fail.
+ * TLS to a database server: the settings a connection uses, their mysql2 and pg `ssl` options,
+ * and a fixed, loggable reason for each way a TLS handshake can fail.
  */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SslOptions } from 'mysql2';
 
 /**
@@ -42,6 +43,25 @@ export function mysqlSslOptions(tls: DatabaseTls | undefined): SslOptions | unde
     rejectUnauthorized: verify,
     // mysql2 checks the host name against the certificate only when asked.
     verifyIdentity: tls.mode === 'verify-full',
+  };
+}
+
+/**
+ * pg's `ssl` option for `tls` (Node's TLS options), or false for a plain connection. pg checks
+ * the host name by default (SNI for names, the address itself for IPs); verify-ca turns that check
+ * off and keeps the chain check.
+ */
+export function postgresSslOptions(tls: DatabaseTls | undefined): TlsConnectionOptions | false {
+  if (tls === undefined || tls.mode === 'disable') {
+    return false;
+  }
+  return {
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    minVersion: tls.minVersion ?? 'TLSv1.2',
+    rejectUnauthorized: tls.mode !== 'require',
+    ...(tls.mode === 'verify-full' ? {} : { checkServerIdentity: () => undefined }),
   };
 }
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * A database dialect: everything that differs in SQL text between the database types fhirgate
  * reads. Nothing above `src/db/` writes SQL text by hand; it asks a dialect to quote identifiers
@@ -11,6 +13,11 @@ export type Row = Record<string, unknown>;
 export interface SqlStatement {
   readonly sql: string;
   readonly params: readonly SqlValue[];
+  /**
+   * Result names the dialect had to shorten (PostgreSQL cuts names at 63 bytes), each mapped back
+   * to its result key; the database class renames those columns of every row.
+   */
+  readonly resultKeys?: ReadonlyMap<string, string> | undefined;
 }
 
 export type SqlValue = string | number | bigint | boolean | null;
@@ -24,7 +31,7 @@ export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  */
 export const RESULT_KEY_PATTERN = /^([A-Za-z][A-Za-z0-9_]{0,29}\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-export type DialectName = 'mysql' | 'sqlite';
+export type DialectName = 'mysql' | 'postgres' | 'sqlite';
 
 export interface Dialect {
   readonly name: DialectName;
@@ -32,10 +39,20 @@ export interface Dialect {
   quoteId(identifier: string): string;
   /** Quotes a result key. Throws when it does not match {@link RESULT_KEY_PATTERN}. */
   quoteAlias(key: string): string;
+  /**
+   * The name the server reports for a result key quoted by {@link Dialect.quoteAlias}: the key
+   * itself, unless the server's names are too short for it.
+   */
+  resultName(key: string): string;
   /** The placeholder of the `n`th bound value (1-based). */
   placeholder(n: number): string;
   /** ` LIMIT n OFFSET m` for validated non-negative integers (inlined: they are never user text). */
   limitOffset(count: number, offset: number): string;
+  /**
+   * The pattern match that ignores case as MySQL/MariaDB's default collations do: `LIKE` there
+   * and on SQLite (ASCII), `ILIKE` on PostgreSQL, whose `LIKE` is case-sensitive.
+   */
+  readonly likeOperator: 'LIKE' | 'ILIKE';
   /** The ESCAPE clause that goes after a LIKE whose pattern went through {@link escapeLike}. */
   readonly likeEscape: string;
 }
@@ -62,6 +79,7 @@ function assertResultKey(key: string): void {
 }
 
 const questionMark = () => '?';
+const sameName = (key: string) => key;
 
 function assertPageNumber(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -79,12 +97,14 @@ export const MYSQL_DIALECT: Dialect = {
     assertResultKey(key);
     return `\`${key}\``;
   },
+  resultName: sameName,
   placeholder: questionMark,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
+  likeOperator: 'LIKE',
   likeEscape: " ESCAPE '!'",
 };
 
@@ -98,17 +118,66 @@ export const SQLITE_DIALECT: Dialect = {
     assertResultKey(key);
     return `"${key}"`;
   },
+  resultName: sameName,
   placeholder: questionMark,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
+  likeOperator: 'LIKE',
   likeEscape: " ESCAPE '!'",
 };
 
+/** PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1) and drops the rest. */
+const POSTGRES_NAME_BYTES = 63;
+
+/**
+ * A result key as PostgreSQL can report it: the key when it fits in 63 bytes, otherwise its
+ * first 46 characters, `~` and 16 hex digits of its SHA-256 (keys are ASCII). Derived from the
+ * key alone, so a derived table's column is referred to by the same name it was given.
+ */
+function postgresResultName(key: string): string {
+  if (key.length <= POSTGRES_NAME_BYTES) {
+    return key;
+  }
+  const digest = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return `${key.slice(0, POSTGRES_NAME_BYTES - 17)}~${digest}`;
+}
+
+export const POSTGRES_DIALECT: Dialect = {
+  name: 'postgres',
+  quoteId(identifier) {
+    assertIdentifier(identifier);
+    // Quoted, so the name keeps the case the mapping gives (unquoted names fold to lower case).
+    return `"${identifier}"`;
+  },
+  quoteAlias(key) {
+    assertResultKey(key);
+    return `"${postgresResultName(key)}"`;
+  },
+  resultName(key) {
+    assertResultKey(key);
+    return postgresResultName(key);
+  },
+  placeholder: (n) => `$${n}`,
+  limitOffset(count, offset) {
+    assertPageNumber('count', count);
+    assertPageNumber('offset', offset);
+    return ` LIMIT ${count} OFFSET ${offset}`;
+  },
+  likeOperator: 'ILIKE',
+  likeEscape: " ESCAPE '!'",
+};
+
+const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
+  mysql: MYSQL_DIALECT,
+  postgres: POSTGRES_DIALECT,
+  sqlite: SQLITE_DIALECT,
+};
+
 export function dialectFor(name: DialectName): Dialect {
-  return name === 'mysql' ? MYSQL_DIALECT : SQLITE_DIALECT;
+  return DIALECTS[name];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { dialectFor } from '../db/dialect.js';
+import { type DialectName, dialectFor } from '../db/dialect.js';
 import type { FhirDefinitions } from '../fhir/definitions.js';
 import { createLogThrottle, tenantHash } from '../logger.js';
 import { type CompiledMapping, compileMapping } from '../mapping/compile-mapping.js';
@@ -138,7 +138,7 @@ export function createConfigResolver(
     clientId: string,
     version: number,
     document: string,
-    dbType: 'mysql' | 'sqlite',
+    dbType: DialectName,
   ): CompiledMapping | 'invalid' {
     const key = `${clientId}\u0000${version}\u0000${dbType}`;
     const hit = compiled.get(key);

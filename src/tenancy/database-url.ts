@@ -1,32 +1,39 @@
 /**
- * Our own parser for decrypted tenant database URLs. mysql2 never sees a URL string: its
+ * Our own parser for decrypted tenant database URLs. No driver sees a URL string: mysql2's
  * `parseUrl` turns every query parameter into a connection option (`multipleStatements`, `debug`,
- * `ssl`, ...), and an explicit `false` does not override it. `new URL` is not used either, because
- * its errors carry the whole URL, password included, in `err.input`.
+ * `ssl`, ...), and an explicit `false` does not override it; pg's connection strings do the same
+ * (`sslmode`, `options`, `host=/socket`). `new URL` is not used either, because its errors carry
+ * the whole URL, password included, in `err.input`.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { basename } from 'node:path';
 import type { DatabaseTls } from '../db/database-tls.js';
 
+/** A database server reached over TCP, as explicit connection fields. */
+export interface ServerFields {
+  /** Lower-case hostname, dotted IPv4, or IPv6 without brackets. */
+  host: string;
+  /** Default 3306 (MySQL/MariaDB) or 5432 (PostgreSQL). */
+  port: number;
+  user: string;
+  /** Percent-decoded; `''` when the URL has none. */
+  password: string;
+  database: string;
+  /**
+   * TLS to the server. The URL never sets it (no query options): it is added from the
+   * tenant's sealed settings or the registry's environment; absent means plain TCP.
+   */
+  tls?: DatabaseTls | undefined;
+}
+
 /** Where a tenant's data lives, as explicit connection fields. */
 export type DatabaseTarget =
-  | {
-      kind: 'mysql';
-      /** Lower-case hostname, dotted IPv4, or IPv6 without brackets. */
-      host: string;
-      /** Default 3306. */
-      port: number;
-      user: string;
-      /** Percent-decoded; `''` when the URL has none. */
-      password: string;
-      database: string;
-      /**
-       * TLS to the server. The URL never sets it (no query options): it is added from the
-       * tenant's sealed settings or the registry's environment; absent means plain TCP.
-       */
-      tls?: DatabaseTls | undefined;
-    }
+  | ({ kind: 'mysql' } & ServerFields)
+  | ({ kind: 'postgres' } & ServerFields)
   | { kind: 'sqlite'; path: string };
+
+/** The targets reached over TCP. */
+export type ServerTarget = Exclude<DatabaseTarget, { kind: 'sqlite' }>;
 
 /** The part of a database URL that made it unacceptable. */
 export type DatabaseUrlPart =
@@ -57,6 +64,13 @@ export class DatabaseUrlError extends Error {
 
 /** MySQL's default port. */
 export const DEFAULT_MYSQL_PORT = 3306;
+
+/** PostgreSQL's default port. */
+export const DEFAULT_POSTGRES_PORT = 5432;
+
+/** Why a PostgreSQL URL is refused for the registry and the audit store. */
+export const CONTROL_PLANE_SCHEMES =
+  'the registry and the audit store run on MySQL/MariaDB (mysql://, mariadb://) or SQLite (sqlite:); PostgreSQL serves tenants only';
 
 /** Longer than any sane DSN; bounds the regex work on corrupt input. */
 const MAX_URL_LENGTH = 2048;
@@ -123,9 +137,9 @@ function parseHost(text: string): { host: string; portText: string | undefined }
   return { host: host.toLowerCase(), portText };
 }
 
-function parsePort(text: string | undefined): number {
+function parsePort(text: string | undefined, defaultPort: number): number {
   if (text === undefined) {
-    return DEFAULT_MYSQL_PORT;
+    return defaultPort;
   }
   const port = /^[1-9][0-9]{0,4}$/.test(text) ? Number(text) : 0;
   if (port < 1 || port > 65535) {
@@ -134,7 +148,7 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
-function parseMysql(rest: string): DatabaseTarget {
+function parseServer(rest: string, kind: ServerTarget['kind']): ServerTarget {
   if (!rest.startsWith('//')) {
     reject('format', 'expected scheme://user:password@host:port/database');
   }
@@ -164,7 +178,10 @@ function parseMysql(rest: string): DatabaseTarget {
   const password = percentDecode(rawPassword, 'userinfo');
 
   const { host, portText } = parseHost(authority.slice(at + 1));
-  const port = parsePort(portText);
+  const port = parsePort(
+    portText,
+    kind === 'postgres' ? DEFAULT_POSTGRES_PORT : DEFAULT_MYSQL_PORT,
+  );
 
   if (path === '') {
     reject('database', 'a database name is required');
@@ -175,7 +192,7 @@ function parseMysql(rest: string): DatabaseTarget {
   if (!DATABASE_PATTERN.test(path)) {
     reject('database', 'the database name must be 1 to 64 characters of A-Z, a-z, 0-9, _, $ or -');
   }
-  return { kind: 'mysql', host, port, user, password, database: path };
+  return { kind, host, port, user, password, database: path };
 }
 
 function parseSqlite(rest: string): DatabaseTarget {
@@ -206,8 +223,9 @@ function parseSqlite(rest: string): DatabaseTarget {
 /**
  * Parses a decrypted tenant database URL into explicit connection fields.
  *
- * Accepts `mysql://` and `mariadb://` as `scheme://user[:password]@host[:port]/database` (port
- * default 3306; user and password percent-decoded; IPv6 hosts in brackets), and `sqlite:path`,
+ * Accepts `mysql://` and `mariadb://` (port default 3306) and `postgres://` and `postgresql://`
+ * (port default 5432) as `scheme://user[:password]@host[:port]/database` (user and password
+ * percent-decoded; IPv6 hosts in brackets), and `sqlite:path`,
  * `sqlite:///abs/path` or `sqlite::memory:`. Rejects any query string or fragment, since every
  * option the gateway sets is fixed in code, and anything else it does not recognise.
  *
@@ -241,16 +259,19 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   switch (scheme[1]?.toLowerCase()) {
     case 'mysql':
     case 'mariadb':
-      return parseMysql(rest);
+      return parseServer(rest, 'mysql');
+    case 'postgres':
+    case 'postgresql':
+      return parseServer(rest, 'postgres');
     case 'sqlite':
       return parseSqlite(rest);
     default:
-      return reject('scheme', 'the scheme must be mysql, mariadb or sqlite');
+      return reject('scheme', 'the scheme must be mysql, mariadb, postgres, postgresql or sqlite');
   }
 }
 
 /**
- * A description of a target that is safe to log: kind, host, port and database for MySQL, and the
+ * A description of a target that is safe to log: kind, host, port and database for a server, and the
  * file's basename for SQLite. It never includes the user or the password.
  */
 export function describeDatabaseTarget(target: DatabaseTarget): string {
@@ -258,5 +279,5 @@ export function describeDatabaseTarget(target: DatabaseTarget): string {
     return `sqlite ${target.path === ':memory:' ? ':memory:' : basename(target.path)}`;
   }
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `mysql ${host}:${target.port}/${target.database}`;
+  return `${target.kind} ${host}:${target.port}/${target.database}`;
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import type { BoundedPool, ServerDatabaseOptions } from '../db/bounded-pool.js';
 import { type ConnectionBudget, createConnectionBudget } from '../db/connection-budget.js';
-import { createMysqlDatabase, type MysqlDatabase } from '../db/mysql-database.js';
+import { createMysqlDatabase } from '../db/mysql-database.js';
+import { createPostgresDatabase } from '../db/postgres-database.js';
 import { createSqliteDatabase } from '../db/sqlite-database.js';
 import type { DatabaseStats, TenantDatabase } from '../db/tenant-database.js';
 import { tenantHash } from '../logger.js';
@@ -27,7 +29,10 @@ export interface PoolManagerOptions {
   readonly connectTimeoutMs: number;
   /** @default 5000 */
   readonly queryTimeoutMs: number;
-  /** Server-side statement limit (MariaDB `max_statement_time`, MySQL `max_execution_time`). @default 4000 */
+  /**
+   * Server-side statement limit (MariaDB `max_statement_time`, MySQL `max_execution_time`,
+   * PostgreSQL `statement_timeout`). @default 4000
+   */
   readonly statementTimeLimitMs?: number;
   /** How often the idle sweep runs. @default min(poolIdleEvictMs, connectionIdleMs) / 4, at most 15 s */
   readonly sweepIntervalMs?: number;
@@ -72,7 +77,8 @@ export interface TenantPoolManager {
 interface Entry {
   readonly fingerprint: string;
   readonly db: TenantDatabase;
-  readonly mysql: MysqlDatabase | undefined;
+  /** The pool of a database server, whose idle connections the sweep closes. */
+  readonly server: BoundedPool | undefined;
 }
 
 /** Identifies a target without keeping its password in a cache key. */
@@ -111,9 +117,9 @@ export function createPoolManager(options: PoolManagerOptions, log: Logger): Ten
     created++;
     log.info({ tenant: tenantHash(clientId), kind: target.kind }, 'tenant pool created');
     if (target.kind === 'sqlite') {
-      return { fingerprint, db: createSqliteDatabase(target.path), mysql: undefined };
+      return { fingerprint, db: createSqliteDatabase(target.path), server: undefined };
     }
-    const mysql = createMysqlDatabase(target, {
+    const poolOptions: ServerDatabaseOptions = {
       connectionLimit: options.connectionsPerTenant,
       queueLimit: options.queueLimit,
       connectTimeoutMs: options.connectTimeoutMs,
@@ -124,13 +130,17 @@ export function createPoolManager(options: PoolManagerOptions, log: Logger): Ten
       connectionIdleMs: options.connectionIdleMs,
       validateAfterIdleMs: options.validateAfterIdleMs,
       budget,
-    });
-    return { fingerprint, db: mysql, mysql };
+    };
+    const server =
+      target.kind === 'postgres'
+        ? createPostgresDatabase(target, poolOptions)
+        : createMysqlDatabase(target, poolOptions);
+    return { fingerprint, db: server, server };
   }
 
   async function sweep(now = Date.now()): Promise<void> {
     for (const [clientId, entry] of pools.entries()) {
-      entry.mysql?.reapIdle(now);
+      entry.server?.reapIdle(now);
       const stats = entry.db.stats();
       if (stats.inFlight === 0 && now - entry.db.lastActiveAt() >= options.poolIdleEvictMs) {
         pools.delete(clientId);

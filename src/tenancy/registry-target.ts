@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RegistryTlsFiles } from '../config.js';
-import type { DatabaseTarget } from './database-url.js';
+import { CONTROL_PLANE_SCHEMES, type DatabaseTarget, DatabaseUrlError } from './database-url.js';
 import {
   connectionTarget,
   TenantConnectionError,
@@ -13,7 +13,7 @@ import {
  * `FHIRGATE_REGISTRY_TLS_*`, under the same default (`verify-full` off this machine) and the same
  * policy as tenant databases. PEM files are read here, once, at start.
  *
- * @throws DatabaseUrlError for the URL; TenantConnectionError for a TLS setting, an unreadable
+ * @throws DatabaseUrlError for the URL (PostgreSQL included); TenantConnectionError for a TLS setting, an unreadable
  *   file (its variable named, never its content) or a policy violation
  */
 export function registryTarget(
@@ -42,5 +42,9 @@ export function registryTarget(
     key: read(files.keyFile, 'FHIRGATE_REGISTRY_TLS_KEY_FILE'),
     minVersion: files.minVersion,
   };
-  return connectionTarget({ url, tls }, policy);
+  const target = connectionTarget({ url, tls }, policy);
+  if (target.kind === 'postgres') {
+    throw new DatabaseUrlError('scheme', CONTROL_PLANE_SCHEMES);
+  }
+  return target;
 }

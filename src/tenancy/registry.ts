@@ -5,13 +5,13 @@ import { createMysqlDatabase, mysqlConnectionOptions } from '../db/mysql-databas
 import { createSqliteDatabase } from '../db/sqlite-database.js';
 import { type TenantDatabase, toDatabaseError } from '../db/tenant-database.js';
 import { type Keyring, openSecret, SealedSecretError, sealedKeyId, sealSecret } from './crypto.js';
-import type { DatabaseTarget } from './database-url.js';
+import { CONTROL_PLANE_SCHEMES, type DatabaseTarget, DatabaseUrlError } from './database-url.js';
 
 /** A tenant as the registry stores it. The database URL stays sealed here. */
 export interface TenantRecord {
   readonly clientId: string;
   readonly displayName: string;
-  readonly dbType: 'mysql' | 'sqlite';
+  readonly dbType: DatabaseTarget['kind'];
   readonly sealedUrl: string;
   readonly status: 'active' | 'disabled';
 }
@@ -124,7 +124,7 @@ function toTenant(row: Row): TenantRecord {
   return {
     clientId: String(row['client_id']),
     displayName: String(row['display_name'] ?? ''),
-    dbType: dbType === 'sqlite' ? 'sqlite' : 'mysql',
+    dbType: dbType === 'sqlite' || dbType === 'postgres' ? dbType : 'mysql',
     sealedUrl: String(row['db_url_sealed']),
     status: status === 'active' ? 'active' : 'disabled',
   };
@@ -150,6 +150,9 @@ export function createTenantRegistry(
   target: DatabaseTarget,
   options: { readonly create?: boolean } = {},
 ): TenantRegistry {
+  if (target.kind === 'postgres') {
+    throw new DatabaseUrlError('scheme', CONTROL_PLANE_SCHEMES);
+  }
   const kind = target.kind;
   const db: TenantDatabase =
     target.kind === 'sqlite'

@@ -111,6 +111,32 @@ describe('parseDatabaseUrl: accepted', () => {
         database: 'his',
       },
     ],
+    [
+      'postgres://gw:secret@db.example.org/his',
+      {
+        kind: 'postgres',
+        host: 'db.example.org',
+        port: 5432,
+        user: 'gw',
+        password: 'secret',
+        database: 'his',
+      },
+    ],
+    [
+      'PostgreSQL://gw%40site:p%40ss%3Aw%2Ford%25@[2001:DB8::10]:6432/His_DB',
+      {
+        kind: 'postgres',
+        host: '2001:db8::10',
+        port: 6432,
+        user: 'gw@site',
+        password: 'p@ss:w/ord%',
+        database: 'His_DB',
+      },
+    ],
+    [
+      'postgresql://gw@10.0.0.7/his',
+      { kind: 'postgres', host: '10.0.0.7', port: 5432, user: 'gw', password: '', database: 'his' },
+    ],
     ['sqlite:data/demo.db', { kind: 'sqlite', path: 'data/demo.db' }],
     ['sqlite:/var/lib/fhirgate/a.db', { kind: 'sqlite', path: '/var/lib/fhirgate/a.db' }],
     ['sqlite:///var/lib/fhirgate/a.db', { kind: 'sqlite', path: '/var/lib/fhirgate/a.db' }],
@@ -135,6 +161,17 @@ describe('parseDatabaseUrl: rejected', () => {
       'query',
     ],
     ['encoded JSON options', `mysql://u:${CANARY}@h/db?ssl=%7B%7D`, 'query'],
+    [
+      'pg connection options',
+      `postgres://u:${CANARY}@h/db?sslmode=disable&options=-c%20x`,
+      'query',
+    ],
+    [
+      'a pg socket directory as host',
+      `postgres://u:${CANARY}@%2Fvar%2Frun%2Fpostgresql/db`,
+      'host',
+    ],
+    ['a pg key=value string', `host=h user=u password=${CANARY} dbname=db`, 'format'],
     ['an empty query', `mysql://u:${CANARY}@h/db?`, 'query'],
     ['a query in the userinfo', `mysql://u:${CANARY}?x@h/db`, 'query'],
     ['a fragment', `mysql://u:${CANARY}@h/db#frag`, 'fragment'],
@@ -155,7 +192,7 @@ describe('parseDatabaseUrl: rejected', () => {
     ['a 65-character database', `mysql://u:${CANARY}@h/${'d'.repeat(65)}`, 'database'],
     ['an extra path segment', `mysql://u:${CANARY}@h/db/extra`, 'path'],
     ['a trailing slash', `mysql://u:${CANARY}@h/db/`, 'path'],
-    ['scheme postgres', `postgres://u:${CANARY}@h/db`, 'scheme'],
+    ['scheme sqlserver', `sqlserver://u:${CANARY}@h/db`, 'scheme'],
     ['scheme file', `file:///${CANARY}`, 'scheme'],
     ['no scheme', `u:${CANARY}@h/db`, 'scheme'],
     ['a scheme-relative URL', `//u:${CANARY}@h/db`, 'scheme'],
@@ -214,7 +251,7 @@ describe('parseDatabaseUrl: rejected', () => {
     expect(text).not.toContain('multipleStatements');
     expect(text).not.toContain('rejectUnauthorized');
     expect(text).not.toContain('db.example');
-    expect(text).not.toContain('postgres');
+    expect(text).not.toContain('sqlserver');
     expect(text).not.toContain(SQLITE_DIR);
   });
 
@@ -236,6 +273,13 @@ describe('describeDatabaseTarget', () => {
     expect(text).toBe('mysql db.example.org:3307/his');
     expect(text).not.toContain(CANARY);
     expect(text).not.toContain('gw-user');
+  });
+
+  it('describes a PostgreSQL target without credentials', () => {
+    const text = describeDatabaseTarget(
+      parseDatabaseUrl(`postgres://gw:${CANARY}@db.example.org/his`),
+    );
+    expect(text).toBe('postgres db.example.org:5432/his');
   });
 
   it('brackets an IPv6 host', () => {

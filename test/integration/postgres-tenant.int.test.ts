@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealSecret } from '../../src/tenancy/crypto.js';
+import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+import {
+  createPostgresTestDatabase,
+  type PostgresTestDatabase,
+} from '../helpers/postgres-database.js';
+import {
+  createPostgresTenantUser,
+  type PostgresTenantUser,
+} from '../helpers/postgres-tenant-user.js';
+
+/**
+ * A PostgreSQL tenant served through the real gateway (GraphQL and FHIR REST over real HTTP) from
+ * a database on the local PostgreSQL server: mixed-case names kept by quoting, a join named with
+ * 30 characters whose column has 63 (a result key longer than PostgreSQL's names), dates, bigint,
+ * boolean, case-insensitive search and paging.
+ */
+const JOIN = 'demographic_details_by_visit_x'; // 30 characters
+const LONG_COLUMN = 'city_of_residence_as_recorded_at_the_first_registration_visit_x'; // 63
+const PATIENTS = 12;
+
+let db: PostgresTestDatabase;
+let user: PostgresTenantUser;
+let gw: TestGateway;
+let token: string;
+
+const MAPPING = {
+  formatVersion: 2,
+  resources: {
+    Patient: {
+      table: 'PatientRecords',
+      id: { column: 'PatientID', type: 'integer' },
+      joins: [{ as: JOIN, table: 'patient_details', on: { DetailPatientID: 'PatientID' } }],
+      where: [{ column: 'IsDeleted', op: 'eq', value: false }],
+      elements: {
+        'identifier[0].system': { constant: 'urn:example:mrn' },
+        'identifier[0].value': 'MRN',
+        'name[0].family': 'FamilyName',
+        'name[0].given[0]': 'given_name',
+        gender: {
+          column: 'sex',
+          transform: [{ fn: 'valueMap', map: { M: 'male', F: 'female' } }],
+        },
+        birthDate: 'birth',
+        active: 'active',
+        deceasedDateTime: 'updated_at',
+        'address[0].city': `${JOIN}.${LONG_COLUMN}`,
+      },
+      search: {
+        _id: {},
+        family: { column: 'FamilyName' },
+        name: { columns: ['FamilyName', 'given_name'], match: 'word' },
+        gender: { column: 'sex', map: { male: ['M'], female: ['F'] } },
+        birthdate: { column: 'birth' },
+        'address-city': { column: `${JOIN}.${LONG_COLUMN}` },
+      },
+    },
+  },
+};
+
+beforeAll(async () => {
+  db = await createPostgresTestDatabase('pgten');
+  await db.exec(`
+    CREATE TABLE "PatientRecords" (
+      "PatientID" integer PRIMARY KEY, "MRN" bigint NOT NULL, "FamilyName" varchar(80),
+      given_name varchar(80), sex char(1), birth date, active boolean,
+      updated_at timestamptz, "IsDeleted" boolean NOT NULL DEFAULT false);
+    CREATE TABLE patient_details (
+      "DetailPatientID" integer PRIMARY KEY, ${LONG_COLUMN} varchar(80));`);
+  for (let i = 1; i <= PATIENTS; i++) {
+    await db.exec('INSERT INTO "PatientRecords" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+      i,
+      // Above 2^53: exact only as text.
+      `90071992547409${String(90 + i)}`,
+      i % 2 === 0 ? `Gonzalez${i}` : `Muñoz${i}`,
+      i === 3 ? 'Ana María' : 'Pedro',
+      i % 2 === 0 ? 'F' : 'M',
+      `1980-02-${String(i).padStart(2, '0')}`,
+      i !== 5,
+      `2024-05-0${1 + (i % 9)} 23:30:00.25-03`,
+      i === 12,
+    ]);
+    await db.exec('INSERT INTO patient_details VALUES ($1, $2)', [
+      i,
+      i <= 4 ? 'Valparaíso' : 'Temuco',
+    ]);
+  }
+  user = await createPostgresTenantUser(db);
+  gw = await createTestGateway({ tenants: [] });
+  await gw.registry.upsertTenant({
+    clientId: 'pg-hospital',
+    displayName: 'pg-hospital',
+    dbType: 'postgres',
+    sealedUrl: sealSecret(gw.keyring, 'pg-hospital', user.url),
+    status: 'active',
+  });
+  await gw.registry.addMapping('pg-hospital', JSON.stringify(MAPPING), { activate: true });
+  token = await gw.tokenFor('pg-hospital');
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await db?.drop();
+  await user?.drop();
+});
+
+async function graphql(query: string): Promise<Record<string, unknown>> {
+  const res = await gw.post(query, { token });
+  expect(res.json.errors).toBeUndefined();
+  expect(res.status).toBe(200);
+  return res.json.data as Record<string, unknown>;
+}
+
+async function rest(path: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${gw.fhirUrl}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+type Bundle = {
+  total?: number;
+  entry?: Array<{ resource: { id: string } }>;
+  link: Array<{ relation: string; url: string }>;
+};
+
+describe('a PostgreSQL tenant through the gateway', () => {
+  it('reads a Patient over GraphQL: quoted mixed-case names, dates, bigint, boolean, a long join key', async () => {
+    const data = await graphql(`{ Patient(id: "3") {
+      id identifier { system value } name { family given } gender birthDate active
+      deceasedDateTime address { city } } }`);
+    expect(data['Patient']).toEqual({
+      id: '3',
+      identifier: [{ system: 'urn:example:mrn', value: '9007199254740993' }],
+      name: [{ family: 'Muñoz3', given: ['Ana María'] }],
+      gender: 'male',
+      birthDate: '1980-02-03',
+      active: true,
+      // 23:30 at -03:00 is 02:30 UTC the next day: timestamptz arrives as UTC.
+      deceasedDateTime: '2024-05-05T02:30:00Z',
+      address: [{ city: 'Valparaíso' }],
+    });
+    // The result key `<join>.<column>` (94 characters) went out under a shortened name.
+    const main = gw.statements.find((s) => s.sql.includes('"PatientRecords"'));
+    const alias = / AS "(demographic_details_by_visit_x\.city_of_[a-z_]+~[0-9a-f]{16})"/.exec(
+      main?.sql ?? '',
+    );
+    expect(alias?.[1]).toHaveLength(63);
+    expect(main?.sql).toContain('$1');
+  });
+
+  it('a filtered-out row (IsDeleted) and an unknown id are not found', async () => {
+    expect(
+      await graphql('{ deleted: Patient(id: "12") { id } unknown: Patient(id: "99") { id } }'),
+    ).toEqual({ deleted: null, unknown: null });
+    const missing = await rest('/Patient/12');
+    expect(missing.status).toBe(404);
+  });
+
+  it('searches case-insensitively as on MariaDB, by word, by a joined 63-character column, and by date', async () => {
+    const data = await graphql(`{
+      lower: PatientList(family: "gonzalez", _count: 50) { id }
+      prefix: PatientList(family: "UÑOZ", _count: 50) { id }
+      contains: PatientList(family_contains: "UÑOZ", _count: 50) { id }
+      word: PatientList(name: "maría") { id }
+      city: PatientList(address_city: "valpa") { id }
+      born: PatientList(birthdate: "ge1980-02-10", _count: 50) { id }
+      female: PatientList(gender: "female", _count: 50) { id }
+    }`);
+    const ids = (key: string) => (data[key] as Array<{ id: string }>).map((p) => p.id);
+    expect(ids('lower')).toEqual(['2', '4', '6', '8', '10']);
+    expect(ids('prefix')).toEqual([]);
+    expect(ids('contains')).toEqual(['1', '3', '5', '7', '9', '11']);
+    expect(ids('word')).toEqual(['3']);
+    expect(ids('city')).toEqual(['1', '2', '3', '4']);
+    expect(ids('born')).toEqual(['10', '11']);
+    expect(ids('female')).toEqual(['2', '4', '6', '8', '10']);
+  });
+
+  it('pages over GraphQL with a connection', async () => {
+    const page = async (cursor: string | null) =>
+      (
+        await graphql(
+          `{ PatientConnection(_count: 4, _sort: "-_id"${
+            cursor === null ? '' : `, _cursor: "${cursor}"`
+          }) { count offset next edges { resource { id } } } }`,
+        )
+      )['PatientConnection'] as {
+        count: number;
+        offset: number;
+        next: string | null;
+        edges: Array<{ resource: { id: string } }>;
+      };
+    const first = await page(null);
+    expect(first.count).toBe(11);
+    expect(first.edges.map((e) => e.resource.id)).toEqual(['11', '10', '9', '8']);
+    const second = await page(first.next);
+    expect(second.offset).toBe(4);
+    expect(second.edges.map((e) => e.resource.id)).toEqual(['7', '6', '5', '4']);
+    const third = await page(second.next);
+    expect(third.edges.map((e) => e.resource.id)).toEqual(['3', '2', '1']);
+    expect(third.next).toBeNull();
+  });
+
+  it('reads, searches and pages over FHIR REST', async () => {
+    const read = await rest('/Patient/4');
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({ resourceType: 'Patient', id: '4', gender: 'female' });
+
+    const seen: string[] = [];
+    let url: string | undefined = '/Patient?family:contains=ONZ&_count=2&_total=accurate';
+    while (url !== undefined) {
+      const res = await rest(url.startsWith('http') ? url.slice(gw.fhirUrl.length) : url);
+      expect(res.status).toBe(200);
+      const bundle = res.json as unknown as Bundle;
+      expect(bundle.total).toBe(5);
+      seen.push(...(bundle.entry ?? []).map((e) => e.resource.id));
+      url = bundle.link.find((l) => l.relation === 'next')?.url;
+    }
+    expect(seen).toEqual(['2', '4', '6', '8', '10']);
+  });
+});
