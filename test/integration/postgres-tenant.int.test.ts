@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tenantHash } from '../../src/logger.js';
 import { sealSecret } from '../../src/tenancy/crypto.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
 import {
@@ -86,8 +87,12 @@ beforeAll(async () => {
       i <= 4 ? 'Valparaíso' : 'Temuco',
     ]);
   }
+  // Every read of this view waits 30 s: the server's statement_timeout stops it.
+  await db.exec(
+    'CREATE VIEW slow_patients AS SELECT * FROM "PatientRecords" WHERE (SELECT true FROM pg_sleep(30))',
+  );
   user = await createPostgresTenantUser(db);
-  gw = await createTestGateway({ tenants: [] });
+  gw = await createTestGateway({ tenants: [], pools: { statementTimeLimitMs: 1000 } });
   await gw.registry.upsertTenant({
     clientId: 'pg-hospital',
     displayName: 'pg-hospital',
@@ -97,6 +102,23 @@ beforeAll(async () => {
   });
   await gw.registry.addMapping('pg-hospital', JSON.stringify(MAPPING), { activate: true });
   token = await gw.tokenFor('pg-hospital');
+  await gw.registry.upsertTenant({
+    clientId: 'pg-slow',
+    displayName: 'pg-slow',
+    dbType: 'postgres',
+    sealedUrl: sealSecret(gw.keyring, 'pg-slow', user.url),
+    status: 'active',
+  });
+  const slow = {
+    table: 'slow_patients',
+    id: { column: 'PatientID', type: 'integer' },
+    elements: { 'name[0].family': 'FamilyName' },
+  };
+  await gw.registry.addMapping(
+    'pg-slow',
+    JSON.stringify({ formatVersion: 2, resources: { Patient: slow } }),
+    { activate: true },
+  );
 });
 
 afterAll(async () => {
@@ -219,5 +241,21 @@ describe('a PostgreSQL tenant through the gateway', () => {
       url = bundle.link.find((l) => l.relation === 'next')?.url;
     }
     expect(seen).toEqual(['2', '4', '6', '8', '10']);
+  });
+
+  it('a statement past statement_timeout answers UPSTREAM_TIMEOUT; the log has the SQLSTATE, not the text', async () => {
+    const res = await gw.post('{ Patient(id: "1") { id } }', {
+      token: await gw.tokenFor('pg-slow'),
+    });
+    expect(res.json.errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_TIMEOUT');
+    expect(res.json.errors?.[0]?.message).toBe('The tenant database did not answer in time.');
+    const logged = gw.logLines
+      .map((line) => JSON.parse(line) as { msg?: string; tenant?: string; driverCode?: string })
+      .find(
+        (entry) =>
+          entry.msg === 'tenant statement failed' && entry.tenant === tenantHash('pg-slow'),
+      );
+    expect(logged?.driverCode).toBe('57014');
+    expect(gw.logLines.join('\n')).not.toContain('canceling statement');
   });
 });
