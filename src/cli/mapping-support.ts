@@ -41,6 +41,12 @@ const DRIVER_REASONS: Readonly<Record<string, string>> = {
   EAI_AGAIN: 'host name lookup failed',
   ETIMEDOUT: 'connection timed out',
   EHOSTUNREACH: 'host unreachable',
+  // PostgreSQL reports SQLSTATEs.
+  '28P01': 'password authentication failed (check the user and password)',
+  '28000': 'the server refused the login (pg_hba.conf, or a client certificate it requires)',
+  '3D000': 'the database does not exist',
+  '53300': 'the server has no connection slots left',
+  '57P03': 'the server is not accepting connections yet',
   SQLITE_CANTOPEN: 'cannot open the SQLite file',
   SQLITE_NOTADB: 'the file is not a SQLite database',
 };
