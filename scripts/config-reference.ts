@@ -207,12 +207,12 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
   FHIRGATE_DB_QUERY_TIMEOUT_MS: {
     group: 'Connection pools and statements',
     meaning:
-      "statement budget (cockatiel timeout and mysql2's own); the connection is destroyed when it fires",
+      "statement budget (cockatiel timeout and the driver's own); the connection is destroyed when it fires",
   },
   FHIRGATE_DB_STATEMENT_LIMIT_MS: {
     group: 'Connection pools and statements',
     meaning:
-      'server-side limit per statement (MariaDB `max_statement_time`, MySQL `max_execution_time`); must be below the statement budget',
+      'server-side limit per statement (MariaDB `max_statement_time`, MySQL `max_execution_time`, PostgreSQL `statement_timeout`); must be below the statement budget',
   },
   FHIRGATE_TENANT_CONCURRENCY: {
     group: 'Isolation between tenants',

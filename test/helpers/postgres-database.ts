@@ -62,7 +62,15 @@ async function withAdmin<T>(
   work: (c: pg.Client) => Promise<T>,
 ): Promise<T> {
   const admin = postgresClient(server);
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new Error(
+      `PostgreSQL does not answer on ${server.host}:${server.port} as ${server.user} (${String(code ?? 'error')}): ` +
+        'start the local server with trust authentication for 127.0.0.1, or set POSTGRES_TEST_URL',
+    );
+  }
   try {
     return await work(admin);
   } finally {
