@@ -7,6 +7,7 @@ import {
   type PostgresTarget,
 } from '../../src/db/postgres-database.js';
 import { DatabaseError } from '../../src/db/tenant-database.js';
+import { startStalledServer } from '../helpers/fault-servers.js';
 import {
   createPostgresTestDatabase,
   type PostgresTestDatabase,
@@ -260,6 +261,23 @@ describe('the PostgreSQL pool', () => {
 });
 
 describe('PostgreSQL errors', () => {
+  it('a server that accepts and never answers fails after connectTimeoutMs, DB_UNAVAILABLE', async () => {
+    const stalled = await startStalledServer();
+    const pool = createPostgresDatabase(
+      { ...target, port: stalled.port },
+      { ...BASE, connectTimeoutMs: 300 },
+    );
+    try {
+      const err = await failure(pool.query({ sql: 'SELECT 1', params: [] }));
+      expect(err).toMatchObject({ code: 'DB_UNAVAILABLE', infrastructure: true });
+      expect(stalled.accepted()).toBe(1);
+      expect(pool.stats().open).toBe(0);
+    } finally {
+      await pool.close();
+      await stalled.close();
+    }
+  });
+
   it('a statement the server rejects is DB_STATEMENT_FAILED with its SQLSTATE, never its text', async () => {
     const pool = createPostgresDatabase(target, BASE);
     try {
