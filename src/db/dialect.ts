@@ -53,6 +53,11 @@ export interface Dialect {
    * and on SQLite (ASCII), `ILIKE` on PostgreSQL, whose `LIKE` is case-sensitive.
    */
   readonly likeOperator: 'LIKE' | 'ILIKE';
+  /**
+   * The left side of a LIKE: MySQL/MariaDB and SQLite match a number's text; PostgreSQL has no
+   * LIKE on numbers, so it casts (a no-op for text columns, which keep their indexes).
+   */
+  likeOperand(rendered: string): string;
   /** The ESCAPE clause that goes after a LIKE whose pattern went through {@link escapeLike}. */
   readonly likeEscape: string;
 }
@@ -80,6 +85,7 @@ function assertResultKey(key: string): void {
 
 const questionMark = () => '?';
 const sameName = (key: string) => key;
+const asItIs = (rendered: string) => rendered;
 
 function assertPageNumber(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -105,6 +111,7 @@ export const MYSQL_DIALECT: Dialect = {
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
   likeOperator: 'LIKE',
+  likeOperand: asItIs,
   likeEscape: " ESCAPE '!'",
 };
 
@@ -126,6 +133,7 @@ export const SQLITE_DIALECT: Dialect = {
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
   likeOperator: 'LIKE',
+  likeOperand: asItIs,
   likeEscape: " ESCAPE '!'",
 };
 
@@ -167,6 +175,7 @@ export const POSTGRES_DIALECT: Dialect = {
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
   likeOperator: 'ILIKE',
+  likeOperand: (rendered) => `CAST(${rendered} AS text)`,
   likeEscape: " ESCAPE '!'",
 };
 

@@ -111,7 +111,7 @@ class Renderer {
       case 'isNull':
         return `${this.expr(expr.expr)} IS ${expr.negated ? 'NOT ' : ''}NULL`;
       case 'like': {
-        const target = this.expr(expr.expr);
+        const target = this.dialect.likeOperand(this.expr(expr.expr));
         this.params.push(expr.pattern);
         return `${target} ${this.dialect.likeOperator} ${this.dialect.placeholder(this.params.length)}${this.dialect.likeEscape}`;
       }

@@ -55,6 +55,8 @@ const MAPPING = {
         gender: { column: 'sex', map: { male: ['M'], female: ['F'] } },
         birthdate: { column: 'birth' },
         'address-city': { column: `${JOIN}.${LONG_COLUMN}` },
+        // A string search over a bigint column: its text, as MariaDB compares it.
+        'address-postalcode': { column: 'MRN' },
       },
     },
   },
@@ -189,6 +191,7 @@ describe('a PostgreSQL tenant through the gateway', () => {
       city: PatientList(address_city: "valpa") { id }
       born: PatientList(birthdate: "ge1980-02-10", _count: 50) { id }
       female: PatientList(gender: "female", _count: 50) { id }
+      number: PatientList(address_postalcode: "900719925474099", _count: 50) { id }
     }`);
     const ids = (key: string) => (data[key] as Array<{ id: string }>).map((p) => p.id);
     expect(ids('lower')).toEqual(['2', '4', '6', '8', '10']);
@@ -198,6 +201,7 @@ describe('a PostgreSQL tenant through the gateway', () => {
     expect(ids('city')).toEqual(['1', '2', '3', '4']);
     expect(ids('born')).toEqual(['10', '11']);
     expect(ids('female')).toEqual(['2', '4', '6', '8', '10']);
+    expect(ids('number')).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
   it('pages over GraphQL with a connection', async () => {

@@ -38,7 +38,7 @@ describe('POSTGRES_DIALECT', () => {
       limit: 5,
     };
     expect(renderQuery(POSTGRES_DIALECT, query)).toEqual({
-      sql: `SELECT t."Id" FROM "Patients" AS t WHERE t."Sex" = $1 AND t."Family" ILIKE $2 ESCAPE '!' LIMIT 5 OFFSET 0`,
+      sql: `SELECT t."Id" FROM "Patients" AS t WHERE t."Sex" = $1 AND CAST(t."Family" AS text) ILIKE $2 ESCAPE '!' LIMIT 5 OFFSET 0`,
       params: ['F', '50!%!_!!%'],
     });
   });
