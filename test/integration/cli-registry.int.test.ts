@@ -201,7 +201,7 @@ describe.sequential('fhirgate tenant and keys against a real registry', () => {
         /the database URL is invalid: .*query parameters/,
       ],
       [
-        ['tenant', 'add', 'hospital-c', '--database-url', `postgres://${user}:${password}@db/x`],
+        ['tenant', 'add', 'hospital-c', '--database-url', `sqlserver://${user}:${password}@db/x`],
         /the database URL is invalid/,
       ],
       [['tenant', 'add', 'hospital-c'], /--database-url \(or --database-url-file\) is required/],

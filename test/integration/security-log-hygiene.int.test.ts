@@ -53,11 +53,15 @@ function leakyTenant(): CanaryTenant {
 /** Every secret this file planted: row canaries, URL passwords, the keys, tokens issued. */
 const secrets: string[] = [];
 
-async function register(clientId: string, plainUrl: string): Promise<void> {
+async function register(
+  clientId: string,
+  plainUrl: string,
+  dbType: 'mysql' | 'postgres' = 'mysql',
+): Promise<void> {
   await gw.registry.upsertTenant({
     clientId,
     displayName: clientId,
-    dbType: 'mysql',
+    dbType,
     sealedUrl: sealSecret(gw.keyring, clientId, plainUrl),
     status: 'active',
   });
@@ -144,7 +148,7 @@ describe('log hygiene on every failure path', () => {
       (pw: string) =>
         `mysql://u:${pw}@127.0.0.1:3306/db?multipleStatements=true&debug=true&ssl={"rejectUnauthorized":false}`,
     ],
-    ['an unknown scheme', (pw: string) => `postgres://u:${pw}@127.0.0.1:5432/db`],
+    ['an unknown scheme', (pw: string) => `sqlserver://u:${pw}@127.0.0.1:1433/db`],
   ])('a bad tenant URL (%s): 503 TENANT_CONFIG_INVALID, no pool, no canary', async (name, make) => {
     const pw = passwordCanary();
     secrets.push(pw);
@@ -191,6 +195,22 @@ describe('log hygiene on every failure path', () => {
     const logs = gw.logLines.slice(from).join('\n');
     // MariaDB answers an unknown user with errno 1045 or, about one time in four, 1698.
     expect(logs).toMatch(/ER_ACCESS_DENIED_(NO_PASSWORD_)?ERROR/);
+    expect(logs).not.toContain(user);
+    expect(hitsIn(logs)).toBe(0);
+    expect(hitsIn(res.text)).toBe(0);
+  });
+
+  it('a PostgreSQL role that does not exist (its message names it): only the SQLSTATE is logged', async () => {
+    const pw = passwordCanary();
+    const user = `zzrole_${pw.slice(5, 13).replace(/-/g, '')}`;
+    secrets.push(pw, user);
+    await register('pg-denied', `postgres://${user}:${pw}@127.0.0.1:5432/postgres`, 'postgres');
+    const from = gw.logLines.length;
+    const res = await gw.post(LIST, { token: await tokenFor(gw, 'pg-denied') });
+    expect(res.status).toBe(503);
+    expect(res.json.errors?.[0]?.extensions?.['code']).toBe('TENANT_UNAVAILABLE');
+    const logs = gw.logLines.slice(from).join('\n');
+    expect(logs).toContain('"driverCode":"28000"');
     expect(logs).not.toContain(user);
     expect(hitsIn(logs)).toBe(0);
     expect(hitsIn(res.text)).toBe(0);
