@@ -29,6 +29,7 @@ import {
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
 import { type KeycloakStub, startKeycloakStub } from './jwks-server.js';
 import { captureSink, keyForms, recordCrossTenantHit, recordSecrets } from './log-capture.js';
+import type { SeedTarget } from './seed-rows.js';
 import { createTenantUser, type TenantUser } from './tenant-user.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -37,8 +38,8 @@ export interface TenantFixture {
   readonly clientId: string;
   /** Statements that create the tenant's legacy tables. */
   readonly ddl: readonly string[];
-  /** Fills the tables (a TestDatabase `exec`). */
-  seed(db: TestDatabase): Promise<void>;
+  /** Fills the tables (`insertRows` writes either server's statement). */
+  seed(db: SeedTarget): Promise<void>;
   /** The mapping document stored as the tenant's active version. */
   readonly mapping: unknown;
 }

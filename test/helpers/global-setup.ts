@@ -11,6 +11,7 @@ import mysql from 'mysql2/promise';
 import type { TestProject } from 'vitest/node';
 import { HANG_BACKSTOP_MS } from './backstop.js';
 import { startLogCapture } from './log-capture.js';
+import { resolvePgServer } from './pg-server.js';
 import type { MysqlServer } from './test-database.js';
 
 const execFileAsync = promisify(execFile);
@@ -30,12 +31,19 @@ const LOCAL_PROBE_TIMEOUT_MS = 2000;
 const THROWAWAY_START_TIMEOUT_MS = 30_000;
 
 /**
- * Vitest global setup of the integration project: resolves a server once per run and hands its
- * coordinates to the test workers (`inject('mysqlServer')`, see `test-database.ts`).
+ * Vitest global setup of the integration project: resolves the MariaDB/MySQL and PostgreSQL
+ * servers once per run and hands their coordinates to the test workers (`inject('mysqlServer')`,
+ * see `test-database.ts`; `inject('pgServer')`, see `test-pg-database.ts`).
  */
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const resolved = await resolveMysqlServer(process.env);
   project.provide('mysqlServer', resolved.server);
+  try {
+    project.provide('pgServer', await resolvePgServer(process.env));
+  } catch (err) {
+    await resolved.stop();
+    throw err;
+  }
   // Every test gateway's logs and every worker's console land here; teardown scans for canaries.
   const capture = await startLogCapture();
   return async () => {

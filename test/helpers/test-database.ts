@@ -27,6 +27,8 @@ export type ExecResult =
 
 /** A private, uniquely named database on the test server. Drop it in `afterAll`. */
 export interface TestDatabase extends MysqlServer {
+  /** Which server it lives on (fixtures seed both; see `seed-rows.ts`). */
+  readonly engine: 'mysql';
   /** `<prefix>_<8 hex>`, safe to use unquoted. */
   readonly name: string;
   /** `mysql://user:pass@host:port/name`, for code under test that takes a URL. */
@@ -82,6 +84,7 @@ export async function createTestDatabase(
 
   return {
     ...server,
+    engine: 'mysql',
     name,
     url: `mysql://${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${name}`,
     connection,
