@@ -36,8 +36,10 @@ import { createTestDatabase, type TestDatabase } from './test-database.js';
 /** A tenant of the test gateway: its own MariaDB database, schema, rows and mapping. */
 export interface TenantFixture {
   readonly clientId: string;
-  /** Statements that create the tenant's legacy tables. */
+  /** Statements that create the tenant's legacy tables (MariaDB's SQL). */
   readonly ddl: readonly string[];
+  /** The same tables in PostgreSQL's SQL. @default `ddl` through `postgresDdl` */
+  readonly pgDdl?: readonly string[];
   /** Fills the tables (`insertRows` writes either server's statement). */
   seed(db: SeedTarget): Promise<void>;
   /** The mapping document stored as the tenant's active version. */

@@ -15,9 +15,14 @@ export interface SeedTarget {
 
 const PG_MAX_PARAMS = 65_535;
 
+/** MariaDB's zero dates, which PostgreSQL has no value for. */
+const ZERO_DATES: ReadonlySet<unknown> = new Set(['0000-00-00', '0000-00-00 00:00:00']);
+
 /**
  * Inserts `rows` into `table`; `columns` is the fixture's comma-separated column list, quoted
- * here so that mixed-case names (OpenEMR's `DOB`) keep their case on PostgreSQL.
+ * here so that mixed-case names (OpenEMR's `DOB`) keep their case on PostgreSQL. On PostgreSQL a
+ * MariaDB zero date becomes NULL, what a PostgreSQL legacy schema holds for "no date": both read
+ * as an absent element.
  */
 export async function insertRows(
   db: SeedTarget,
@@ -41,6 +46,7 @@ export async function insertRows(
     const tuples = batch.map(
       (_, r) => `(${names.map((_n, c) => `$${r * names.length + c + 1}`).join(', ')})`,
     );
-    await db.exec(`INSERT INTO "${table}" (${list}) VALUES ${tuples.join(', ')}`, batch.flat());
+    const values = batch.flat().map((v) => (ZERO_DATES.has(v) ? null : v));
+    await db.exec(`INSERT INTO "${table}" (${list}) VALUES ${tuples.join(', ')}`, values);
   }
 }
