@@ -54,8 +54,9 @@ interface Target {
  * every problem in one pass: the compile problems, then the live-database problems of every
  * resource, including those that did not compile (see {@link targetsOf}).
  *
- * The catalogue is read with three statements on MySQL/MariaDB (`information_schema`), and on
- * SQLite with one `sqlite_master` statement plus `PRAGMA`s per table (see `live-catalogue.ts`).
+ * The catalogue is read with three statements on MySQL/MariaDB (`information_schema`), two on
+ * PostgreSQL (`pg_catalog`), and on SQLite with one `sqlite_master` statement plus `PRAGMA`s per
+ * table (see `live-catalogue.ts`).
  * Rows are read only to sample text columns whose declared type cannot tell (text dates under a
  * date search; text feeding a date, boolean or number element), at most 50 to 100 values per
  * column, judged in memory. Problems name the resource, the path and the column; messages quote
@@ -136,6 +137,15 @@ export async function checkMapping(
         });
         continue;
       }
+      if (live.caseSensitiveColumns && column.name !== use.column) {
+        add({
+          resource,
+          path,
+          column: use.column,
+          message: `column "${use.column}" does not exist in table "${use.table}"; column names are case-sensitive on this server, and there is "${column.name}"`,
+        });
+        continue;
+      }
       const paired = use.pairedWith;
       const other = paired === undefined ? undefined : liveColumn(paired.table, paired.column);
       if (paired !== undefined && live.tables.has(paired.table) && other === undefined) {
@@ -158,6 +168,7 @@ export async function checkMapping(
               { table: use.table, column },
               { table: paired.table, column: other },
               pairLabel(use.path),
+              database.dialect.name,
             );
         pairs.add(key);
         if (found !== undefined) {
@@ -252,6 +263,7 @@ const NON_NUMERIC_KINDS: ReadonlySet<ColumnKind> = new Set([
   'datetime',
   'time',
   'binary',
+  'uuid',
 ]);
 const TEMPORAL_KINDS: ReadonlySet<ColumnKind> = new Set(['date', 'datetime', 'time']);
 const DATE_ELEMENT_TYPES: ReadonlySet<string> = new Set(['date', 'dateTime', 'instant']);

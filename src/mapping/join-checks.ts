@@ -1,3 +1,4 @@
+import type { DialectName } from '../db/dialect.js';
 import type { ColumnKind, LiveColumn, LiveTables } from './live-catalogue.js';
 import type { MappingProblem } from './mapping-problem.js';
 
@@ -9,7 +10,7 @@ import type { MappingProblem } from './mapping-problem.js';
  */
 
 /** Kinds that compare with each other without surprises. */
-type KindClass = 'number' | 'text' | 'temporal' | 'time' | 'binary';
+type KindClass = 'number' | 'boolean' | 'bit' | 'text' | 'temporal' | 'time' | 'binary' | 'uuid';
 
 const CLASS_OF: Readonly<Partial<Record<ColumnKind, KindClass>>> = {
   integer: 'number',
@@ -25,6 +26,17 @@ const CLASS_OF: Readonly<Partial<Record<ColumnKind, KindClass>>> = {
 };
 
 /**
+ * PostgreSQL has no implicit cast between these classes: `integer = boolean`, `int = varchar`
+ * or `uuid = text` between two columns is an error when the statement runs.
+ */
+const POSTGRES_CLASS_OF: Readonly<Partial<Record<ColumnKind, KindClass>>> = {
+  ...CLASS_OF,
+  bit: 'bit',
+  boolean: 'boolean',
+  uuid: 'uuid',
+};
+
+/**
  * Pairs that the database compares by converting one side (it works for well-formed values but
  * gives up the index of the converted side, and MySQL reads non-numeric text as 0): legacy
  * schemas often store a key as text in one table and as a number in another, so these warn.
@@ -32,18 +44,29 @@ const CLASS_OF: Readonly<Partial<Record<ColumnKind, KindClass>>> = {
  */
 const CONVERTIBLE: ReadonlySet<string> = new Set(['number|text', 'temporal|text', 'binary|text']);
 
-/** How `left` compared with `right` fares: `undefined` when their kinds suit each other. */
+/**
+ * How `left` compared with `right` fares on a `dialect` server: `undefined` when their kinds suit
+ * each other.
+ */
 export function pairProblem(
   left: { readonly table: string; readonly column: LiveColumn },
   right: { readonly table: string; readonly column: LiveColumn },
   what: string,
+  dialect: DialectName,
 ): { severity: 'error' | 'warning'; message: string } | undefined {
-  const a = CLASS_OF[left.column.kind];
-  const b = CLASS_OF[right.column.kind];
+  const classes = dialect === 'postgres' ? POSTGRES_CLASS_OF : CLASS_OF;
+  const a = classes[left.column.kind];
+  const b = classes[right.column.kind];
   if (a === undefined || b === undefined || a === b) {
     return undefined;
   }
   const names = `"${left.table}.${left.column.name}" (${left.column.type}) is compared with "${right.table}.${right.column.name}" (${right.column.type})`;
+  if (dialect === 'postgres') {
+    return {
+      severity: 'error',
+      message: `${what}: ${names}; PostgreSQL does not convert between these types, so every statement that compares them fails (make both columns one type, or map a view that casts one)`,
+    };
+  }
   if (CONVERTIBLE.has([a, b].sort().join('|'))) {
     return {
       severity: 'warning',

@@ -3,12 +3,14 @@ import type { TenantDatabase } from '../db/tenant-database.js';
 
 /**
  * The live schema of the tables a mapping names, read from the catalogue only
- * (`information_schema` on MySQL/MariaDB; `sqlite_master` and `PRAGMA` on SQLite), never a row:
- * each table's columns with their declared types, whether it is a view, and its unique keys.
+ * (`information_schema` on MySQL/MariaDB; `pg_catalog` on PostgreSQL; `sqlite_master` and
+ * `PRAGMA` on SQLite), never a row: each table's columns with their declared types, whether it is
+ * a view, and its unique keys.
  */
 /**
  * What a column holds, as far as the checks care. `unknown` (a SQLite column without a declared
- * type, a view's computed column, an exotic type) is never a type problem.
+ * type, a view's computed column, an exotic type, a PostgreSQL enum, json or array) is never a
+ * type problem and is never sampled.
  */
 export type ColumnKind =
   | 'integer'
@@ -21,6 +23,7 @@ export type ColumnKind =
   | 'time'
   | 'text'
   | 'binary'
+  | 'uuid'
   | 'unknown';
 
 /** One column of a live table or view. */
@@ -61,11 +64,17 @@ export interface LiveTables {
   readonly tables: ReadonlyMap<string, LiveTable>;
   /** Tables that exist only with another letter case, on a server where case matters. */
   readonly wrongCase: ReadonlyMap<string, string>;
+  /**
+   * Column names match only with the same letter case (PostgreSQL: fhirgate quotes every name,
+   * and a quoted name keeps its case); MySQL and SQLite ignore it.
+   */
+  readonly caseSensitiveColumns: boolean;
 }
 
 /**
  * Reads the columns and unique keys of `tables` from the live catalogue: on MySQL/MariaDB three
- * aggregated statements (`COLUMNS`, `TABLES`, `STATISTICS`), on SQLite one `sqlite_master`
+ * aggregated statements (`COLUMNS`, `TABLES`, `STATISTICS`), on PostgreSQL two (`pg_attribute`,
+ * `pg_index`, tables as the session's `search_path` finds them), on SQLite one `sqlite_master`
  * statement plus `PRAGMA table_xinfo` / `index_list` / `index_info` per table. Tables that do
  * not exist are absent from the result.
  */
@@ -73,12 +82,22 @@ export async function loadLiveTables(
   database: TenantDatabase,
   tables: readonly string[],
 ): Promise<LiveTables> {
+  const dialect = database.dialect.name;
   if (tables.length === 0) {
-    return { tables: new Map(), wrongCase: new Map() };
+    return {
+      tables: new Map(),
+      wrongCase: new Map(),
+      caseSensitiveColumns: dialect === 'postgres',
+    };
   }
-  return database.dialect.name === 'mysql'
-    ? loadMysqlTables(database, tables)
-    : loadSqliteTables(database, tables);
+  switch (dialect) {
+    case 'mysql':
+      return loadMysqlTables(database, tables);
+    case 'postgres':
+      return loadPostgresTables(database, tables);
+    case 'sqlite':
+      return loadSqliteTables(database, tables);
+  }
 }
 
 async function loadMysqlTables(
@@ -149,6 +168,84 @@ async function loadMysqlTables(
     });
   }
   return matchTables(tables, byName, caseSensitive);
+}
+
+/**
+ * PostgreSQL: the tables and views an unqualified name reaches through the session's
+ * `search_path` (`pg_table_is_visible`: the first schema on the path that has the name, `public`
+ * by default), found ignoring case so that a name in the wrong case can be reported. Domains are
+ * judged by their base type.
+ */
+async function loadPostgresTables(
+  database: TenantDatabase,
+  tables: readonly string[],
+): Promise<LiveTables> {
+  const p = database.dialect.placeholder;
+  const wanted = [...new Set(tables.map((t) => t.toLowerCase()))];
+  const rows = await database.query({
+    sql:
+      'SELECT c.relname AS table_name, c.relkind AS relkind, a.attname AS column_name, ' +
+      'pg_catalog.format_type(a.atttypid, a.atttypmod) AS column_type, ' +
+      'b.typname AS type_name, b.typcategory AS type_category ' +
+      'FROM pg_catalog.pg_class c ' +
+      'JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ' +
+      'JOIN pg_catalog.pg_type t ON t.oid = a.atttypid ' +
+      "JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END " +
+      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND pg_catalog.pg_table_is_visible(c.oid) " +
+      `AND lower(c.relname) IN (${wanted.map((_, i) => p(i + 1)).join(', ')}) ` +
+      'ORDER BY c.relname, a.attnum',
+    params: wanted,
+  });
+  const byName = new Map<string, { kind: 'table' | 'view'; columns: Map<string, LiveColumn> }>();
+  for (const row of rows) {
+    const table = text(row, 'table_name');
+    const entry = byName.get(table) ?? {
+      // Views, materialized views and foreign tables have no keys of their own.
+      kind: ['r', 'p'].includes(text(row, 'relkind')) ? 'table' : 'view',
+      columns: new Map<string, LiveColumn>(),
+    };
+    const type = postgresType(text(row, 'column_type'));
+    const column: LiveColumn = {
+      name: text(row, 'column_name'),
+      type,
+      kind: postgresKind(text(row, 'type_name'), text(row, 'type_category')),
+      ...lengthOf(type),
+    };
+    entry.columns.set(column.name.toLowerCase(), column);
+    byName.set(table, entry);
+  }
+  const keys = new Map<string, Map<string, string[]>>();
+  const found = [...byName].filter(([, t]) => t.kind === 'table').map(([name]) => name);
+  if (found.length > 0) {
+    // Unique indexes of plain columns, without a predicate; INCLUDE columns are not key parts.
+    const indexRows = await database.query({
+      sql:
+        'SELECT c.relname AS table_name, ic.relname AS index_name, a.attname AS column_name ' +
+        'FROM pg_catalog.pg_index i ' +
+        'JOIN pg_catalog.pg_class c ON c.oid = i.indrelid ' +
+        'JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid ' +
+        'CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, position) ' +
+        'JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ' +
+        'WHERE i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL ' +
+        'AND k.position <= i.indnkeyatts AND pg_catalog.pg_table_is_visible(c.oid) ' +
+        `AND c.relname IN (${found.map((_, i) => p(i + 1)).join(', ')}) ` +
+        'ORDER BY c.relname, ic.relname, k.position',
+      params: found,
+    });
+    for (const row of indexRows) {
+      const table = text(row, 'table_name');
+      const byIndex = keys.get(table) ?? new Map<string, string[]>();
+      const index = text(row, 'index_name');
+      byIndex.set(index, [...(byIndex.get(index) ?? []), text(row, 'column_name').toLowerCase()]);
+      keys.set(table, byIndex);
+    }
+  }
+  const catalogue = new Map<string, CatalogueTable>();
+  for (const [table, { kind, columns }] of byName) {
+    catalogue.set(table, { kind, columns, uniqueKeys: [...(keys.get(table)?.values() ?? [])] });
+  }
+  // Quoted names keep their case, and fhirgate quotes every name.
+  return { ...matchTables(tables, catalogue, true), caseSensitiveColumns: true };
 }
 
 async function loadSqliteTables(
@@ -244,7 +341,7 @@ function matchTables(
       }
     }
   }
-  return { tables: result, wrongCase };
+  return { tables: result, wrongCase, caseSensitiveColumns: false };
 }
 
 /** A catalogue cell as text; MySQL 8 returns some information_schema columns as binary. */
@@ -301,6 +398,49 @@ const MYSQL_KINDS: Readonly<Record<string, ColumnKind>> = {
   mediumblob: 'binary',
   longblob: 'binary',
 };
+
+/**
+ * PostgreSQL's `format_type` text with the SQL-standard character names shortened to the forms
+ * the rest of the checker reads (`varchar(12)`, `char(1)`), which PostgreSQL also accepts.
+ */
+function postgresType(formatted: string): string {
+  return formatted
+    .replace(/^character varying/, 'varchar')
+    .replace(/^character(?=\(|$)/, 'char')
+    .toLowerCase();
+}
+
+const POSTGRES_KINDS: Readonly<Record<string, ColumnKind>> = {
+  int2: 'integer',
+  int4: 'integer',
+  int8: 'integer',
+  numeric: 'decimal',
+  float4: 'decimal',
+  float8: 'decimal',
+  money: 'decimal',
+  bool: 'boolean',
+  bit: 'bit',
+  varbit: 'bit',
+  date: 'date',
+  timestamp: 'datetime',
+  timestamptz: 'datetime',
+  time: 'time',
+  timetz: 'time',
+  text: 'text',
+  varchar: 'text',
+  bpchar: 'text',
+  citext: 'text',
+  bytea: 'binary',
+  uuid: 'uuid',
+};
+
+/**
+ * A kind from a PostgreSQL base type name. Enums, json, arrays and the rest are `unknown`: they
+ * compare with no text value (`<> ''` fails on them), so they are never sampled or judged.
+ */
+function postgresKind(typeName: string, category: string): ColumnKind {
+  return POSTGRES_KINDS[typeName] ?? (category === 'S' ? 'text' : 'unknown');
+}
 
 /** A kind from `information_schema.COLUMNS.DATA_TYPE`. */
 function mysqlKind(dataType: string): ColumnKind {

@@ -1,21 +1,32 @@
 import { createMysqlDatabase } from '../../src/db/mysql-database.js';
+import { createPostgresDatabase } from '../../src/db/postgres-database.js';
 import type { TenantDatabase } from '../../src/db/tenant-database.js';
-import type { MysqlServer } from './test-database.js';
+import type { TestDatabase } from './test-database.js';
+import type { TestPgDatabase } from './test-pg-database.js';
+
+const POOL = {
+  connectionLimit: 2,
+  queueLimit: 10,
+  connectTimeoutMs: 5000,
+  queryTimeoutMs: 10_000,
+  connectionIdleMs: 60_000,
+  validateAfterIdleMs: 30_000,
+} as const;
 
 /**
- * A gateway-side connection to a test tenant's database (what the checker and the engine read
- * through), with small pool limits and generous timeouts for a loaded machine. Close it.
+ * A gateway-side connection to a test tenant's database on either server (what the checker and
+ * the engine read through), with small pool limits and generous timeouts for a loaded machine.
+ * Close it.
  */
-export function openTenantDatabase(db: MysqlServer & { readonly name: string }): TenantDatabase {
-  return createMysqlDatabase(
-    { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
-    {
-      connectionLimit: 2,
-      queueLimit: 10,
-      connectTimeoutMs: 5000,
-      queryTimeoutMs: 10_000,
-      connectionIdleMs: 60_000,
-      validateAfterIdleMs: 30_000,
-    },
-  );
+export function openTenantDatabase(db: TestDatabase | TestPgDatabase): TenantDatabase {
+  const target = {
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: db.name,
+  };
+  return db.engine === 'postgres'
+    ? createPostgresDatabase(target, POOL)
+    : createMysqlDatabase(target, POOL);
 }
