@@ -46,6 +46,14 @@ export interface Dialect {
   resultName(key: string): string;
   /** The placeholder of the `n`th bound value (1-based). */
   placeholder(n: number): string;
+  /**
+   * What follows an ORDER BY term: ` DESC` when descending, and on PostgreSQL, which sorts NULL
+   * highest, the NULLS clause that sorts it lowest as MySQL/MariaDB and SQLite do, so a sort
+   * gives one order on every server.
+   */
+  orderSuffix(descending: boolean): string;
+  /** `sql` as text where the server does not convert a value to compare it with text. */
+  asText(sql: string): string;
   /** ` LIMIT n OFFSET m` for validated non-negative integers (inlined: they are never user text). */
   limitOffset(count: number, offset: number): string;
   /**
@@ -105,6 +113,8 @@ export const MYSQL_DIALECT: Dialect = {
   },
   resultName: sameName,
   placeholder: questionMark,
+  orderSuffix: (descending) => (descending ? ' DESC' : ''),
+  asText: (sql) => sql,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);
@@ -127,6 +137,8 @@ export const SQLITE_DIALECT: Dialect = {
   },
   resultName: sameName,
   placeholder: questionMark,
+  orderSuffix: (descending) => (descending ? ' DESC' : ''),
+  asText: (sql) => sql,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);
@@ -169,6 +181,8 @@ export const POSTGRES_DIALECT: Dialect = {
     return postgresResultName(key);
   },
   placeholder: (n) => `$${n}`,
+  asText: (sql) => `CAST(${sql} AS TEXT)`,
+  orderSuffix: (descending) => (descending ? ' DESC NULLS LAST' : ' NULLS FIRST'),
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);

@@ -83,7 +83,9 @@ class Renderer {
   }
 
   orders(orders: readonly Order[]): string {
-    return orders.map((o) => `${this.expr(o.expr)}${o.descending ? ' DESC' : ''}`).join(', ');
+    return orders
+      .map((o) => `${this.expr(o.expr)}${this.dialect.orderSuffix(o.descending)}`)
+      .join(', ');
   }
 
   /** An operand of AND/OR/NOT: compound conditions in parentheses. */
@@ -110,6 +112,8 @@ class Renderer {
         return `${this.expr(expr.expr)} ${expr.negated ? 'NOT IN' : 'IN'} (${expr.values.map((v) => this.expr(v)).join(', ')})`;
       case 'isNull':
         return `${this.expr(expr.expr)} IS ${expr.negated ? 'NOT ' : ''}NULL`;
+      case 'asText':
+        return this.dialect.asText(this.expr(expr.expr));
       case 'like': {
         const target = this.dialect.likeOperand(this.expr(expr.expr));
         this.params.push(expr.pattern);

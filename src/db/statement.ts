@@ -46,6 +46,11 @@ export type Expr =
       readonly values: readonly Expr[];
     }
   | { readonly kind: 'isNull'; readonly negated: boolean; readonly expr: Expr }
+  /**
+   * A value as text, to compare it with text on a server that converts nothing (PostgreSQL, where
+   * `numeric_column = ''` is an error). MySQL/MariaDB and SQLite compare it as it is.
+   */
+  | { readonly kind: 'asText'; readonly expr: Expr }
   /** `expr LIKE ?` with the dialect's escape character; the pattern is bound. */
   | { readonly kind: 'like'; readonly expr: Expr; readonly pattern: string }
   | { readonly kind: 'and' | 'or'; readonly parts: readonly Expr[] }
@@ -132,6 +137,10 @@ export function inList(expr: Expr, values: readonly Expr[], negated = false): Ex
 
 export function isNull(expr: Expr, negated = false): Expr {
   return { kind: 'isNull', negated, expr };
+}
+
+export function asText(expr: Expr): Expr {
+  return { kind: 'asText', expr };
 }
 
 export function like(expr: Expr, pattern: string): Expr {

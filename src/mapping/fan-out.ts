@@ -1,5 +1,5 @@
 import type { SqlValue } from '../db/dialect.js';
-import { type Expr, eq, inList, isNull, not, or, param } from '../db/statement.js';
+import { asText, type Expr, eq, inList, isNull, not, or, param } from '../db/statement.js';
 import { toSqlValue } from './filters.js';
 import type { FanOutItem } from './mapping-schema.js';
 import { type IdType, toIdParam } from './resource-id.js';
@@ -91,7 +91,10 @@ export function compileSkip(
   const skipNull = skipWhen.includes(null);
   const values = skipWhen.filter((v): v is string | number => v !== null);
   const column = skipColumn.expr;
-  const equals = or(...values.map((v) => eq(column, param(toSqlValue(v)))));
+  // A text skip value compares as text: PostgreSQL refuses `numeric_column = ''`.
+  const equals = or(
+    ...values.map((v) => eq(typeof v === 'string' ? asText(column) : column, param(toSqlValue(v)))),
+  );
   if (values.length === 0) {
     return { present: isNull(column, true) };
   }
