@@ -29,11 +29,14 @@ import {
 import { createTenantRegistry, type TenantRegistry } from '../../src/tenancy/registry.js';
 import { type KeycloakStub, startKeycloakStub } from './jwks-server.js';
 import { captureSink, keyForms, recordCrossTenantHit, recordSecrets } from './log-capture.js';
-import type { SeedTarget } from './seed-rows.js';
+import { createPgTenantUser } from './pg-tenant-user.js';
+import { postgresDdl } from './postgres-ddl.js';
+import type { SeedTarget, TestEngine } from './seed-rows.js';
 import { createTenantUser, type TenantUser } from './tenant-user.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { createTestPgDatabase, type TestPgDatabase } from './test-pg-database.js';
 
-/** A tenant of the test gateway: its own MariaDB database, schema, rows and mapping. */
+/** A tenant of the test gateway: its own database, schema, rows and mapping. */
 export interface TenantFixture {
   readonly clientId: string;
   /** Statements that create the tenant's legacy tables (MariaDB's SQL). */
@@ -60,6 +63,11 @@ export interface TestGatewayOptions {
   readonly maxCount?: number;
   /** Where databases are created. @default createTestDatabase on the vitest-provided server */
   readonly createDatabase?: (prefix: string) => Promise<TestDatabase>;
+  /**
+   * The server the tenants' databases live on; the registry and audit trail stay on MariaDB.
+   * @default 'mysql'
+   */
+  readonly engine?: TestEngine;
   /** Browser origins CORS lets in. @default none (closed) */
   readonly corsOrigins?: readonly string[];
   /** Per-user and per-tenant rate limits. @default unlimited */
@@ -122,7 +130,8 @@ export interface TestGateway {
   readonly keyring: Keyring;
   readonly registry: TenantRegistry;
   readonly registryDb: TestDatabase;
-  readonly tenantDbs: ReadonlyMap<string, TestDatabase>;
+  /** Each tenant's database (on PostgreSQL with `engine: 'postgres'`). */
+  readonly tenantDbs: ReadonlyMap<string, TestDatabase | TestPgDatabase>;
   /** The audit trail the gateway writes to, and its store (read events back with `readEvents`). */
   readonly audit: AuditTrail;
   readonly auditStore: SqlAuditStore;
@@ -196,23 +205,32 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
       : { denialIntervalMs: options.audit.denialIntervalMs }),
   });
 
-  const tenantDbs = new Map<string, TestDatabase>();
+  const engine = options.engine ?? 'mysql';
+  const tenantDbs = new Map<string, TestDatabase | TestPgDatabase>();
   const tenantUrls = new Map<string, string>();
   const tenantUsers: TenantUser[] = [];
   /** Each tenant's PHI canary (fixtures that have one): other tenants' responses must lack it. */
   const canaries = new Map<string, string>();
   for (const tenant of options.tenants) {
-    const db = await createDatabase('ten');
+    const db =
+      engine === 'postgres' ? await createTestPgDatabase('ten') : await createDatabase('ten');
     tenantDbs.set(tenant.clientId, db);
-    for (const ddl of tenant.ddl) {
-      await db.exec(ddl);
+    const ddl =
+      db.engine === 'postgres' ? (tenant.pgDdl ?? tenant.ddl.flatMap(postgresDdl)) : tenant.ddl;
+    for (const statement of ddl) {
+      await db.exec(statement);
     }
     await tenant.seed(db);
     const canary = (tenant as { canary?: unknown }).canary;
     if (typeof canary === 'string' && canary.length > 0) {
       canaries.set(tenant.clientId, canary);
     }
-    const user = options.tenantUsers === false ? undefined : await createTenantUser(db);
+    const user =
+      options.tenantUsers === false
+        ? undefined
+        : db.engine === 'postgres'
+          ? await createPgTenantUser(db)
+          : await createTenantUser(db);
     if (user !== undefined) {
       tenantUsers.push(user);
     }
@@ -221,7 +239,7 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
     await registry.upsertTenant({
       clientId: tenant.clientId,
       displayName: tenant.clientId,
-      dbType: 'mysql',
+      dbType: engine,
       sealedUrl: sealSecret(keyring, tenant.clientId, tenantUrl),
       status: 'active',
     });

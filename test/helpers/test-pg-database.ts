@@ -54,8 +54,8 @@ export function pgClientConfig(server: PgServer, database = 'postgres'): pg.Clie
 }
 
 /**
- * Creates `<prefix>_<8 hex>` (UTF8) on the PostgreSQL test server (or on `server`). Unique names
- * isolate test files that run in parallel against the same server.
+ * Creates `<prefix>_<8 hex>` (UTF8, ICU root collation) on the PostgreSQL test server (or on
+ * `server`). Unique names isolate test files that run in parallel against the same server.
  */
 export async function createTestPgDatabase(
   prefix = 't',
@@ -67,7 +67,14 @@ export async function createTestPgDatabase(
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
   // template0: template1 may carry another encoding or objects a local admin added.
   await withAdminClient(server, async (admin) => {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+    // ICU's root collation sorts text as MariaDB's utf8mb4_unicode_ci does (punctuation before
+    // letters, case second), so a sort answers alike on both servers; a server built without ICU
+    // keeps its default.
+    await admin
+      .query(
+        `CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C'`,
+      )
+      .catch(() => admin.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`));
     // Every role may connect to a new database by default: a tenant role must reach its own only.
     await admin.query(`REVOKE ALL ON DATABASE "${name}" FROM PUBLIC`);
   });
