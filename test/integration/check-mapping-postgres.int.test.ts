@@ -1,8 +1,14 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantDatabase } from '../../src/db/tenant-database.js';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { checkMapping } from '../../src/mapping/check-mapping.js';
 import { hospitalA, hospitalB } from '../fixtures/tenants.js';
+import { HANG_BACKSTOP_MS } from '../helpers/backstop.js';
+import { createPgTenantUser } from '../helpers/pg-tenant-user.js';
 import { postgresDdl } from '../helpers/postgres-ddl.js';
 import { openTenantDatabase } from '../helpers/tenant-database.js';
 import { createTestPgDatabase, type TestPgDatabase } from '../helpers/test-pg-database.js';
@@ -64,7 +70,29 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.close();
   await tenantDb?.drop();
+  rmSync(dir, { recursive: true, force: true });
 });
+
+const ROOT = new URL('../../', import.meta.url);
+const dir = mkdtempSync(join(tmpdir(), 'fhirgate-chkpg-'));
+
+/** Runs the CLI as `npm run fhirgate` does, with an empty environment. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env: {}, timeout: HANG_BACKSTOP_MS },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
 
 /** An Observation mapping over `examenes` with the given elements, search and joins. */
 function examenes(
@@ -299,6 +327,50 @@ describe('checkMapping on PostgreSQL', () => {
       });
     } finally {
       await onPath.close();
+    }
+  });
+});
+
+describe('fhirgate mapping check against a PostgreSQL tenant', () => {
+  it('prints the join pair PostgreSQL cannot compare, a missing column, a type mismatch and a join that is no lookup, and exits 1', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        examenes(
+          {
+            'code.text': 'nombre_examen',
+            valueInteger: 'resultado',
+            'code.coding[0].code': 'c.nombre',
+          },
+          {
+            joins: [{ as: 'c', table: 'concepto_nombre', on: { id_concepto: 'id_paciente_txt' } }],
+          },
+        ),
+      ),
+    );
+    // The tenant's own least-privilege role, its password a canary that must never be printed.
+    const user = await createPgTenantUser(tenantDb);
+    try {
+      const result = await cli(['mapping', 'check', file, '--database-url', user.url]);
+      expect(result).toMatchObject({ code: 1, stderr: '' });
+      expect(result.stdout.split('\n')).toEqual([
+        expect.stringMatching(
+          /^Observation join:c id_concepto: join "c": "concepto_nombre\.id_concepto" \(integer\) is compared with "examenes\.id_paciente_txt" \(varchar\(12\)\); PostgreSQL does not convert/,
+        ),
+        'Observation code.text nombre_examen: column "nombre_examen" does not exist in table "examenes"',
+        'Observation valueInteger resultado: an integer element needs a "number" transform to read column "resultado", which is varchar(20)',
+        expect.stringMatching(
+          /^warning: Observation joins\[0\] id_concepto: join "c": "id_concepto" is not a unique key of table "concepto_nombre"/,
+        ),
+        expect.stringMatching(
+          /^3 errors and 1 warning in .*broken\.json against postgres [^ ]+\/chkpg_[0-9a-f]{8}; it would not be activated\.$/,
+        ),
+        '',
+      ]);
+      expect(result.stdout).not.toContain(user.password);
+    } finally {
+      await user.drop();
     }
   });
 });
