@@ -5,21 +5,21 @@ const LOCAL_PROBE_TIMEOUT_MS = 2000;
 
 /**
  * Finds the PostgreSQL server for the tests, in this order:
- * 1. `PG_URL` (`postgres://user:pass@host:port`), which must answer;
+ * 1. `POSTGRES_TEST_URL` (`postgres://user:pass@host:port`), which must answer;
  * 2. user `postgres` without a password on 127.0.0.1:5432 (`FHIRGATE_TEST_LOCAL_PG_PORT`
  *    overrides the port), probed with a 2 s connect timeout.
  * Otherwise it throws an Error that says how to get a server.
  */
 export async function resolvePgServer(env: NodeJS.ProcessEnv): Promise<PgServer> {
   // Destructured: ProcessEnv is an index signature.
-  const { PG_URL: fromEnv, FHIRGATE_TEST_LOCAL_PG_PORT: localPort } = env;
+  const { POSTGRES_TEST_URL: fromEnv, FHIRGATE_TEST_LOCAL_PG_PORT: localPort } = env;
   if (fromEnv !== undefined && fromEnv !== '') {
     const server = parsePgUrl(fromEnv);
     const failure = await probe(server, 5000);
     if (failure !== undefined) {
       // The URL may hold a password: name the host only.
       throw new Error(
-        `PG_URL is set but ${server.host}:${server.port} did not accept a connection (${failure}).`,
+        `POSTGRES_TEST_URL is set but ${server.host}:${server.port} did not accept a connection (${failure}).`,
       );
     }
     return server;
@@ -35,9 +35,9 @@ export async function resolvePgServer(env: NodeJS.ProcessEnv): Promise<PgServer>
     return local;
   }
   throw new Error(
-    `No PostgreSQL server for the integration tests: PG_URL is not set and ` +
+    `No PostgreSQL server for the integration tests: POSTGRES_TEST_URL is not set and ` +
       `postgres@127.0.0.1:${local.port} did not answer (${failure}). Do one of: set ` +
-      'PG_URL=postgres://user:pass@host:port (a user that may create databases and roles); or ' +
+      'POSTGRES_TEST_URL=postgres://user:pass@host:port (a user that may create databases and roles); or ' +
       'install and start PostgreSQL (`apt-get install postgresql`, then `pg_ctlcluster <version> ' +
       'main start`) with `host all all 127.0.0.1/32 trust` in pg_hba.conf.',
   );
@@ -53,16 +53,16 @@ export function parsePgUrl(text: string): PgServer {
     url = new URL(text);
   } catch {
     // Never echo the value: it may hold a password.
-    throw new Error('PG_URL is not a URL; expected postgres://user:pass@host:port.');
+    throw new Error('POSTGRES_TEST_URL is not a URL; expected postgres://user:pass@host:port.');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new Error('PG_URL must start with postgres://.');
+    throw new Error('POSTGRES_TEST_URL must start with postgres://.');
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new Error('PG_URL must not have a query string or fragment.');
+    throw new Error('POSTGRES_TEST_URL must not have a query string or fragment.');
   }
   if (url.hostname === '') {
-    throw new Error('PG_URL has no host.');
+    throw new Error('POSTGRES_TEST_URL has no host.');
   }
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { passwordCanary } from './log-capture.js';
 import type { TenantUser } from './tenant-user.js';
-import { pgClientConfig, type TestPgDatabase } from './test-pg-database.js';
+import { pgClient, type TestPgDatabase } from './test-pg-database.js';
 
 /**
  * The PostgreSQL counterpart of `createTenantUser`: a login role `fgt_<hex>` with a `ZZPW-`
@@ -26,16 +25,25 @@ export async function createPgTenantUser(db: TestPgDatabase): Promise<TenantUser
     password,
     url: `postgres://${user}:${encodeURIComponent(password)}@${db.host}:${db.port}/${db.name}`,
     async drop() {
-      // The role's grants live in the tenant database: revoke them there, then drop the role.
-      const client = new pg.Client(pgClientConfig(db, db.name));
-      client.on('error', () => {});
+      // What the role holds in the tenant database goes first (DROP OWNED also revokes its
+      // CONNECT), when that database still exists; then the role has nothing left.
+      const inDatabase = pgClient(db, db.name);
       try {
-        await client.connect();
-        await client.query(`DROP OWNED BY ${user}`);
-        await client.query(`REVOKE ALL ON DATABASE "${db.name}" FROM ${user}`);
-        await client.query(`DROP ROLE IF EXISTS ${user}`);
+        await inDatabase.connect();
+        await inDatabase.query(`DROP OWNED BY ${user}`);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== '3D000') {
+          throw err;
+        }
       } finally {
-        await client.end().catch(() => {});
+        await inDatabase.end().catch(() => {});
+      }
+      const admin = pgClient(db);
+      try {
+        await admin.connect();
+        await admin.query(`DROP ROLE IF EXISTS ${user}`);
+      } finally {
+        await admin.end().catch(() => {});
       }
     },
   };

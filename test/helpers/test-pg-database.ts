@@ -36,7 +36,7 @@ export interface TestPgDatabase extends PgServer {
 
 const PREFIX = /^[a-z][a-z0-9_]{0,40}$/;
 
-/** The server the global setup resolved (PG_URL, or the local server). */
+/** The server the global setup resolved (POSTGRES_TEST_URL, or the local server). */
 export function pgServer(): PgServer {
   return inject('pgServer');
 }
@@ -86,9 +86,7 @@ export async function createTestPgDatabase(
       throw new Error(`createTestPgDatabase: ${name} was dropped`);
     }
     shared ??= (async () => {
-      const client = new pg.Client(pgClientConfig(server, name));
-      // A dropped database ends the session with an error event; nothing waits on it then.
-      client.on('error', () => {});
+      const client = pgClient(server, name);
       await client.connect();
       return client;
     })();
@@ -120,11 +118,19 @@ export async function createTestPgDatabase(
   };
 }
 
+/** A client of the test server (a helper's own; the code under test opens its own). */
+export function pgClient(server: PgServer, database = 'postgres'): pg.Client {
+  const client = new pg.Client(pgClientConfig(server, database));
+  // A dropped database ends its sessions with an error event; nothing waits on them then.
+  client.on('error', () => {});
+  return client;
+}
+
 async function withAdminClient<T>(
   server: PgServer,
   work: (admin: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const admin = new pg.Client(pgClientConfig(server));
+  const admin = pgClient(server);
   await admin.connect();
   try {
     return await work(admin);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HANG_BACKSTOP_MS } from './backstop.js';
 import { freePort } from './global-setup.js';
-import { type PostgresServer, postgresClient } from './postgres-database.js';
+import { type PgServer, pgClient } from './test-pg-database.js';
 import type { TestCertificates } from './tls-mariadb.js';
 
 const execFileAsync = promisify(execFile);
@@ -16,7 +16,7 @@ export const MTLS_ROLE = 'fhirgate-gateway';
 
 /** A throwaway PostgreSQL server: `postgres` (trust) over 127.0.0.1 and ::1 on `port`. */
 export interface ThrowawayPostgres {
-  readonly server: PostgresServer;
+  readonly server: PgServer;
   stop(): Promise<void>;
 }
 
@@ -188,14 +188,14 @@ export async function startTlsPostgres(
     const spawned = spawn(command, args, { stdio: ['ignore', logFile, logFile] });
     child = spawned;
     closeSync(logFile);
-    const server: PostgresServer = { host: '127.0.0.1', port, user: 'postgres', password: '' };
+    const server: PgServer = { host: '127.0.0.1', port, user: 'postgres', password: '' };
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (spawned.exitCode !== null || spawned.signalCode !== null) {
         const text = await readFile(log, 'utf8').catch(() => '');
         throw new Error(`postgres exited during startup:\n${text.trim().slice(-2000)}`);
       }
-      const client = postgresClient(server);
+      const client = pgClient(server);
       const ready = await client.connect().then(
         async () => {
           await client.query(`CREATE ROLE "${MTLS_ROLE}" LOGIN`);

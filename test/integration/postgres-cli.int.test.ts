@@ -1,15 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../helpers/postgres-database.js';
-import {
-  createPostgresTenantUser,
-  type PostgresTenantUser,
-} from '../helpers/postgres-tenant-user.js';
+import { createPgTenantUser } from '../helpers/pg-tenant-user.js';
+import type { TenantUser } from '../helpers/tenant-user.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { createTestPgDatabase, type TestPgDatabase } from '../helpers/test-pg-database.js';
 
 /**
  * `fhirgate tenant add`, `update`, `list` and `show` with PostgreSQL URLs (child processes
@@ -19,9 +14,9 @@ const ROOT = new URL('../../', import.meta.url);
 const KEY = randomBytes(32).toString('base64');
 
 let registryDb: TestDatabase;
-let first: PostgresTestDatabase;
-let second: PostgresTestDatabase;
-let user: PostgresTenantUser;
+let first: TestPgDatabase;
+let second: TestPgDatabase;
+let user: TenantUser;
 const outputs: string[] = [];
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -45,9 +40,9 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 beforeAll(async () => {
   registryDb = await createTestDatabase('reg');
-  first = await createPostgresTestDatabase('pgcli');
-  second = await createPostgresTestDatabase('pgcli');
-  user = await createPostgresTenantUser(first);
+  first = await createTestPgDatabase('pgcli');
+  second = await createTestPgDatabase('pgcli');
+  user = await createPgTenantUser(first);
 });
 
 afterAll(async () => {

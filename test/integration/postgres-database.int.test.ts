@@ -8,10 +8,7 @@ import {
 } from '../../src/db/postgres-database.js';
 import { DatabaseError } from '../../src/db/tenant-database.js';
 import { startStalledServer } from '../helpers/fault-servers.js';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../helpers/postgres-database.js';
+import { createTestPgDatabase, type TestPgDatabase } from '../helpers/test-pg-database.js';
 
 /**
  * The PostgreSQL pool against the local server: what values look like, the pool's bounds, the
@@ -26,11 +23,11 @@ const BASE: PostgresDatabaseOptions = {
   validateAfterIdleMs: 30_000,
 };
 
-let db: PostgresTestDatabase;
+let db: TestPgDatabase;
 let target: PostgresTarget;
 
 beforeAll(async () => {
-  db = await createPostgresTestDatabase('pgdb');
+  db = await createTestPgDatabase('pgdb');
   target = {
     host: db.host,
     port: db.port,

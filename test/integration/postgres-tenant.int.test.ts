@@ -2,14 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantHash } from '../../src/logger.js';
 import { sealSecret } from '../../src/tenancy/crypto.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../helpers/postgres-database.js';
-import {
-  createPostgresTenantUser,
-  type PostgresTenantUser,
-} from '../helpers/postgres-tenant-user.js';
+import { createPgTenantUser } from '../helpers/pg-tenant-user.js';
+import type { TenantUser } from '../helpers/tenant-user.js';
+import { createTestPgDatabase, type TestPgDatabase } from '../helpers/test-pg-database.js';
 
 /**
  * A PostgreSQL tenant served through the real gateway (GraphQL and FHIR REST over real HTTP) from
@@ -21,8 +16,8 @@ const JOIN = 'demographic_details_by_visit_x'; // 30 characters
 const LONG_COLUMN = 'city_of_residence_as_recorded_at_the_first_registration_visit_x'; // 63
 const PATIENTS = 12;
 
-let db: PostgresTestDatabase;
-let user: PostgresTenantUser;
+let db: TestPgDatabase;
+let user: TenantUser;
 let gw: TestGateway;
 let token: string;
 
@@ -63,7 +58,7 @@ const MAPPING = {
 };
 
 beforeAll(async () => {
-  db = await createPostgresTestDatabase('pgten');
+  db = await createTestPgDatabase('pgten');
   await db.exec(`
     CREATE TABLE "PatientRecords" (
       "PatientID" integer PRIMARY KEY, "MRN" bigint NOT NULL, "FamilyName" varchar(80),
@@ -93,7 +88,7 @@ beforeAll(async () => {
   await db.exec(
     'CREATE VIEW slow_patients AS SELECT * FROM "PatientRecords" WHERE (SELECT true FROM pg_sleep(30))',
   );
-  user = await createPostgresTenantUser(db);
+  user = await createPgTenantUser(db);
   gw = await createTestGateway({ tenants: [], pools: { statementTimeLimitMs: 1000 } });
   await gw.registry.upsertTenant({
     clientId: 'pg-hospital',

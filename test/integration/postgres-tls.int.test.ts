@@ -6,15 +6,13 @@ import { tenantHash } from '../../src/logger.js';
 import { sealSecret } from '../../src/tenancy/crypto.js';
 import { encodeTenantConnection, type TlsSettings } from '../../src/tenancy/tenant-connection.js';
 import { createTestGateway, type TestGateway } from '../helpers/create-test-gateway.js';
+import { createPgTenantUser } from '../helpers/pg-tenant-user.js';
+import type { TenantUser } from '../helpers/tenant-user.js';
 import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-  postgresClient,
-} from '../helpers/postgres-database.js';
-import {
-  createPostgresTenantUser,
-  type PostgresTenantUser,
-} from '../helpers/postgres-tenant-user.js';
+  createTestPgDatabase,
+  pgClient,
+  type TestPgDatabase,
+} from '../helpers/test-pg-database.js';
 import { makeCertificates, type TestCertificates } from '../helpers/tls-mariadb.js';
 import { MTLS_ROLE, startTlsPostgres, type ThrowawayPostgres } from '../helpers/tls-postgres.js';
 
@@ -29,8 +27,8 @@ let certs: TestCertificates;
 let good: ThrowawayPostgres;
 let expired: ThrowawayPostgres;
 let plain: ThrowawayPostgres;
-let db: PostgresTestDatabase;
-let user: PostgresTenantUser;
+let db: TestPgDatabase;
+let user: TenantUser;
 let gw: TestGateway;
 
 const QUERY = '{ Patient(id: "1") { id name { family } } }';
@@ -98,11 +96,13 @@ beforeAll(async () => {
     startTlsPostgres(certs, certs.expiredCertFile),
     startTlsPostgres(certs, undefined),
   ]);
-  db = await createPostgresTestDatabase('pgtls', good.server);
+  db = await createTestPgDatabase('pgtls', good.server);
   await db.exec(`CREATE TABLE patients (id integer PRIMARY KEY, family text);
     INSERT INTO patients VALUES (1, 'Rojas');`);
+  // Test databases admit only the roles granted CONNECT.
+  await db.exec(`GRANT CONNECT ON DATABASE "${db.name}" TO "${MTLS_ROLE}"`);
   await db.exec(`GRANT SELECT ON patients TO "${MTLS_ROLE}"`);
-  user = await createPostgresTenantUser(db);
+  user = await createPgTenantUser(db);
   gw = await createTestGateway({
     tenants: [],
     resilience: { failureThreshold: 1, halfOpenAfterMs: 60_000 },
@@ -156,7 +156,7 @@ afterAll(async () => {
 async function sessionsOf(
   role: string,
 ): Promise<Array<{ ssl: boolean; client_dn: string | null }>> {
-  const admin = postgresClient(good.server);
+  const admin = pgClient(good.server);
   await admin.connect();
   try {
     const result = await admin.query(
