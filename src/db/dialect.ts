@@ -52,8 +52,6 @@ export interface Dialect {
    * gives one order on every server.
    */
   orderSuffix(descending: boolean): string;
-  /** `sql` as text where the server does not convert a value to compare it with text. */
-  asText(sql: string): string;
   /** ` LIMIT n OFFSET m` for validated non-negative integers (inlined: they are never user text). */
   limitOffset(count: number, offset: number): string;
   /**
@@ -62,10 +60,11 @@ export interface Dialect {
    */
   readonly likeOperator: 'LIKE' | 'ILIKE';
   /**
-   * The left side of a LIKE: MySQL/MariaDB and SQLite match a number's text; PostgreSQL has no
-   * LIKE on numbers, so it casts (a no-op for text columns, which keep their indexes).
+   * A value as text, to match it with LIKE or compare it with text: MySQL/MariaDB and SQLite
+   * convert on their own; PostgreSQL has no LIKE on numbers and refuses `numeric_column = ''`, so
+   * it casts (a no-op for text columns, which keep their indexes).
    */
-  likeOperand(rendered: string): string;
+  asText(rendered: string): string;
   /** The ESCAPE clause that goes after a LIKE whose pattern went through {@link escapeLike}. */
   readonly likeEscape: string;
 }
@@ -114,14 +113,13 @@ export const MYSQL_DIALECT: Dialect = {
   resultName: sameName,
   placeholder: questionMark,
   orderSuffix: (descending) => (descending ? ' DESC' : ''),
-  asText: (sql) => sql,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
   likeOperator: 'LIKE',
-  likeOperand: asItIs,
+  asText: asItIs,
   likeEscape: " ESCAPE '!'",
 };
 
@@ -138,14 +136,13 @@ export const SQLITE_DIALECT: Dialect = {
   resultName: sameName,
   placeholder: questionMark,
   orderSuffix: (descending) => (descending ? ' DESC' : ''),
-  asText: (sql) => sql,
   limitOffset(count, offset) {
     assertPageNumber('count', count);
     assertPageNumber('offset', offset);
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
   likeOperator: 'LIKE',
-  likeOperand: asItIs,
+  asText: asItIs,
   likeEscape: " ESCAPE '!'",
 };
 
@@ -181,7 +178,6 @@ export const POSTGRES_DIALECT: Dialect = {
     return postgresResultName(key);
   },
   placeholder: (n) => `$${n}`,
-  asText: (sql) => `CAST(${sql} AS TEXT)`,
   orderSuffix: (descending) => (descending ? ' DESC NULLS LAST' : ' NULLS FIRST'),
   limitOffset(count, offset) {
     assertPageNumber('count', count);
@@ -189,7 +185,7 @@ export const POSTGRES_DIALECT: Dialect = {
     return ` LIMIT ${count} OFFSET ${offset}`;
   },
   likeOperator: 'ILIKE',
-  likeOperand: (rendered) => `CAST(${rendered} AS text)`,
+  asText: (rendered) => `CAST(${rendered} AS text)`,
   likeEscape: " ESCAPE '!'",
 };
 

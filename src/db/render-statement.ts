@@ -115,7 +115,7 @@ class Renderer {
       case 'asText':
         return this.dialect.asText(this.expr(expr.expr));
       case 'like': {
-        const target = this.dialect.likeOperand(this.expr(expr.expr));
+        const target = this.dialect.asText(this.expr(expr.expr));
         this.params.push(expr.pattern);
         return `${target} ${this.dialect.likeOperator} ${this.dialect.placeholder(this.params.length)}${this.dialect.likeEscape}`;
       }

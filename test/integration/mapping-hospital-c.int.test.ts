@@ -343,7 +343,7 @@ describe.each(['mysql', 'postgres'] as const)('hospital C on %s', (engine) => {
       const [statement] = statementsSince(from);
       expect(statement).toContain(
         exists
-          ? 'CASE WHEN NOT (t."talla_cm" IS NULL OR t."talla_cm" = $1 OR CAST(t."talla_cm" AS TEXT) = $2) THEN 1 ELSE 0 END AS "_fhirgate_present_0"'
+          ? 'CASE WHEN NOT (t."talla_cm" IS NULL OR t."talla_cm" = $1 OR CAST(t."talla_cm" AS text) = $2) THEN 1 ELSE 0 END AS "_fhirgate_present_0"'
           : 'CASE WHEN NOT (t.`talla_cm` IS NULL OR t.`talla_cm` = ? OR t.`talla_cm` = ?) THEN 1 ELSE 0 END AS `_fhirgate_present_0`',
       );
       expect(statement).not.toContain('n/m');

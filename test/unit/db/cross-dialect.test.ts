@@ -23,7 +23,7 @@ describe('statements that read alike on every server', () => {
   it.each([
     [
       'postgres',
-      'SELECT t."id" FROM "vitals" AS t WHERE CAST(t."weight" AS TEXT) = $1 OR t."weight" = $2 ORDER BY t."taken" NULLS FIRST, t."id" DESC NULLS LAST',
+      'SELECT t."id" FROM "vitals" AS t WHERE CAST(t."weight" AS text) = $1 OR t."weight" = $2 ORDER BY t."taken" NULLS FIRST, t."id" DESC NULLS LAST',
     ],
     [
       'mysql',
