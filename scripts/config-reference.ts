@@ -152,6 +152,11 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
     meaning:
       'the most resources one operation may return in the worst case (a list or connection multiplies what is below it by its `_count`); above it the operation is refused before any statement with 400 `QUERY_TOO_COSTLY`',
   },
+  FHIRGATE_MAX_RESPONSE_BYTES: {
+    group: 'GraphQL and REST',
+    meaning:
+      'the most bytes of JSON one answer may be, counted while it is written (answers are also capped at `FHIRGATE_MAX_RESOURCES_PER_REQUEST` resources built); past either cap the request ends with 400 `RESPONSE_TOO_LARGE` and no data. See docs/security.md',
+  },
   FHIRGATE_CORS_ORIGINS: {
     group: 'GraphQL and REST',
     unset: 'unset: CORS closed',
@@ -261,6 +266,20 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
   FHIRGATE_RATE_TENANT_BURST: {
     group: 'Isolation between tenants',
     meaning: 'token bucket size per tenant',
+  },
+  FHIRGATE_HEAVY_REQUEST_RESOURCES: {
+    group: 'Isolation between tenants',
+    meaning:
+      "a request whose worst case is above this many resources (GraphQL: as `FHIRGATE_MAX_RESOURCES_PER_REQUEST` counts it; REST: the page, `_include` and `_revinclude`) is heavy: it waits for a slot of its tenant's heavy-request bulkhead before it runs",
+  },
+  FHIRGATE_HEAVY_CONCURRENCY: {
+    group: 'Isolation between tenants',
+    meaning: 'heavy requests of one tenant running at once (per gateway process)',
+  },
+  FHIRGATE_HEAVY_QUEUE: {
+    group: 'Isolation between tenants',
+    meaning:
+      'heavy requests of one tenant waiting for a slot; past them 503 `TENANT_BUSY` with `Retry-After: 1` (held like other refusals)',
   },
   FHIRGATE_REFUSAL_HOLD_MS: {
     group: 'Isolation between tenants',

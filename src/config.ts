@@ -106,6 +106,9 @@ export const EnvSchema = z.object({
   FHIRGATE_MAX_COUNT: positiveInt().max(1000).default(100),
   FHIRGATE_DEFAULT_COUNT: positiveInt().max(1000).default(20),
   FHIRGATE_MAX_RESOURCES_PER_REQUEST: positiveInt().max(1_000_000).default(5000),
+  FHIRGATE_MAX_RESPONSE_BYTES: positiveInt(1024)
+    .max(1024 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
   FHIRGATE_GRAPHIQL: bool.default(true),
   /** The FHIR REST base path: `/fhir` serves `/fhir/Patient/1`, `/fhir/metadata`, `/fhir/$graphql`. */
   FHIRGATE_FHIR_BASE: z
@@ -158,6 +161,9 @@ export const EnvSchema = z.object({
   FHIRGATE_RATE_TENANT_BURST: positiveInt().default(1000),
   FHIRGATE_AUTH_FAILURES_PER_S: z.coerce.number().min(0).default(10),
   FHIRGATE_AUTH_FAILURES_BURST: positiveInt().default(50),
+  FHIRGATE_HEAVY_REQUEST_RESOURCES: positiveInt().max(1_000_000).default(1000),
+  FHIRGATE_HEAVY_CONCURRENCY: positiveInt().max(100).default(2),
+  FHIRGATE_HEAVY_QUEUE: positiveInt(0).max(1000).default(4),
   FHIRGATE_REFUSAL_HOLD_MS: ms(0).max(10_000).default(5000),
   FHIRGATE_REFUSAL_HOLD_MAX: positiveInt(0).max(100_000).default(1000),
   FHIRGATE_METRICS: bool.default(true),
@@ -251,6 +257,11 @@ export interface Config {
      * worst case (lists multiply by their `_count`); refused above. @default 5000
      */
     readonly maxResourcesPerRequest: number;
+    /**
+     * `FHIRGATE_MAX_RESPONSE_BYTES`: the most bytes of JSON one answer may be, counted while it
+     * is written; past it the answer is 400 `RESPONSE_TOO_LARGE` instead. @default 16 MiB
+     */
+    readonly maxResponseBytes: number;
     readonly graphiql: boolean;
     /**
      * `FHIRGATE_CORS_ORIGINS`: browser origins allowed to call the endpoint cross-origin (no
@@ -304,6 +315,16 @@ export interface Config {
    * (`FHIRGATE_REFUSAL_HOLD_MAX`) held at a time.
    */
   readonly refusalHold: { readonly delayMs: number; readonly maxHeld: number };
+  /**
+   * Requests whose worst case is above `threshold` resources (`FHIRGATE_HEAVY_REQUEST_RESOURCES`)
+   * run at most `concurrency` at a time per tenant (`FHIRGATE_HEAVY_CONCURRENCY`), with `queue`
+   * more waiting (`FHIRGATE_HEAVY_QUEUE`); past that 503 `TENANT_BUSY`.
+   */
+  readonly heavyRequests: {
+    readonly threshold: number;
+    readonly concurrency: number;
+    readonly queue: number;
+  };
   readonly observability: {
     /** `FHIRGATE_METRICS`: serve `/metrics`. @default true */
     readonly metrics: boolean;
@@ -438,6 +459,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCount: e.FHIRGATE_MAX_COUNT,
       defaultCount: e.FHIRGATE_DEFAULT_COUNT,
       maxResourcesPerRequest: e.FHIRGATE_MAX_RESOURCES_PER_REQUEST,
+      maxResponseBytes: e.FHIRGATE_MAX_RESPONSE_BYTES,
       graphiql: e.FHIRGATE_GRAPHIQL,
       corsOrigins: Object.freeze([...e.FHIRGATE_CORS_ORIGINS]),
     }),
@@ -474,6 +496,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refusalHold: Object.freeze({
       delayMs: e.FHIRGATE_REFUSAL_HOLD_MS,
       maxHeld: e.FHIRGATE_REFUSAL_HOLD_MAX,
+    }),
+    heavyRequests: Object.freeze({
+      threshold: e.FHIRGATE_HEAVY_REQUEST_RESOURCES,
+      concurrency: e.FHIRGATE_HEAVY_CONCURRENCY,
+      queue: e.FHIRGATE_HEAVY_QUEUE,
     }),
     observability: Object.freeze({
       metrics: e.FHIRGATE_METRICS,

@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'QUERY_TOO_COSTLY'
   | 'FHIRPATH_NOT_SUPPORTED'
   | 'SINGLETON_VIOLATED'
+  | 'RESPONSE_TOO_LARGE'
   | 'AUDIT_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -102,6 +103,7 @@ const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   QUERY_TOO_COSTLY: { status: 400, requestLevel: true, issue: 'too-costly' },
   FHIRPATH_NOT_SUPPORTED: { status: 400, requestLevel: false, issue: 'not-supported' },
   SINGLETON_VIOLATED: { status: 400, requestLevel: false, issue: 'invalid' },
+  RESPONSE_TOO_LARGE: { status: 400, requestLevel: true, issue: 'too-costly' },
   AUDIT_UNAVAILABLE: { status: 503, requestLevel: true, issue: 'transient' },
   INTERNAL_SERVER_ERROR: { status: 500, requestLevel: false, issue: 'exception' },
 };

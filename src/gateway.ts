@@ -19,10 +19,12 @@ import { resourceTypesOf, selectedElements } from './graphql/selected-elements.j
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import { useShapingDirectives } from './graphql/use-shaping-directives.js';
 import { useSingleValueLists } from './graphql/use-single-value-lists.js';
+import { useWorkBudget } from './graphql/use-work-budget.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
 import type { ListLimits } from './repository/search-request.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './repository/work-budget.js';
 import { createRequestContext, type RequestContextDeps } from './request-context.js';
 import { smartConfiguration } from './rest/smart-configuration.js';
 import { useFhirGraphql } from './rest/use-fhir-graphql.js';
@@ -37,6 +39,7 @@ import { type ResourceBudget, useResourceBudget } from './security/use-resource-
 import { useSourceLimit } from './security/use-source-limit.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { ConfigResolver } from './tenancy/config-resolver.js';
+import { createHeavyRequests, type HeavyRequestOptions } from './tenancy/heavy-requests.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
 import type { StatementListener } from './tenancy/tenant-scope.js';
 import { graphiqlAssets } from './web/graphiql-assets.js';
@@ -89,8 +92,15 @@ export interface GatewayDeps {
   readonly metrics?: GatewayMetrics;
   /** The HIPAA audit trail: PHI reads await it (no audit, no data), denials are recorded. */
   readonly audit: AuditTrail;
-  /** Worst-case resources per request, refused above (`use-resource-budget.ts`); absent: off. */
+  /**
+   * Worst-case resources per request, refused above (`use-resource-budget.ts`), and the cap on
+   * resources built while the answer is (`work-budget.ts`); absent: neither.
+   */
   readonly resourceBudget?: ResourceBudget;
+  /** Bytes of one answer's JSON at most (`work-budget.ts`). @default 16 MiB */
+  readonly maxResponseBytes?: number;
+  /** Per-tenant bulkheads for heavy requests (`heavy-requests.ts`); absent: off. */
+  readonly heavyRequests?: HeavyRequestOptions;
   /** Per-user distinct-patient limit (C48); absent: off. */
   readonly patientLimit?: PatientEnumerationLimit;
   /** The FHIR REST API (`src/rest`); absent: only GraphQL is served. */
@@ -233,6 +243,9 @@ function hasOneOperation(document: DocumentNode): boolean {
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { fhir } = deps;
+  // One hold for every throttling refusal: the access plugins' and the heavy-request bulkheads'.
+  const refusalHold =
+    deps.refusalHold === undefined ? undefined : createRefusalHold(deps.refusalHold);
   // In front of Yoga, each adding what it learned to the request's context (request-facts.ts):
   // where the request came from, failed authentications per address, the verified token, the
   // per-user and per-tenant rates, then the tenant; refusals are audited and held on the way out.
@@ -254,9 +267,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }),
     useRefusals({
       onDenied: (denial) => deps.audit.denied(denial),
-      ...(deps.refusalHold === undefined
-        ? {}
-        : { refusalHold: createRefusalHold(deps.refusalHold) }),
+      ...(refusalHold === undefined ? {} : { refusalHold }),
     }),
     ...(deps.authFailureLimit === undefined ? [] : [useSourceLimit(deps.authFailureLimit)]),
     useAuthentication({
@@ -299,6 +310,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onStatement,
     batchLoads: deps.batchLoads !== false,
     beginAudit: (scope) => audit.begin(scope),
+    work: {
+      maxResources: deps.resourceBudget?.maxResources ?? Number.POSITIVE_INFINITY,
+      maxBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      heavy:
+        deps.heavyRequests === undefined
+          ? undefined
+          : createHeavyRequests(deps.heavyRequests, refusalHold),
+    },
   };
   const yoga: YogaServerInstance<Record<string, unknown>, GatewayContext> = createYoga<
     Record<string, unknown>,
@@ -382,6 +401,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         },
       ),
       useSelectedElements(resourceTypes),
+      // Before the audit: an answer over a cap is audited as the error it becomes.
+      useWorkBudget(),
       // Before useOperationOutcome: an AUDIT_UNAVAILABLE result gets its OperationOutcome too.
       audit.plugin,
       useOperationOutcome(),

@@ -2,6 +2,7 @@ import type { AuditScope, RequestAudit } from './audit/use-audit.js';
 import type { AuthenticatedRequest } from './auth/request-facts.js';
 import type { GatewayContext } from './context.js';
 import { createTenantRepository } from './repository/tenant-repository.js';
+import { createWorkBudget, type WorkLimits } from './repository/work-budget.js';
 import type { TenantPolicies } from './tenancy/breakers.js';
 import type { TenantPoolManager } from './tenancy/pool-manager.js';
 import { createTenantScope, type StatementListener } from './tenancy/tenant-scope.js';
@@ -13,6 +14,8 @@ export interface RequestContextDeps {
   readonly onStatement?: StatementListener | undefined;
   /** DataLoader batching and caching; false only for the benchmark's naive variant. */
   readonly batchLoads: boolean;
+  /** What one request may build and write, and the heavy-request bulkheads (`work-budget.ts`). */
+  readonly work: WorkLimits;
   /** The audit record of the request (`useAudit().begin`). */
   readonly beginAudit: (scope: AuditScope) => RequestAudit;
 }
@@ -44,7 +47,12 @@ export function createRequestContext(
     principal: state.principal,
     tenant,
     repository: createTenantRepository(
-      { tenant, principal: state.principal, reads: audit.reads },
+      {
+        tenant,
+        principal: state.principal,
+        reads: audit.reads,
+        work: createWorkBudget(state.runtime.clientId, deps.work),
+      },
       { batch: deps.batchLoads },
     ),
     log: state.log,

@@ -346,6 +346,8 @@ export async function startFhirgate(options: StartOptions = {}): Promise<void> {
       defaultCount: config.graphql.defaultCount,
       maxCount: config.graphql.maxCount,
     },
+    maxResponseBytes: config.graphql.maxResponseBytes,
+    heavyRequests: config.heavyRequests,
     tenantLimiter,
     refusalHold: config.refusalHold,
     patientLimit: config.audit.patientLimit,

@@ -52,6 +52,16 @@ export interface SearchPage {
   readonly sort?: readonly SortSpec[];
 }
 
+/**
+ * Told of rows about to be built, `ROWS_PER_PACE` at a time at most, before they are built: may
+ * throw (the request's resource cap) or return a promise to wait for first (a yield to the event
+ * loop), so a large result is built in slices. See `src/repository/work-budget.ts`.
+ */
+export type BuildPace = (rows: number) => Promise<void> | undefined;
+
+/** Rows built between two calls of a {@link BuildPace}. */
+export const ROWS_PER_PACE = 50;
+
 /** The reverse-reference batch of {@link CompiledResource.searchByReference}. */
 export interface ReverseReferenceRequest {
   /** A reference search parameter of this resource (a key of `referenceParams`). */
@@ -66,6 +76,8 @@ export interface ReverseReferenceRequest {
   readonly sort?: readonly SortSpec[];
   /** The elements to build, as in {@link CompiledResource.search}. @default all */
   readonly elements?: ElementSelection;
+  /** Paces the building, as in {@link CompiledResource.search}. @default none */
+  readonly pace?: BuildPace;
 }
 
 /** The largest page a search may ask for; the GraphQL layer normally caps lower. */
@@ -122,17 +134,19 @@ export interface CompiledResource {
     exec: QueryExecutor,
     ids: readonly string[],
     elements?: ElementSelection,
+    pace?: BuildPace,
   ): Promise<(FhirJson | null)[]>;
   /**
    * One page of resources matching `query`, ordered by `page.sort` then id. Throws
    * {@link MappingQueryError} for an unmapped parameter or sort key, or a value that cannot be
-   * parsed.
+   * parsed. `pace` is told of the rows before they are built (see {@link BuildPace}).
    */
   search(
     exec: QueryExecutor,
     query: SearchQuery,
     page: SearchPage,
     elements?: ElementSelection,
+    pace?: BuildPace,
   ): Promise<FhirJson[]>;
   /** How many resources match `query`: one `SELECT COUNT(*)`, none when nothing can match. */
   count(exec: QueryExecutor, query: SearchQuery): Promise<number>;
@@ -386,6 +400,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     exec: QueryExecutor,
     results: readonly ResultRow[],
     elements: ElementSelection | undefined,
+    pace: BuildPace | undefined,
   ): Promise<(FhirJson | undefined)[]> => {
     if (results.length === 0) {
       return [];
@@ -398,7 +413,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
             results.map((r) => r.row),
             elements,
           );
-    return results.map(({ row, item: index }) => {
+    const buildOne = ({ row, item: index }: ResultRow): FhirJson | undefined => {
       const key = rowKey(row[idKey]);
       if (key === undefined) {
         return undefined;
@@ -434,7 +449,22 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         );
       });
       return finishResource(plan.resourceType, id, root);
-    });
+    };
+    if (pace === undefined) {
+      return results.map(buildOne);
+    }
+    const out: (FhirJson | undefined)[] = [];
+    for (let start = 0; start < results.length; start += ROWS_PER_PACE) {
+      const end = Math.min(results.length, start + ROWS_PER_PACE);
+      const wait = pace(end - start);
+      if (wait !== undefined) {
+        await wait;
+      }
+      for (let i = start; i < end; i++) {
+        out.push(buildOne(results[i] as ResultRow));
+      }
+    }
+    return out;
   };
 
   /** The item index of a fan-out result row; `undefined` for a resource without fan-out. */
@@ -465,7 +495,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
     tables: tablesOf(plan.columnUses),
     columnUses: Object.freeze([...plan.columnUses]),
 
-    async loadByIds(exec, ids, elements) {
+    async loadByIds(exec, ids, elements, pace) {
       assertDialect(exec);
       // The row each id names (for fan-out, the part before the item key).
       const wanted = new Map<string, { row: string; item: number | undefined }>();
@@ -501,7 +531,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
           ? []
           : [{ id, row: hit, item }];
       });
-      const resources = await build(exec, requests, elements);
+      const resources = await build(exec, requests, elements, pace);
       const byId = new Map<string, FhirJson>();
       requests.forEach(({ id }, i) => {
         const resource = resources[i];
@@ -512,7 +542,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
       return ids.map((id) => byId.get(id) ?? null);
     },
 
-    async search(exec, query, page, elements) {
+    async search(exec, query, page, elements, pace) {
       assertDialect(exec);
       assertCount('_count', page.count);
       if (!Number.isSafeInteger(page.offset) || page.offset < 0) {
@@ -529,6 +559,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
           exec,
           rows.map((row) => ({ row, item: itemOf(row) })),
           elements,
+          pace,
         ),
       );
     },
@@ -581,6 +612,7 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         exec,
         found.map((row) => ({ row, item: itemOf(row) })),
         request.elements,
+        request.pace,
       );
       const seen = new Set<unknown>();
       found.forEach((row, i) => {

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { noteRead } from '../audit/reads.js';
 import type { FhirJson } from '../fhir/fhir-json.js';
-import type { ElementSelection } from '../mapping/compiled-resource.js';
+import type { BuildPace, ElementSelection } from '../mapping/compiled-resource.js';
 import type { TenantScope } from '../tenancy/tenant-scope.js';
 import { translateSearchError } from './access-policy.js';
 import type { SearchRequest } from './search-request.js';
@@ -64,6 +64,8 @@ export interface LoaderOptions {
    * is known by then; the loaders are made before it is). Absent: every element is built.
    */
   readonly elements?: () => ReadonlyMap<string, ElementSelection> | undefined;
+  /** Told of the rows of every batch before they are built (the request's work budget). */
+  readonly pace?: BuildPace;
 }
 
 /**
@@ -104,7 +106,12 @@ export function createRequestLoaders(
         if (resource === undefined) {
           return ids.map(() => null);
         }
-        const found = await resource.loadByIds(tenant.executor, ids, elements(resourceType));
+        const found = await resource.loadByIds(
+          tenant.executor,
+          ids,
+          elements(resourceType),
+          options.pace,
+        );
         found.forEach((r, i) => {
           noteRead(reads, resourceType, r);
           remember(resourceType, ids[i] as string, r);
@@ -155,6 +162,7 @@ export function createRequestLoaders(
               countPerTarget,
               sort: search.sort,
               elements: elements(resourceType),
+              ...(options.pace === undefined ? {} : { pace: options.pace }),
             });
           } catch (err) {
             return translateSearchError(err);

@@ -17,6 +17,7 @@ import {
 import { encodeCursor } from './cursor.js';
 import { createRequestLoaders } from './request-loaders.js';
 import type { ListLimits, PageRequest, SearchRequest } from './search-request.js';
+import type { WorkBudget } from './work-budget.js';
 
 /** Resource type -> the top-level elements the request will read of it; absent type = all. */
 export type SelectedElements = ReadonlyMap<string, ElementSelection>;
@@ -64,6 +65,8 @@ export interface ReferenceSearch {
 export interface TenantRepository {
   readonly principal: Principal;
   readonly tenant: TenantScope;
+  /** The request's work budget: every resource built and every reverse list is charged to it. */
+  readonly work: WorkBudget;
   /** `Patient/1`...: every resource this request has read, for its AuditEvent (duplicates kept). */
   readonly reads: readonly string[];
   /** The resource types the tenant's active mapping serves, in mapping order. */
@@ -150,15 +153,18 @@ export function createTenantRepository(
     readonly tenant: TenantScope;
     readonly principal: Principal;
     readonly reads: string[];
+    readonly work: WorkBudget;
   },
   options: RepositoryOptions = {},
 ): TenantRepository {
-  const { tenant, principal, reads } = deps;
+  const { tenant, principal, reads, work } = deps;
   const mapping = tenant.runtime.mapping;
   let selected: SelectedElements | undefined;
+  const pace = (rows: number) => work.built(rows);
   const loaders = createRequestLoaders(tenant, reads, {
     batch: options.batch !== false,
     elements: () => selected,
+    pace,
   });
 
   function resource(resourceType: string): CompiledResource {
@@ -182,6 +188,7 @@ export function createTenantRepository(
         request.query,
         { ...page, sort: request.sort },
         loaders.elements(request.resourceType),
+        pace,
       );
     } catch (err) {
       return translateSearchError(err);
@@ -214,12 +221,21 @@ export function createTenantRepository(
     if (!targets.includes(targetType) || countPerTarget === 0) {
       return Promise.resolve([]);
     }
-    return loaders.reverse({ search: request, code, countPerTarget }).load(targetId);
+    // The lists of every parent of a nesting level arrive in one tick; handed out in slices,
+    // GraphQL completes them over several turns of the event loop instead of one.
+    return loaders
+      .reverse({ search: request, code, countPerTarget })
+      .load(targetId)
+      .then((list) => {
+        const wait = work.handOut(list.length);
+        return wait === undefined ? list : wait.then(() => list);
+      });
   }
 
   return {
     principal,
     tenant,
+    work,
     reads,
     resourceTypes: mapping.resourceTypes,
     selectElements(elements) {

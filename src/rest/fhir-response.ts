@@ -1,4 +1,5 @@
 import { type ErrorCode, isGatewayError, operationOutcomeFor, restStatusOf } from '../errors.js';
+import type { WorkBudget } from '../repository/work-budget.js';
 
 /** The media type of every FHIR REST answer. */
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -10,6 +11,22 @@ export function fhirResponse(
   headers: Record<string, string> = {},
 ): Response {
   return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': FHIR_JSON, ...headers },
+  });
+}
+
+/**
+ * A FHIR JSON answer with tenant data, written through the request's work budget: in slices
+ * that yield to the event loop, and refused with `RESPONSE_TOO_LARGE` past its byte cap.
+ */
+export async function budgetedResponse(
+  work: WorkBudget,
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return new Response(await work.serialize(body), {
     status,
     headers: { 'content-type': FHIR_JSON, ...headers },
   });

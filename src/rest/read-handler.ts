@@ -1,7 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import { gatewayError } from '../errors.js';
 import { elementsToBuild, keepElements } from './elements.js';
-import { fhirResponse } from './fhir-response.js';
+import { budgetedResponse } from './fhir-response.js';
 
 const ELEMENT = /^[a-z][A-Za-z0-9]{0,63}$/;
 
@@ -53,7 +53,8 @@ export async function readInstance(
     // The id is not echoed: it is whatever the client typed.
     throw gatewayError('RESOURCE_NOT_FOUND', `The ${resourceType} was not found.`);
   }
-  return fhirResponse(
+  return budgetedResponse(
+    ctx.repository.work,
     elements === undefined ? resource : keepElements(resource, elements),
     200,
     validators(resource['meta']),

@@ -152,22 +152,25 @@ export async function searchType(
   // The request's resource budget, as for a GraphQL operation: checked on the worst case
   // before any statement. Each match may bring one resource per single-valued `_include`
   // element, `cap` per repeating one, and `cap` per `_revinclude`.
-  if (env.maxResources !== undefined) {
-    const perMatch =
-      1 +
-      includeElements.reduce(
-        (sum, { element }) =>
-          sum + (env.defs.element(resourceType, element)?.array === true ? cap : 1),
-        0,
-      ) +
-      rest.revinclude.length * cap;
-    const worst = page.count * perMatch;
-    if (worst > env.maxResources) {
-      throw gatewayError(
-        'QUERY_TOO_COSTLY',
-        `This search could return ${worst} resources with its includes; at most ${env.maxResources} are allowed per request. Lower _count or drop an _include or _revinclude.`,
-      );
-    }
+  const perMatch =
+    1 +
+    includeElements.reduce(
+      (sum, { element }) =>
+        sum + (env.defs.element(resourceType, element)?.array === true ? cap : 1),
+      0,
+    ) +
+    rest.revinclude.length * cap;
+  const worst = page.count * perMatch;
+  if (env.maxResources !== undefined && worst > env.maxResources) {
+    throw gatewayError(
+      'QUERY_TOO_COSTLY',
+      `This search could return ${worst} resources with its includes; at most ${env.maxResources} are allowed per request. Lower _count or drop an _include or _revinclude.`,
+    );
+  }
+  // A heavy search waits for its tenant's heavy-request slot.
+  const admitted = ctx.repository.work.admit(worst);
+  if (admitted !== undefined) {
+    await admitted;
   }
   const result = await ctx.repository.searchPage(rest.search, page, {
     limits: env.limits,

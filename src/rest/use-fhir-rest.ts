@@ -8,7 +8,13 @@ import { isGatewayError } from '../errors.js';
 import { resourceNotSupported } from '../repository/access-policy.js';
 import { tenantCapabilities } from '../repository/tenant-capabilities.js';
 import { capabilityStatement } from './capability-statement.js';
-import { errorResponse, fhirResponse, notModifiedOr, outcomeResponse } from './fhir-response.js';
+import {
+  budgetedResponse,
+  errorResponse,
+  fhirResponse,
+  notModifiedOr,
+  outcomeResponse,
+} from './fhir-response.js';
 import { readInstance } from './read-handler.js';
 import { publicFhirBase, type RestEnvironment } from './rest-environment.js';
 import { searchType } from './search-handler.js';
@@ -201,7 +207,15 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
         if (!env.served.has(route.type)) {
           throw resourceNotSupported(route.type);
         }
-        response = fhirResponse(await searchType(ctx, env, route.type, params, baseUrl));
+        response = await budgetedResponse(
+          ctx.repository.work,
+          await searchType(ctx, env, route.type, params, baseUrl),
+        );
+      }
+      // A cap passed in work whose error something swallowed still ends the request.
+      const exceeded = ctx.repository.work.exceeded;
+      if (exceeded !== undefined) {
+        throw exceeded;
       }
     } catch (err) {
       if (!isGatewayError(err)) {
@@ -210,6 +224,8 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
       code = isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR';
       response = errorResponse(err);
     }
+    // The heavy-request slot, if the search took one, is free once the answer is written.
+    ctx.repository.work.end();
     const refusal = await deps.completeAudit(ctx.audit, [code], code === undefined ? 0 : 1);
     // No audit, no data: an answer that carries none (an error) goes out as it is.
     if (refusal !== undefined && code === undefined) {

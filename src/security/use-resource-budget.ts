@@ -14,7 +14,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { gatewayError } from '../errors.js';
+import type { GatewayContext } from '../context.js';
+import { gatewayError, isGatewayError } from '../errors.js';
 
 /** The most resources one request may return in the worst case. @default 5000 */
 export const DEFAULT_MAX_RESOURCES = 5000;
@@ -136,7 +137,9 @@ export function worstCaseResources(
 /**
  * Refuses, before any statement, an operation whose worst case (see {@link worstCaseResources})
  * is above the budget: 400 `QUERY_TOO_COSTLY`, naming the limit (a client must be able to
- * page within it). Runs in `onExecute`, so variables count too.
+ * page within it). Runs in `onExecute`, so variables count too. An operation within the budget
+ * but above the heavy-request threshold waits here for a slot of its tenant's heavy-request
+ * bulkhead (`WorkBudget.admit`); when that is full it answers 503 `TENANT_BUSY` instead.
  */
 export function useResourceBudget(
   budget: ResourceBudget,
@@ -161,7 +164,17 @@ export function useResourceBudget(
             ),
           ],
         });
+        return undefined;
       }
+      const work = (args.contextValue as Partial<GatewayContext> | undefined)?.repository?.work;
+      const waiting = work?.admit(worst);
+      // Light operations (nearly all) go on without a promise.
+      return waiting?.catch((err: unknown) => {
+        if (!isGatewayError(err, 'TENANT_BUSY')) {
+          throw err;
+        }
+        setResultAndStopExecution({ errors: [err] });
+      });
     },
   };
 }

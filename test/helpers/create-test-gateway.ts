@@ -91,6 +91,10 @@ export interface TestGatewayOptions {
   };
   /** Worst-case resources per request. @default the production default, 5000 */
   readonly maxResources?: number;
+  /** Bytes of one answer's JSON at most. @default the production default, 16 MiB */
+  readonly maxResponseBytes?: number;
+  /** Per-tenant bulkheads for heavy requests. @default off */
+  readonly heavyRequests?: Config['heavyRequests'];
   /** Failed token checks per client address before it is refused unverified. @default off */
   readonly authFailureLimit?: Config['authFailureLimit'];
   /** `FHIRGATE_PUBLIC_BASE_URL`. @default none: URLs from each request */
@@ -309,6 +313,10 @@ export async function createTestGateway(options: TestGatewayOptions): Promise<Te
       defaultCount: 20,
       maxCount: options.maxCount ?? 100,
     },
+    ...(options.maxResponseBytes === undefined
+      ? {}
+      : { maxResponseBytes: options.maxResponseBytes }),
+    ...(options.heavyRequests === undefined ? {} : { heavyRequests: options.heavyRequests }),
     ...(options.authFailureLimit === undefined
       ? {}
       : { authFailureLimit: options.authFailureLimit }),

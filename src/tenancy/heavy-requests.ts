@@ -1,0 +1,86 @@
+import { type BulkheadPolicy, BulkheadRejectedError, bulkhead } from 'cockatiel';
+import { LRUCache } from 'lru-cache';
+import { gatewayError } from '../errors.js';
+import type { RefusalHold } from '../security/refusal-hold.js';
+
+export interface HeavyRequestOptions {
+  /**
+   * A request whose worst case is above this many resources is heavy
+   * (`FHIRGATE_HEAVY_REQUEST_RESOURCES`). @default 1000
+   */
+  readonly threshold: number;
+  /** Heavy requests of one tenant running at once (`FHIRGATE_HEAVY_CONCURRENCY`). @default 2 */
+  readonly concurrency: number;
+  /** Heavy requests of one tenant waiting for a slot (`FHIRGATE_HEAVY_QUEUE`). @default 4 */
+  readonly queue: number;
+}
+
+/** Releases a heavy request's slot; calling it again does nothing. */
+export type HeavySlot = () => void;
+
+export interface HeavyRequests {
+  /**
+   * Admits a request of `clientId` whose worst case is `worstCase` resources: `undefined` for a
+   * light one (nothing to wait for or release), else a promise of the slot, resolved once the
+   * tenant's bulkhead runs it. Rejects with 503 `TENANT_BUSY` (`Retry-After: 1`, answered after
+   * the refusal hold) when the tenant's slots and queue are all taken.
+   */
+  admit(clientId: string, worstCase: number): Promise<HeavySlot> | undefined;
+}
+
+const RETRY_AFTER_SEC = 1;
+
+/**
+ * One small cockatiel bulkhead per tenant for heavy requests (thousands of resources to build,
+ * hand out and serialise), so one tenant's heavy reads wait behind each other instead of
+ * filling the event loop in front of every other tenant's requests. Light requests never meet
+ * it. Separate from the statement bulkhead in `breakers.ts`: that one bounds a tenant's
+ * statements in flight, this one its expensive requests, which each send only a few statements.
+ */
+export function createHeavyRequests(
+  options: HeavyRequestOptions,
+  hold?: RefusalHold,
+): HeavyRequests {
+  const bulkheads = new LRUCache<string, BulkheadPolicy>({ max: 20_000 });
+
+  async function acquire(clientId: string): Promise<HeavySlot> {
+    let limiter = bulkheads.get(clientId);
+    if (limiter === undefined) {
+      limiter = bulkhead(options.concurrency, options.queue);
+      bulkheads.set(clientId, limiter);
+    }
+    let release: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let admitted: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      admitted = resolve;
+    });
+    // The slot is held until `release`: the request's work runs outside cockatiel's callback.
+    const slot = limiter.execute(() => {
+      admitted();
+      return done;
+    });
+    try {
+      await Promise.race([running, slot]);
+    } catch (err) {
+      if (err instanceof BulkheadRejectedError) {
+        await hold?.hold(RETRY_AFTER_SEC);
+        throw gatewayError(
+          'TENANT_BUSY',
+          'Too many expensive requests of this tenant are running; retry shortly.',
+          { http: { headers: { 'retry-after': String(RETRY_AFTER_SEC) } } },
+        );
+      }
+      throw err;
+    }
+    return release;
+  }
+
+  return {
+    admit(clientId, worstCase) {
+      return worstCase > options.threshold ? acquire(clientId) : undefined;
+    },
+  };
+}
