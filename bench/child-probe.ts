@@ -7,7 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** What `bench/run.ts` can ask a child. */
 export type ProbeCommand =
@@ -16,7 +16,8 @@ export type ProbeCommand =
   | { readonly type: 'profile-start' }
   | { readonly type: 'profile-stop'; readonly path: string }
   | { readonly type: 'alloc-start' }
-  | { readonly type: 'alloc-stop'; readonly path: string };
+  | { readonly type: 'alloc-stop'; readonly path: string }
+  | { readonly type: 'loop-delay'; readonly reset: boolean };
 
 /** A {@link ProbeCommand} on the wire. */
 export type ProbeRequest = ProbeCommand & { readonly id: number };
@@ -37,8 +38,17 @@ export interface ProbeReply {
     readonly loopActiveMs: number;
     readonly loopIdleMs: number;
   };
+  /**
+   * `loop-delay`: the event loop's delay since the last reset (ms), from `monitorEventLoopDelay`
+   * (1 ms resolution): `max` is the longest the loop was held at once.
+   */
+  readonly loopDelay?: { readonly max: number; readonly p99: number; readonly p50: number };
   readonly error?: string;
 }
+
+// Always on: sampling every millisecond costs the child a timer, not a measurable share of a core.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 
 let session: Session | undefined;
 
@@ -113,6 +123,17 @@ async function answer(request: ProbeRequest): Promise<ProbeReply> {
       session = undefined;
       await writeFile(request.path, JSON.stringify(profile));
       return { id: request.id, ok: true };
+    }
+    case 'loop-delay': {
+      const reading = {
+        max: loopDelay.max / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        p50: loopDelay.percentile(50) / 1e6,
+      };
+      if (request.reset) {
+        loopDelay.reset();
+      }
+      return { id: request.id, ok: true, loopDelay: reading };
     }
     case 'profile-stop': {
       if (session === undefined) {

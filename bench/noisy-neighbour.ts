@@ -5,7 +5,7 @@
  * `npm run bench:noisy` (about 3 min). After one unmeasured stall of A, four rounds of an idle
  * window (B alone, after 6 s for A's leftover requests to end) followed by a
  * noisy window (B while A is stalled); B's latencies are pooled per side. Flags:
- *   --mode lock|sleep|stalled  how A is broken (default lock): `lock` = another session holds
+ *   --mode lock|sleep|stalled|heavy  how A is broken (default lock): `lock` = another session holds
  *                          `LOCK TABLES pacientes WRITE` in A's database (a DBA's lock, a long
  *                          ALTER), so every statement of A waits on the metadata lock until the
  *                          4 s server-side limit ends it; `sleep` = A's patient table is a view
@@ -13,7 +13,13 @@
  *                          `bench/mariadb-stall-probe.ts`: on MariaDB 10.11 killing SLEEP()ing
  *                          statements stalled *other* databases' statements for 2-6 s in 3 of 6
  *                          runs, with mysql2 alone and no gateway); `stalled` = A's URL points at
- *                          a TCP peer that accepts and never greets (the 3 s connect timeout).
+ *                          a TCP peer that accepts and never greets (the 3 s connect timeout);
+ *                          `heavy` = A is healthy but sends "heavy legal reads": the heaviest
+ *                          query its limits accept (HEAVY_QUERY, 4,848 resources in the worst
+ *                          case), `--heavy-clients` at a time, each client waiting out refusals
+ *   --heavy-clients N      A's concurrent clients in `heavy` mode (default 6)
+ *   --gateway-entry PATH   the gateway's entry (default src/main.ts): another checkout's
+ *                          `src/main.ts` measures that code under the same load (before/after)
  *   --clients polite|flood how A's 100 clients behave after a refusal (default polite: they wait
  *                          out `Retry-After`; flood: they re-send at once, a hostile client)
  *   --seconds N            length of each window (default 8)
@@ -52,6 +58,7 @@ import { resolveMysqlServer } from '../test/helpers/global-setup.js';
 import { startKeycloakStub } from '../test/helpers/jwks-server.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-database.js';
 import { gatewayEnvFromArgs, type ServerChild, startServer } from './children.js';
+import { S3_MAPPING, seedTenant, TENANT_DDL } from './fixtures.js';
 import { formatSummary, summarizeProfileFile } from './profile-summary.js';
 
 const TARGET_RATIO = 1.2;
@@ -63,6 +70,19 @@ const DRAIN_MS = 6000;
 const B_QUERY =
   '{ PatientList(_count: 10) { id name { family given } gender birthDate telecom { value } } }';
 const A_QUERY = '{ PatientList(_count: 10) { id name { family } } }';
+/**
+ * The issue's heavy legal read, scaled to the default limits (`_count` 100, 5,000 resources per
+ * request): three aliased PatientList pages of 16 with each patient's 100 latest Observations,
+ * 3 x (16 + 16 x 100) = 4,848 resources in the worst case, about as many returned.
+ */
+const HEAVY_QUERY = `{ ${[0, 16, 32]
+  .map(
+    (offset, i) =>
+      `p${i}: PatientList(_count: 16, _offset: ${offset}) { id ObservationList(_reference: subject, _count: 100) { id status code { coding { system code } } effectiveDateTime valueQuantity { value unit } subject { reference } } }`,
+  )
+  .join(' ')} }`;
+/** The heavy mode's tenant databases: 300 patients with about 100 observations each. */
+const HEAVY_SEED = { patients: 300, encounters: 300, observations: 30_000 } as const;
 
 interface Window {
   readonly requests: number;
@@ -199,19 +219,14 @@ function load(options: {
  * re-send at once, so refusals cost the gateway CPU as fast as it can answer them.
  */
 async function loadA(): Promise<void> {
-  const spec = JSON.parse(process.env['NOISY_A'] ?? '{}') as {
-    url: string;
-    seconds: number;
-    tokens: string[];
-    clients: 'polite' | 'flood';
-  };
+  const spec = JSON.parse(process.env['NOISY_A'] ?? '{}') as LoadASpec;
   const statuses: Record<string, number> = {};
   /** Responses by status and error code (`503 TENANT_BUSY`): where each refusal came from. */
   const codes: Record<string, number> = {};
   const samples: Record<string, string> = {};
   const cpu0 = process.cpuUsage();
   const until = Date.now() + spec.seconds * 1000;
-  const body = JSON.stringify({ query: A_QUERY });
+  const body = JSON.stringify({ query: spec.query });
   let requests = 0;
   const worker = async (i: number) => {
     const token = spec.tokens[i % spec.tokens.length];
@@ -247,22 +262,23 @@ async function loadA(): Promise<void> {
       }
     }
   };
-  await Promise.all(Array.from({ length: A_CONNECTIONS }, (_, i) => worker(i)));
+  await Promise.all(Array.from({ length: spec.connections }, (_, i) => worker(i)));
   const cpu = process.cpuUsage(cpu0);
   // The load generator's own CPU: on this 2-core machine it competes with the gateway and B.
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   process.send?.({ statuses, codes, samples, requests, cpuMs });
 }
 
-function startLoadA(
-  spec: {
-    url: string;
-    seconds: number;
-    tokens: string[];
-    clients: 'polite' | 'flood';
-  },
-  nice: number,
-) {
+interface LoadASpec {
+  readonly url: string;
+  readonly seconds: number;
+  readonly tokens: string[];
+  readonly clients: 'polite' | 'flood';
+  readonly query: string;
+  readonly connections: number;
+}
+
+function startLoadA(spec: LoadASpec, nice: number) {
   const child = fork(new URL(import.meta.url).pathname, ['--load-a'], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, NOISY_A: JSON.stringify(spec) },
@@ -320,9 +336,13 @@ function arg(name: string, fallback: string): string {
 
 async function main(): Promise<void> {
   const mode = arg('--mode', 'lock');
-  if (mode !== 'lock' && mode !== 'sleep' && mode !== 'stalled') {
-    throw new Error('--mode must be lock, sleep or stalled');
+  if (mode !== 'lock' && mode !== 'sleep' && mode !== 'stalled' && mode !== 'heavy') {
+    throw new Error('--mode must be lock, sleep, stalled or heavy');
   }
+  const heavy = mode === 'heavy';
+  const aConnections = heavy ? Number(arg('--heavy-clients', '6')) : A_CONNECTIONS;
+  const aQuery = heavy ? HEAVY_QUERY : A_QUERY;
+  const gatewayEntry = arg('--gateway-entry', 'src/main.ts');
   const seconds = Number(arg('--seconds', '8'));
   const rate = Number(arg('--rate', '100'));
   const rateLimits = !process.argv.includes('--no-rate-limits');
@@ -357,17 +377,27 @@ async function main(): Promise<void> {
     const encryptionKey = randomBytes(32).toString('base64');
     const keyring = parseKeyring({ primaryKey: encryptionKey });
 
-    // B: healthy. A: the same legacy schema, broken by `mode`.
+    // B: healthy. A: the same legacy schema, broken by `mode` (or, `heavy`, sending heavy reads).
     const fixture = hospitalA();
     const dbB = await make('fgnb');
     const dbA = await make('fgna');
     for (const db of [dbA, dbB]) {
+      if (heavy) {
+        for (const ddl of TENANT_DDL) {
+          await db.exec(ddl);
+        }
+        const conn = await db.connection();
+        await seedTenant(conn, HEAVY_SEED);
+        await conn.end();
+        continue;
+      }
       for (const ddl of fixture.ddl) {
         await db.exec(ddl);
       }
       await fixture.seed(db);
     }
-    const mappingA = structuredClone(fixture.mapping) as {
+    const mappingB = heavy ? S3_MAPPING : fixture.mapping;
+    const mappingA = structuredClone(mappingB) as {
       resources: { Patient: { table: string } };
     };
     let urlA = dbA.url;
@@ -383,14 +413,14 @@ async function main(): Promise<void> {
       // Every row sleeps: the server-side limit (4 s, errno 1969) is what ends each statement.
       await dbA.exec('CREATE VIEW pacientes_slow AS SELECT * FROM pacientes WHERE SLEEP(1) = 0');
       mappingA.resources.Patient.table = 'pacientes_slow';
-    } else {
+    } else if (mode === 'stalled') {
       const stalled = await startStalledServer();
       cleanups.push(() => stalled.close());
       urlA = `mysql://root:x@127.0.0.1:${stalled.port}/stalled`;
     }
     for (const [clientId, url, mapping] of [
       ['tenant-a', urlA, mappingA],
-      ['tenant-b', dbB.url, fixture.mapping],
+      ['tenant-b', dbB.url, mappingB],
     ] as const) {
       await registry.upsertTenant({
         clientId,
@@ -415,19 +445,19 @@ async function main(): Promise<void> {
         ),
       );
     // One token per connection: A is 100 users, not one user the per-user limit stops.
-    const tokensA = await tokens('tenant-a', A_CONNECTIONS);
+    const tokensA = await tokens('tenant-a', aConnections);
     const tokensB = await tokens('tenant-b', B_CONNECTIONS);
 
     gateway = await startServer({
       name: 'gateway',
-      entry: 'src/main.ts',
+      entry: gatewayEntry,
       env: {
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
         FHIRGATE_REGISTRY_URL: registryDb.url,
         FHIRGATE_ENCRYPTION_KEY: encryptionKey,
         FHIRGATE_OIDC_ISSUER: keycloak.issuer(),
-        FHIRGATE_RESOURCE_TYPES: 'Patient',
+        FHIRGATE_RESOURCE_TYPES: heavy ? 'Patient,Encounter,Observation' : 'Patient',
         FHIRGATE_GRAPHIQL: 'false',
         ...(rateLimits
           ? {}
@@ -440,7 +470,7 @@ async function main(): Promise<void> {
     });
     const url = `${gateway.baseUrl}/graphql`;
     log(
-      `gateway pid ${gateway.pid}; A ${mode}, ${A_CONNECTIONS} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${control ? '; CONTROL: A is sent to a stand-in server, not the gateway' : ''}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
+      `gateway pid ${gateway.pid}${gatewayEntry === 'src/main.ts' ? '' : ` (${gatewayEntry})`}; A ${mode}, ${aConnections} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${control ? '; CONTROL: A is sent to a stand-in server, not the gateway' : ''}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
     );
 
     const dbPid = await databaseServerPid();
@@ -476,7 +506,21 @@ async function main(): Promise<void> {
       );
       targetA = `http://127.0.0.1:${port}/graphql`;
     }
-    await startLoadA({ url: targetA, seconds, tokens: tokensA, clients }, niceA);
+    const specA: Omit<LoadASpec, 'seconds'> = {
+      url: targetA,
+      tokens: tokensA,
+      clients,
+      query: aQuery,
+      connections: aConnections,
+    };
+    await startLoadA({ ...specA, seconds }, niceA);
+    // The gateway's event-loop delay, read (and reset) around each measured window.
+    const gatewayLoop = async () =>
+      (await gateway?.probe({ type: 'loop-delay', reset: true }))?.loopDelay ?? {
+        max: Number.NaN,
+        p99: Number.NaN,
+        p50: Number.NaN,
+      };
 
     // Idle and noisy windows alternate, so slow phases of this shared machine's background load
     // hit both sides; each side's latencies are pooled over its rounds.
@@ -494,15 +538,14 @@ async function main(): Promise<void> {
       const cpu0 = await cpuMs(gateway.pid);
       const db0 = await dbCpuMs();
       ownLoop.reset();
+      await gatewayLoop();
       const idle = await bLoad(seconds);
       const idleLoopP99 = ownLoopP99();
+      const idleGatewayLoop = await gatewayLoop();
       const idleCpu = (await cpuMs(gateway.pid)) - cpu0;
       const idleDbCpu = (await dbCpuMs()) - db0;
       // A starts first (its bulkhead fills, its breaker opens) and outlasts B's window.
-      const storm = startLoadA(
-        { url: targetA, seconds: seconds + 4, tokens: tokensA, clients },
-        niceA,
-      );
+      const storm = startLoadA({ ...specA, seconds: seconds + 4 }, niceA);
       await new Promise((r) => setTimeout(r, 2000));
       const rssBefore = await gateway.rss();
       const cpu1 = await cpuMs(gateway.pid);
@@ -510,12 +553,14 @@ async function main(): Promise<void> {
       const denied1 = await deniedRows();
       const logBytes1 = gateway.outputBytes();
       ownLoop.reset();
+      await gatewayLoop();
       const profiled = profile && round === ROUNDS;
       if (profiled) {
         await gateway.probe({ type: 'profile-start' });
       }
       const noisy = await bLoad(seconds);
       const noisyLoopP99 = ownLoopP99();
+      const noisyGatewayLoop = await gatewayLoop();
       if (profiled) {
         await mkdir('bench/results/profiles', { recursive: true });
         const path = `bench/results/profiles/noisy-${clients}-gateway.cpuprofile`;
@@ -545,6 +590,7 @@ async function main(): Promise<void> {
           gatewayCpuMs: idleCpu,
           databaseServerCpuMs: idleDbCpu,
           benchLoopDelayP99Ms: idleLoopP99,
+          gatewayLoopDelayMs: idleGatewayLoop,
         },
         noisy: {
           ...noisySummary,
@@ -553,11 +599,12 @@ async function main(): Promise<void> {
           deniedAuditRows: noisyDenied,
           gatewayLogBytes: noisyLogBytes,
           benchLoopDelayP99Ms: noisyLoopP99,
+          gatewayLoopDelayMs: noisyGatewayLoop,
         },
         tenantA: a,
       });
       log(
-        `round ${round}: B p95 idle ${idle.p95.toFixed(1)} ms, noisy ${noisy.p95.toFixed(1)} ms (${idle.failed + noisy.failed} failed); gateway CPU ${((100 * idleCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyCpu) / (seconds * 1000)).toFixed(0)}% noisy; A ${a.requests} responses ${JSON.stringify(a.codes)}, A's clients ${((100 * a.cpuMs) / ((seconds + 4) * 1000)).toFixed(0)}% CPU; MariaDB CPU ${((100 * idleDbCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyDbCpu) / (seconds * 1000)).toFixed(0)}% noisy (whole server); ${noisyDenied} denial audit rows and ${noisyLogBytes} bytes of gateway log in the noisy window; this process's event-loop delay p99 ${idleLoopP99.toFixed(0)} ms idle, ${noisyLoopP99.toFixed(0)} ms noisy; load ${loadavg()[0]?.toFixed(1)}`,
+        `round ${round}: B p95 idle ${idle.p95.toFixed(1)} ms, noisy ${noisy.p95.toFixed(1)} ms (${idle.failed + noisy.failed} failed); gateway CPU ${((100 * idleCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyCpu) / (seconds * 1000)).toFixed(0)}% noisy; A ${a.requests} responses ${JSON.stringify(a.codes)}, A's clients ${((100 * a.cpuMs) / ((seconds + 4) * 1000)).toFixed(0)}% CPU; MariaDB CPU ${((100 * idleDbCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyDbCpu) / (seconds * 1000)).toFixed(0)}% noisy (whole server); ${noisyDenied} denial audit rows and ${noisyLogBytes} bytes of gateway log in the noisy window; this process's event-loop delay p99 ${idleLoopP99.toFixed(0)} ms idle, ${noisyLoopP99.toFixed(0)} ms noisy; the gateway's event loop held at most ${idleGatewayLoop.max.toFixed(1)} ms idle, ${noisyGatewayLoop.max.toFixed(1)} ms noisy (p99 ${noisyGatewayLoop.p99.toFixed(1)}); load ${loadavg()[0]?.toFixed(1)}`,
       );
       if (round === 1) {
         log(`A's refusals: ${JSON.stringify(a.samples)}`);
@@ -595,9 +642,10 @@ async function main(): Promise<void> {
         secondsPerWindow: seconds,
         bRate: rate,
         bConnections: B_CONNECTIONS,
-        aConcurrent: A_CONNECTIONS,
+        aConcurrent: aConnections,
         bQuery: B_QUERY,
-        aQuery: A_QUERY,
+        aQuery,
+        gatewayEntry,
       },
       idle: {
         requests: idleLatencies.length,
@@ -619,7 +667,7 @@ async function main(): Promise<void> {
       verdict: pass ? 'PASS' : 'MISS',
     };
     await mkdir('bench/results', { recursive: true });
-    const file = `bench/results/noisy-neighbour${clients === 'flood' ? '-flood' : ''}${control ? '-control' : ''}.json`;
+    const file = `bench/results/noisy-neighbour${heavy ? '-heavy' : ''}${clients === 'flood' ? '-flood' : ''}${control ? '-control' : ''}.json`;
     await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
     log(`wrote ${file}`);
     process.exitCode = pass ? 0 : 1;

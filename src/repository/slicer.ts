@@ -3,8 +3,15 @@
  * thousands of resources would otherwise do it in one macrotask and hold the loop for every other
  * request (the issue's three-alias read: 0.28-0.45 s of event-loop lag); charged to a slicer, it
  * runs at most `unitsPerSlice` units of work per macrotask and lets the loop poll its sockets in
- * between. One slicer per request, so each request in flight gets a slice per turn of the loop.
+ * between. A light request has its own slicer; heavy requests share one (`heavy-requests.ts`), so
+ * heavy work as a whole gets one slice per turn of the loop.
  */
+/**
+ * Work units run per turn of the event loop: a resource built or handed out, or a KiB of JSON
+ * written, each some microseconds; a slice is about a millisecond of work on an idle core.
+ */
+export const UNITS_PER_SLICE = 200;
+
 export interface Slicer {
   /**
    * Charges `units` of work about to be done. `undefined` (go on now) while this turn's slice has

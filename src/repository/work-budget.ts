@@ -1,10 +1,8 @@
 import { type GatewayError, gatewayError } from '../errors.js';
 import type { HeavyRequests, HeavySlot } from '../tenancy/heavy-requests.js';
 import { stringifyInPieces } from './sliced-json.js';
-import { createSlicer } from './slicer.js';
+import { createSlicer, type Slicer, UNITS_PER_SLICE } from './slicer.js';
 
-/** Work units one request runs per turn of the event loop (see {@link WorkBudget}). */
-export const UNITS_PER_SLICE = 500;
 /** Serialised bytes that count as one work unit. */
 const BYTES_PER_UNIT = 1024;
 /** Answers of at most this many resources built are serialised in one `JSON.stringify` call. */
@@ -61,7 +59,7 @@ export interface WorkBudget {
 }
 
 export function createWorkBudget(clientId: string, limits: WorkLimits): WorkBudget {
-  const slicer = createSlicer(limits.unitsPerSlice ?? UNITS_PER_SLICE);
+  let slicer: Slicer = createSlicer(limits.unitsPerSlice ?? UNITS_PER_SLICE);
   let resources = 0;
   let exceeded: GatewayError | undefined;
   let slot: HeavySlot | undefined;
@@ -140,6 +138,7 @@ export function createWorkBudget(clientId: string, limits: WorkLimits): WorkBudg
           release();
         } else {
           slot = release;
+          slicer = limits.heavy?.slicer ?? slicer;
         }
       });
     },

@@ -1,6 +1,7 @@
 import { type BulkheadPolicy, BulkheadRejectedError, bulkhead } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import { gatewayError } from '../errors.js';
+import { createSlicer, type Slicer, UNITS_PER_SLICE } from '../repository/slicer.js';
 import type { RefusalHold } from '../security/refusal-hold.js';
 
 export interface HeavyRequestOptions {
@@ -26,6 +27,13 @@ export interface HeavyRequests {
    * the refusal hold) when the tenant's slots and queue are all taken.
    */
   admit(clientId: string, worstCase: number): Promise<HeavySlot> | undefined;
+  /**
+   * The slicer every admitted heavy request charges its work to, whatever its tenant: together
+   * they run one slice per turn of the event loop, so however many run, light requests' work
+   * between two turns waits behind one slice of heavy work, not one per heavy request. With
+   * nothing else to do, a turn is a slice and heavy work runs at full speed.
+   */
+  readonly slicer: Slicer;
 }
 
 const RETRY_AFTER_SEC = 1;
@@ -40,6 +48,7 @@ const RETRY_AFTER_SEC = 1;
 export function createHeavyRequests(
   options: HeavyRequestOptions,
   hold?: RefusalHold,
+  unitsPerSlice = UNITS_PER_SLICE,
 ): HeavyRequests {
   const bulkheads = new LRUCache<string, BulkheadPolicy>({ max: 20_000 });
 
@@ -82,5 +91,6 @@ export function createHeavyRequests(
     admit(clientId, worstCase) {
       return worstCase > options.threshold ? acquire(clientId) : undefined;
     },
+    slicer: createSlicer(unitsPerSlice),
   };
 }
