@@ -18,6 +18,7 @@
  *                          query its limits accept (HEAVY_QUERY, 4,848 resources in the worst
  *                          case), `--heavy-clients` at a time, each client waiting out refusals
  *   --heavy-clients N      A's concurrent clients in `heavy` mode (default 6)
+ *   --rounds N             idle + noisy rounds (default 4)
  *   --gateway-entry PATH   the gateway's entry (default src/main.ts): another checkout's
  *                          `src/main.ts` measures that code under the same load (before/after)
  *   --clients polite|flood how A's 100 clients behave after a refusal (default polite: they wait
@@ -64,7 +65,8 @@ import { formatSummary, summarizeProfileFile } from './profile-summary.js';
 const TARGET_RATIO = 1.2;
 const A_CONNECTIONS = 100;
 const B_CONNECTIONS = 10;
-const ROUNDS = 4;
+/** Idle + noisy rounds (`--rounds`). */
+const DEFAULT_ROUNDS = 4;
 /** Quiet time before each idle window, for A's leftover requests to end (see the loop). */
 const DRAIN_MS = 6000;
 const B_QUERY =
@@ -81,6 +83,8 @@ const HEAVY_QUERY = `{ ${[0, 16, 32]
       `p${i}: PatientList(_count: 16, _offset: ${offset}) { id ObservationList(_reference: subject, _count: 100) { id status code { coding { system code } } effectiveDateTime valueQuantity { value unit } subject { reference } } }`,
   )
   .join(' ')} }`;
+/** Heavy reads sent alone before the rounds, to time the event loop's longest block per read. */
+const SOLO_HEAVY_REQUESTS = 10;
 /** The heavy mode's tenant databases: 300 patients with about 100 observations each. */
 const HEAVY_SEED = { patients: 300, encounters: 300, observations: 30_000 } as const;
 
@@ -340,6 +344,7 @@ async function main(): Promise<void> {
     throw new Error('--mode must be lock, sleep, stalled or heavy');
   }
   const heavy = mode === 'heavy';
+  const roundCount = Number(arg('--rounds', String(DEFAULT_ROUNDS)));
   const aConnections = heavy ? Number(arg('--heavy-clients', '6')) : A_CONNECTIONS;
   const aQuery = heavy ? HEAVY_QUERY : A_QUERY;
   const gatewayEntry = arg('--gateway-entry', 'src/main.ts');
@@ -470,7 +475,7 @@ async function main(): Promise<void> {
     });
     const url = `${gateway.baseUrl}/graphql`;
     log(
-      `gateway pid ${gateway.pid}${gatewayEntry === 'src/main.ts' ? '' : ` (${gatewayEntry})`}; A ${mode}, ${aConnections} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${ROUNDS} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${control ? '; CONTROL: A is sent to a stand-in server, not the gateway' : ''}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
+      `gateway pid ${gateway.pid}${gatewayEntry === 'src/main.ts' ? '' : ` (${gatewayEntry})`}; A ${mode}, ${aConnections} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${roundCount} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${control ? '; CONTROL: A is sent to a stand-in server, not the gateway' : ''}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
     );
 
     const dbPid = await databaseServerPid();
@@ -520,16 +525,49 @@ async function main(): Promise<void> {
         max: Number.NaN,
         p99: Number.NaN,
         p50: Number.NaN,
+        maxCpuBlock: Number.NaN,
       };
 
     // Idle and noisy windows alternate, so slow phases of this shared machine's background load
     // hit both sides; each side's latencies are pooled over its rounds.
+    // `heavy`: A's heavy read alone, one at a time, and the longest the gateway's event loop was
+    // held during each (the event loop's delay monitor, reset before each request).
+    const solo: Array<{ ms: number; loopMaxMs: number; cpuBlockMs: number; bytes: number }> = [];
+    if (heavy) {
+      await new Promise((r) => setTimeout(r, DRAIN_MS));
+      for (let i = 0; i < SOLO_HEAVY_REQUESTS; i++) {
+        await gatewayLoop();
+        const started = performance.now();
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            authorization: `Bearer ${tokensA[0]}`,
+          },
+          body: JSON.stringify({ query: HEAVY_QUERY }),
+        });
+        const text = await res.text();
+        const ms = performance.now() - started;
+        if (res.status !== 200 || text.includes('"errors"')) {
+          throw new Error(`heavy read failed: ${res.status} ${text.slice(0, 300)}`);
+        }
+        const loop = await gatewayLoop();
+        solo.push({ ms, loopMaxMs: loop.max, cpuBlockMs: loop.maxCpuBlock, bytes: text.length });
+      }
+      const loopMax = solo.map((x) => x.loopMaxMs).sort((a, b) => a - b);
+      const took = solo.map((x) => x.ms).sort((a, b) => a - b);
+      const cpuBlock = solo.map((x) => x.cpuBlockMs).sort((a, b) => a - b);
+      log(
+        `A's heavy read alone (${SOLO_HEAVY_REQUESTS} one at a time, ${solo[0]?.bytes} bytes): ${took[Math.floor(took.length / 2)]?.toFixed(0)} ms median; the gateway's event loop held at most ${loopMax[Math.floor(loopMax.length / 2)]?.toFixed(1)} ms (median over requests), ${loopMax.at(-1)?.toFixed(1)} ms (worst); its longest block in CPU time ${cpuBlock[Math.floor(cpuBlock.length / 2)]?.toFixed(1)} ms (median), ${cpuBlock.at(-1)?.toFixed(1)} ms (worst); load ${loadavg()[0]?.toFixed(1)}`,
+      );
+    }
     const idleLatencies: number[] = [];
     const noisyLatencies: number[] = [];
     const rounds: Array<Record<string, unknown>> = [];
     let failed = 0;
     let rssGrowth = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= roundCount; round++) {
       // A's load generator cuts its requests when it stops, but the gateway still finishes them:
       // held refusals (up to FHIRGATE_REFUSAL_HOLD_MS, 5 s) and statements waiting on A's lock
       // (up to the 4 s server limit). Without this wait they ran into the next idle window (B's
@@ -554,7 +592,7 @@ async function main(): Promise<void> {
       const logBytes1 = gateway.outputBytes();
       ownLoop.reset();
       await gatewayLoop();
-      const profiled = profile && round === ROUNDS;
+      const profiled = profile && round === roundCount;
       if (profiled) {
         await gateway.probe({ type: 'profile-start' });
       }
@@ -638,7 +676,7 @@ async function main(): Promise<void> {
       loadGeneratorNiceA: niceA,
       machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
       settings: {
-        rounds: ROUNDS,
+        rounds: roundCount,
         secondsPerWindow: seconds,
         bRate: rate,
         bConnections: B_CONNECTIONS,
@@ -662,6 +700,7 @@ async function main(): Promise<void> {
       bFailures: failed,
       rounds,
       gatewayRssGrowthBytes: rssGrowth,
+      ...(heavy ? { heavyAlone: solo } : {}),
       ratio: Number(ratio.toFixed(3)),
       target: TARGET_RATIO,
       verdict: pass ? 'PASS' : 'MISS',
