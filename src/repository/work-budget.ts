@@ -33,7 +33,9 @@ export interface WorkLimits {
  *   one error (never a part of the data).
  * - **Slices**: every charge counts work units (a resource built, a resource handed out, a KiB
  *   written); past `UNITS_PER_SLICE` in one turn the request waits for the next turn of the
- *   event loop (`slicer.ts`), so it never holds the loop for more than a slice at a time.
+ *   event loop (`slicer.ts`), so it never holds the loop for more than a slice at a time. Once
+ *   admitted as heavy, a request charges the slicer all heavy requests share instead of its own,
+ *   so heavy work takes one slice per turn however many heavy requests run.
  * - **Heavy admission**: a request whose worst case is above the threshold waits for a slot of
  *   its tenant's heavy-request bulkhead (`heavy-requests.ts`) before it runs, and holds it until
  *   its answer is written (`end`).
