@@ -270,7 +270,7 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
   FHIRGATE_HEAVY_REQUEST_RESOURCES: {
     group: 'Isolation between tenants',
     meaning:
-      "a request whose worst case is above this many resources (GraphQL: as `FHIRGATE_MAX_RESOURCES_PER_REQUEST` counts it; REST: the page, `_include` and `_revinclude`) is heavy: it waits for a slot of its tenant's heavy-request bulkhead before it runs",
+      "a request whose worst case is above this many resources (as `FHIRGATE_MAX_RESOURCES_PER_REQUEST` counts it, for GraphQL and REST) is heavy: it waits for a slot of its tenant's heavy-request bulkhead before it runs",
   },
   FHIRGATE_HEAVY_CONCURRENCY: {
     group: 'Isolation between tenants',
