@@ -20,6 +20,11 @@ export interface TypeCapability {
   readonly searchInclude: readonly string[];
   /** `_revinclude` values: `Source:code:Type`. */
   readonly searchRevInclude: readonly string[];
+  /**
+   * The mapping fills `meta.versionId`: reads carry an `ETag` and answer `If-None-Match` with
+   * 304, which the CapabilityStatement advertises as `versioning` and `conditionalRead`.
+   */
+  readonly versioned: boolean;
 }
 
 /**
@@ -77,6 +82,7 @@ export function tenantCapabilities(
           .map(([code]) => `${source}:${code}:${type}`),
       )
       .sort();
-    return { type, searchParams, searchInclude, searchRevInclude };
+    const versioned = compiled.columnUses.some((use) => use.path === 'meta.versionId');
+    return { type, searchParams, searchInclude, searchRevInclude, versioned };
   });
 }

@@ -79,6 +79,8 @@ export function capabilityStatement(
               resource: types.map((t) => ({
                 type: t.type,
                 interaction: [{ code: 'read' }, { code: 'search-type' }],
+                // `versioned`: meta.versionId is kept (no history); `not-match`: If-None-Match.
+                ...(t.versioned ? { versioning: 'versioned', conditionalRead: 'not-match' } : {}),
                 searchParam: t.searchParams.map((p) => ({
                   name: p.code,
                   ...(p.code === '_id'

@@ -1,9 +1,11 @@
+import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestGateway,
   type TenantFixture,
   type TestGateway,
 } from '../helpers/create-test-gateway.js';
+import { loadR4Definitions, validateR4 } from '../unit/conformance/r4-validator.js';
 
 /**
  * A tenant whose rows carry a version and an updated-at column, mapped to `meta.versionId` and
@@ -113,5 +115,18 @@ describe('versions and update times', () => {
     });
     expect(changed.status).toBe(200);
     expect(((await changed.json()) as Json)['id']).toBe('1');
+  });
+
+  it('advertises versioning and conditional read in the CapabilityStatement, valid R4', async () => {
+    const { status, json } = await get('/metadata');
+    expect(status).toBe(200);
+    const [patient] = (json['rest'] as Json[])[0]!['resource'] as Json[];
+    expect(patient).toMatchObject({
+      type: 'Patient',
+      versioning: 'versioned',
+      conditionalRead: 'not-match',
+    });
+    loadR4Definitions();
+    expect(validateR4(json as unknown as Resource)).toEqual([]);
   });
 });
