@@ -281,6 +281,11 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
     meaning:
       'heavy requests of one tenant waiting for a slot; past them 503 `TENANT_BUSY` with `Retry-After: 1` (held like other refusals)',
   },
+  FHIRGATE_HEAVY_MAX_WAIT_MS: {
+    group: 'Isolation between tenants',
+    meaning:
+      'the longest a slice of heavy work waits while light requests are in flight (light requests first; heavy work still gets a slice at least this often)',
+  },
   FHIRGATE_REFUSAL_HOLD_MS: {
     group: 'Isolation between tenants',
     meaning:

@@ -164,6 +164,7 @@ export const EnvSchema = z.object({
   FHIRGATE_HEAVY_REQUEST_RESOURCES: positiveInt().max(1_000_000).default(1000),
   FHIRGATE_HEAVY_CONCURRENCY: positiveInt().max(100).default(2),
   FHIRGATE_HEAVY_QUEUE: positiveInt(0).max(1000).default(4),
+  FHIRGATE_HEAVY_MAX_WAIT_MS: positiveInt().max(10_000).default(50),
   FHIRGATE_REFUSAL_HOLD_MS: ms(0).max(10_000).default(5000),
   FHIRGATE_REFUSAL_HOLD_MAX: positiveInt(0).max(100_000).default(1000),
   FHIRGATE_METRICS: bool.default(true),
@@ -318,12 +319,15 @@ export interface Config {
   /**
    * Requests whose worst case is above `threshold` resources (`FHIRGATE_HEAVY_REQUEST_RESOURCES`)
    * run at most `concurrency` at a time per tenant (`FHIRGATE_HEAVY_CONCURRENCY`), with `queue`
-   * more waiting (`FHIRGATE_HEAVY_QUEUE`); past that 503 `TENANT_BUSY`.
+   * more waiting (`FHIRGATE_HEAVY_QUEUE`); past that 503 `TENANT_BUSY`. Their work runs in
+   * slices while no light request is in flight, a slice waiting at most `maxWaitMs`
+   * (`FHIRGATE_HEAVY_MAX_WAIT_MS`).
    */
   readonly heavyRequests: {
     readonly threshold: number;
     readonly concurrency: number;
     readonly queue: number;
+    readonly maxWaitMs: number;
   };
   readonly observability: {
     /** `FHIRGATE_METRICS`: serve `/metrics`. @default true */
@@ -501,6 +505,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       threshold: e.FHIRGATE_HEAVY_REQUEST_RESOURCES,
       concurrency: e.FHIRGATE_HEAVY_CONCURRENCY,
       queue: e.FHIRGATE_HEAVY_QUEUE,
+      maxWaitMs: e.FHIRGATE_HEAVY_MAX_WAIT_MS,
     }),
     observability: Object.freeze({
       metrics: e.FHIRGATE_METRICS,

@@ -304,6 +304,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const graphiql = deps.graphiql ? graphiqlAssets() : undefined;
   const graphiqlOptions = deps.graphiqlOptions;
   const routes = [...(graphiql?.routes ?? []), ...(deps.routes ?? []), ...smartRoutes(fhir)];
+  const heavy =
+    deps.heavyRequests === undefined
+      ? undefined
+      : createHeavyRequests(deps.heavyRequests, refusalHold);
   const contextDeps: RequestContextDeps = {
     pools: deps.pools,
     policies: deps.policies,
@@ -313,10 +317,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     work: {
       maxResources: deps.resourceBudget?.maxResources ?? Number.POSITIVE_INFINITY,
       maxBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-      heavy:
-        deps.heavyRequests === undefined
-          ? undefined
-          : createHeavyRequests(deps.heavyRequests, refusalHold),
+      heavy,
     },
   };
   const yoga: YogaServerInstance<Record<string, unknown>, GatewayContext> = createYoga<
@@ -416,7 +417,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return createRequestContext(contextDeps, state);
     },
   });
-  return createFrontDoor(
+  const door = createFrontDoor(
     {
       endpoint: GRAPHQL_ENDPOINT,
       ...(fhir === undefined ? {} : { fhirBase: fhir.base }),
@@ -437,4 +438,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     yoga,
   );
+  if (heavy === undefined) {
+    return door;
+  }
+  // Every request is light until it is admitted as heavy; `close` comes however it ends.
+  return (req, res) => {
+    res.once('close', heavy.light.begin());
+    door(req, res);
+  };
 }

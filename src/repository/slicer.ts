@@ -4,7 +4,8 @@
  * request (the issue's three-alias read: 0.28-0.45 s of event-loop lag); charged to a slicer, it
  * runs at most `unitsPerSlice` units of work per macrotask and lets the loop poll its sockets in
  * between. A light request has its own slicer; heavy requests share one (`heavy-requests.ts`), so
- * heavy work as a whole gets one slice per turn of the loop.
+ * heavy work as a whole gets at most one slice per turn of the loop, on the turns `light-first.ts`
+ * gives it.
  */
 /**
  * Work units run per turn of the event loop: a resource built or handed out, or a KiB of JSON
@@ -15,7 +16,7 @@ export const UNITS_PER_SLICE = 200;
 export interface Slicer {
   /**
    * Charges `units` of work about to be done. `undefined` (go on now) while this turn's slice has
-   * room; otherwise a promise that resolves on a later turn (`setImmediate`), when the work may
+   * room; otherwise a promise that resolves on a later turn (`schedule`), when the work may
    * run. Callers that arrive while others wait queue behind them, in order.
    */
   pass(units: number): Promise<void> | undefined;
@@ -26,7 +27,13 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
-export function createSlicer(unitsPerSlice: number): Slicer {
+/** Runs the next slice on a later turn of the loop; `setImmediate` unless heavy (`light-first.ts`). */
+export type SliceScheduler = (slice: () => void) => void;
+
+export function createSlicer(
+  unitsPerSlice: number,
+  schedule: SliceScheduler = setImmediate,
+): Slicer {
   let spent = 0;
   let scheduled = false;
   let waiting: Waiter[] = [];
@@ -48,7 +55,7 @@ export function createSlicer(unitsPerSlice: number): Slicer {
     waiting = i === waiting.length ? [] : waiting.slice(i);
     scheduled = waiting.length > 0;
     if (scheduled) {
-      setImmediate(drain);
+      schedule(drain);
     }
   };
 
@@ -64,7 +71,7 @@ export function createSlicer(unitsPerSlice: number): Slicer {
         waiting.push({ units, resolve });
         if (!scheduled) {
           scheduled = true;
-          setImmediate(drain);
+          schedule(drain);
         }
       });
     },

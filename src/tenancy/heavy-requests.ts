@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { gatewayError } from '../errors.js';
 import { createSlicer, type Slicer, UNITS_PER_SLICE } from '../repository/slicer.js';
 import type { RefusalHold } from '../security/refusal-hold.js';
+import { createLightFirst, type LightFirst } from './light-first.js';
 
 export interface HeavyRequestOptions {
   /**
@@ -14,6 +15,11 @@ export interface HeavyRequestOptions {
   readonly concurrency: number;
   /** Heavy requests of one tenant waiting for a slot (`FHIRGATE_HEAVY_QUEUE`). @default 4 */
   readonly queue: number;
+  /**
+   * The longest a slice of heavy work waits for light requests to finish
+   * (`FHIRGATE_HEAVY_MAX_WAIT_MS`, `light-first.ts`). @default 50
+   */
+  readonly maxWaitMs: number;
 }
 
 /** Releases a heavy request's slot; calling it again does nothing. */
@@ -29,11 +35,13 @@ export interface HeavyRequests {
   admit(clientId: string, worstCase: number): Promise<HeavySlot> | undefined;
   /**
    * The slicer every admitted heavy request charges its work to, whatever its tenant: together
-   * they run one slice per turn of the event loop, so however many run, light requests' work
-   * between two turns waits behind one slice of heavy work, not one per heavy request. With
-   * nothing else to do, a turn is a slice and heavy work runs at full speed.
+   * they run at most one slice per turn of the event loop, and only on turns when no light
+   * request is in flight (or after `maxWaitMs`), so light requests do not wait behind heavy
+   * work. With nothing else to do, a turn is a slice and heavy work runs at full speed.
    */
   readonly slicer: Slicer;
+  /** Light requests in flight: the gateway counts every request; heavy ones are set aside. */
+  readonly light: LightFirst;
 }
 
 const RETRY_AFTER_SEC = 1;
@@ -51,6 +59,7 @@ export function createHeavyRequests(
   unitsPerSlice = UNITS_PER_SLICE,
 ): HeavyRequests {
   const bulkheads = new LRUCache<string, BulkheadPolicy>({ max: 20_000 });
+  const light = createLightFirst(options.maxWaitMs);
 
   async function acquire(clientId: string): Promise<HeavySlot> {
     let limiter = bulkheads.get(clientId);
@@ -66,6 +75,8 @@ export function createHeavyRequests(
     const running = new Promise<void>((resolve) => {
       admitted = resolve;
     });
+    // Queued or running, a heavy request does not hold heavy slices back.
+    const restore = light.setAside();
     // The slot is held until `release`: the request's work runs outside cockatiel's callback.
     const slot = limiter.execute(() => {
       admitted();
@@ -74,6 +85,7 @@ export function createHeavyRequests(
     try {
       await Promise.race([running, slot]);
     } catch (err) {
+      restore();
       if (err instanceof BulkheadRejectedError) {
         await hold?.hold(RETRY_AFTER_SEC);
         throw gatewayError(
@@ -84,13 +96,17 @@ export function createHeavyRequests(
       }
       throw err;
     }
-    return release;
+    return () => {
+      restore();
+      release();
+    };
   }
 
   return {
     admit(clientId, worstCase) {
       return worstCase > options.threshold ? acquire(clientId) : undefined;
     },
-    slicer: createSlicer(unitsPerSlice),
+    slicer: createSlicer(unitsPerSlice, light.schedule),
+    light,
   };
 }
