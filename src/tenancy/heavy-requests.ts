@@ -17,7 +17,8 @@ export interface HeavyRequestOptions {
   readonly queue: number;
   /**
    * The longest a slice of heavy work waits for light requests to finish
-   * (`FHIRGATE_HEAVY_MAX_WAIT_MS`, `light-first.ts`). @default 50
+   * (`FHIRGATE_HEAVY_MAX_WAIT_MS`, `light-first.ts`); also the longest pause after a slice.
+   * @default 50
    */
   readonly maxWaitMs: number;
 }

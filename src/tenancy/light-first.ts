@@ -3,7 +3,9 @@
  * one slicer (`heavy-requests.ts`); scheduled through this gate, its next slice waits while any
  * light request is in flight, so a light request's turns of the loop (parse, verify, query,
  * write) do not each queue behind a slice of heavy work. A slice waits at most `maxWaitMs`, so
- * a steady stream of light requests slows heavy work down but never stops it.
+ * a steady stream of light requests slows heavy work down but never stops it. And heavy work
+ * takes at most half of the loop: after a slice that kept the loop t ms (its work and whatever
+ * ran before the next turn), no heavy slice for t ms (at most `maxWaitMs`).
  *
  * Every HTTP request is counted from its arrival to its response's `close` (the gateway's
  * handler), which always comes; one admitted as heavy is set aside until it ends.
@@ -20,8 +22,8 @@ export interface LightFirst {
   setAside(): () => void;
   /**
    * Runs `slice` on a later turn of the loop: on the next one when no light request is in
-   * flight, else once none is or `maxWaitMs` after this call, whichever comes first. Slices are
-   * run in the order they were scheduled.
+   * flight, else once none is or `maxWaitMs` after this call, whichever comes first, and not
+   * before the pause after the previous slice has passed. Slices run in the order scheduled.
    */
   schedule(slice: () => void): void;
 }
@@ -29,24 +31,55 @@ export interface LightFirst {
 export function createLightFirst(maxWaitMs: number): LightFirst {
   let inFlight = 0;
   let waiting: Array<() => void> = [];
+  let oldestSince = 0;
+  // No slice before this time (`performance.now()`): heavy work's share of the loop.
+  let resumeAt = 0;
+  // A slice ran and its work is not measured yet: nothing more is let through until it is.
+  let measuring = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const release = (): void => {
+  const run = (slice: () => void): void => {
+    setImmediate(() => {
+      const started = performance.now();
+      measuring = true;
+      slice();
+      // The slice's work runs in the microtasks after this callback; the next turn sees it done.
+      setImmediate(() => {
+        const now = performance.now();
+        resumeAt = now + Math.min(now - started, maxWaitMs);
+        measuring = false;
+        next();
+      });
+    });
+  };
+
+  // Lets the waiting slices through if they may run now, else arms the timer for when they may.
+  const next = (): void => {
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
     }
+    if (waiting.length === 0 || measuring) {
+      return;
+    }
+    const now = performance.now();
+    const bound = oldestSince + maxWaitMs;
+    const at = Math.max(resumeAt, inFlight > 0 ? bound : now);
+    if (at > now) {
+      timer = setTimeout(next, Math.ceil(at - now));
+      return;
+    }
     const ready = waiting;
     waiting = [];
     for (const slice of ready) {
-      setImmediate(slice);
+      run(slice);
     }
   };
 
   const leave = (): void => {
     inFlight--;
-    if (inFlight <= 0 && waiting.length > 0) {
-      release();
+    if (inFlight <= 0) {
+      next();
     }
   };
 
@@ -65,13 +98,11 @@ export function createLightFirst(maxWaitMs: number): LightFirst {
       });
     },
     schedule(slice) {
-      if (inFlight <= 0 && waiting.length === 0) {
-        setImmediate(slice);
-        return;
+      if (waiting.length === 0) {
+        oldestSince = performance.now();
       }
       waiting.push(slice);
-      // The starvation bound counts from the oldest waiting slice.
-      timer ??= setTimeout(release, maxWaitMs);
+      next();
     },
   };
 }

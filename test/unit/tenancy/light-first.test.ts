@@ -28,7 +28,7 @@ function slice(name: string, order: string[]) {
 const NEVER_MS = 600_000;
 
 describe('light requests first', () => {
-  it('runs a slice on the next turn when no light request is in flight', async () => {
+  it('runs a slice when no light request is in flight', async () => {
     const light = createLightFirst(NEVER_MS);
     const order: string[] = [];
     const a = slice('a', order);
