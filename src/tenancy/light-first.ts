@@ -3,9 +3,11 @@
  * one slicer (`heavy-requests.ts`); scheduled through this gate, its next slice waits while any
  * light request is in flight, so a light request's turns of the loop (parse, verify, query,
  * write) do not each queue behind a slice of heavy work. A slice waits at most `maxWaitMs`, so
- * a steady stream of light requests slows heavy work down but never stops it. And heavy work
- * takes at most half of the loop: after a slice that kept the loop t ms (its work and whatever
- * ran before the next turn), no heavy slice for t ms (at most `maxWaitMs`).
+ * a steady stream of light requests slows heavy work down but never stops it. And while other
+ * requests are about, heavy work takes at most half of the loop: after a slice that kept the
+ * loop t ms (its work and whatever ran before the next turn), no heavy slice for t ms (at most
+ * `maxWaitMs`) if a request was in flight or arrived meanwhile. Alone, heavy work runs at full
+ * speed.
  *
  * Every HTTP request is counted from its arrival to its response's `close` (the gateway's
  * handler), which always comes; one admitted as heavy is set aside until it ends.
@@ -30,6 +32,8 @@ export interface LightFirst {
 
 export function createLightFirst(maxWaitMs: number): LightFirst {
   let inFlight = 0;
+  // Requests begun so far: a slice during which one arrived was contended.
+  let arrivals = 0;
   let waiting: Array<() => void> = [];
   let oldestSince = 0;
   // No slice before this time (`performance.now()`): heavy work's share of the loop.
@@ -41,12 +45,14 @@ export function createLightFirst(maxWaitMs: number): LightFirst {
   const run = (slice: () => void): void => {
     setImmediate(() => {
       const started = performance.now();
+      const arrivalsBefore = arrivals;
       measuring = true;
       slice();
       // The slice's work runs in the microtasks after this callback; the next turn sees it done.
       setImmediate(() => {
         const now = performance.now();
-        resumeAt = now + Math.min(now - started, maxWaitMs);
+        const contended = inFlight > 0 || arrivals !== arrivalsBefore;
+        resumeAt = contended ? now + Math.min(now - started, maxWaitMs) : now;
         measuring = false;
         next();
       });
@@ -89,6 +95,7 @@ export function createLightFirst(maxWaitMs: number): LightFirst {
     },
     begin() {
       inFlight++;
+      arrivals++;
       return once(leave);
     },
     setAside() {
