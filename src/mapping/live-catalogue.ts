@@ -151,13 +151,7 @@ async function loadMysqlTables(
         `AND TABLE_NAME IN (${inList}) ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
       params: found,
     });
-    for (const row of indexRows) {
-      const table = text(row, 'table_name');
-      const byIndex = keys.get(table) ?? new Map<string, string[]>();
-      const index = text(row, 'index_name');
-      byIndex.set(index, [...(byIndex.get(index) ?? []), text(row, 'column_name').toLowerCase()]);
-      keys.set(table, byIndex);
-    }
+    addIndexColumns(keys, indexRows);
   }
   const byName = new Map<string, CatalogueTable>();
   for (const [table, columns] of columnsByName) {
@@ -232,13 +226,7 @@ async function loadPostgresTables(
         'ORDER BY c.relname, ic.relname, k.position',
       params: found,
     });
-    for (const row of indexRows) {
-      const table = text(row, 'table_name');
-      const byIndex = keys.get(table) ?? new Map<string, string[]>();
-      const index = text(row, 'index_name');
-      byIndex.set(index, [...(byIndex.get(index) ?? []), text(row, 'column_name').toLowerCase()]);
-      keys.set(table, byIndex);
-    }
+    addIndexColumns(keys, indexRows);
   }
   const catalogue = new Map<string, CatalogueTable>();
   for (const [table, { kind, columns }] of byName) {
@@ -345,6 +333,20 @@ function matchTables(
 }
 
 /** A catalogue cell as text; MySQL 8 returns some information_schema columns as binary. */
+/**
+ * Groups catalogue rows of unique-index columns (`table_name`, `index_name`, `column_name`, in
+ * index order) into table -> index -> columns, the shape both servers' catalogue reads share.
+ */
+function addIndexColumns(keys: Map<string, Map<string, string[]>>, rows: readonly Row[]): void {
+  for (const row of rows) {
+    const table = text(row, 'table_name');
+    const byIndex = keys.get(table) ?? new Map<string, string[]>();
+    const index = text(row, 'index_name');
+    byIndex.set(index, [...(byIndex.get(index) ?? []), text(row, 'column_name').toLowerCase()]);
+    keys.set(table, byIndex);
+  }
+}
+
 function text(row: Row, key: string): string {
   const value = row[key];
   if (typeof value === 'string') {
