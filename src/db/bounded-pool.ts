@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnectionBudget, IdleConnectionSource } from './connection-budget.js';
+import type { DatabaseTls } from './database-tls.js';
 import type { Dialect, Row, SqlStatement } from './dialect.js';
 import { DatabaseError, type DatabaseStats, type TenantDatabase } from './tenant-database.js';
 
@@ -43,6 +44,20 @@ export interface BoundedPoolOptions {
   readonly validateAfterIdleMs: number;
   /** The process-wide connection cap; absent for the registry's own pool. */
   readonly budget?: ConnectionBudget;
+}
+
+/**
+ * Where a database server pool connects. Built by our own URL parser; no driver ever sees a URL
+ * string.
+ */
+export interface ServerTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** TLS to the server; absent or `disable`: plain TCP. */
+  readonly tls?: DatabaseTls | undefined;
 }
 
 /** The options of a pool to a database server (MySQL/MariaDB, PostgreSQL). */

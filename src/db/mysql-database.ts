@@ -6,21 +6,14 @@ import {
   createBoundedPool,
   type PoolDriver,
   type ServerDatabaseOptions,
+  type ServerTarget,
 } from './bounded-pool.js';
-import { type DatabaseTls, mysqlSslOptions } from './database-tls.js';
+import { mysqlSslOptions } from './database-tls.js';
 import { MYSQL_DIALECT, type Row } from './dialect.js';
 import { toDatabaseError } from './tenant-database.js';
 
-/** Where to connect. Built by our own URL parser; mysql2 never sees a URL string. */
-export interface MysqlTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-  /** TLS to the server; absent or `disable`: plain TCP. */
-  readonly tls?: DatabaseTls | undefined;
-}
+/** Where to connect: a server target (see `ServerTarget`). */
+export type MysqlTarget = ServerTarget;
 
 /**
  * The connection options every fhirgate connection to MySQL/MariaDB shares (tenant pools, the

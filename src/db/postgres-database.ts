@@ -5,21 +5,14 @@ import {
   createBoundedPool,
   type PoolDriver,
   type ServerDatabaseOptions,
+  type ServerTarget,
 } from './bounded-pool.js';
-import { type DatabaseTls, postgresSslOptions } from './database-tls.js';
+import { postgresSslOptions } from './database-tls.js';
 import { POSTGRES_DIALECT, type Row, type SqlStatement, type SqlValue } from './dialect.js';
 import { DatabaseError, toDatabaseError } from './tenant-database.js';
 
-/** Where to connect. Built by our own URL parser; pg never sees a URL string. */
-export interface PostgresTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-  /** TLS to the server; absent or `disable`: plain TCP. */
-  readonly tls?: DatabaseTls | undefined;
-}
+/** Where to connect: a server target (see `ServerTarget`). */
+export type PostgresTarget = ServerTarget;
 
 export type PostgresDatabaseOptions = ServerDatabaseOptions;
 
