@@ -31,13 +31,16 @@ interface ReverseField {
   readonly limits: ListLimits;
 }
 
-function reverseList(
-  parent: FhirJson,
+/**
+ * The `_reference` code of a reverse field, checked: the caller's tenant must map the source type
+ * (else its error), and the code must point at the parent's type.
+ */
+function referenceCode(
   args: Record<string, unknown>,
   ctx: GatewayContext,
   field: ReverseField,
-): Promise<FhirJson[]> | FhirJson[] {
-  const { resourceType, targetType, limits } = field;
+): string {
+  const { resourceType, targetType } = field;
   ctx.repository.resource(resourceType);
   const code = String(args['_reference']);
   if (!field.codes.has(code)) {
@@ -47,6 +50,17 @@ function reverseList(
       { argument: '_reference' },
     );
   }
+  return code;
+}
+
+function reverseList(
+  parent: FhirJson,
+  args: Record<string, unknown>,
+  ctx: GatewayContext,
+  field: ReverseField,
+): Promise<FhirJson[]> | FhirJson[] {
+  const { resourceType, targetType, limits } = field;
+  const code = referenceCode(args, ctx, field);
   const page = toListPage(args, limits);
   const whole = typeof args['_count'] !== 'number';
   if (page.offset + page.count > limits.maxCount + (whole ? 1 : 0)) {
@@ -78,15 +92,7 @@ function reverseConnection(
   field: ReverseField,
 ): Promise<ResultPage> | null {
   const { resourceType, targetType, limits } = field;
-  ctx.repository.resource(resourceType);
-  const code = String(args['_reference']);
-  if (!field.codes.has(code)) {
-    throw gatewayError(
-      'BAD_USER_INPUT',
-      `_reference ${toArgumentName(code)} of ${resourceType} cannot point at a ${targetType}.`,
-      { argument: '_reference' },
-    );
-  }
+  const code = referenceCode(args, ctx, field);
   const id = parent['id'];
   if (typeof id !== 'string') {
     return null;
