@@ -284,7 +284,12 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
   FHIRGATE_HEAVY_MAX_WAIT_MS: {
     group: 'Isolation between tenants',
     meaning:
-      'the longest a slice of heavy work waits while light requests are in flight (light requests first; heavy work still gets a slice at least this often)',
+      'the longest a slice of heavy work waits while light requests are in flight (light requests first; heavy work still gets a slice at least this often), and the longest pause after a slice',
+  },
+  FHIRGATE_HEAVY_SHARE: {
+    group: 'Isolation between tenants',
+    meaning:
+      'percent of the event loop heavy work may take while other requests are about (one in flight or one ended within FHIRGATE_HEAVY_MAX_WAIT_MS); alone, heavy work runs at full speed',
   },
   FHIRGATE_REFUSAL_HOLD_MS: {
     group: 'Isolation between tenants',

@@ -164,7 +164,8 @@ export const EnvSchema = z.object({
   FHIRGATE_HEAVY_REQUEST_RESOURCES: positiveInt().max(1_000_000).default(1000),
   FHIRGATE_HEAVY_CONCURRENCY: positiveInt().max(100).default(2),
   FHIRGATE_HEAVY_QUEUE: positiveInt(0).max(1000).default(4),
-  FHIRGATE_HEAVY_MAX_WAIT_MS: positiveInt().max(10_000).default(50),
+  FHIRGATE_HEAVY_MAX_WAIT_MS: positiveInt().max(10_000).default(200),
+  FHIRGATE_HEAVY_SHARE: positiveInt().max(100).default(5),
   FHIRGATE_REFUSAL_HOLD_MS: ms(0).max(10_000).default(5000),
   FHIRGATE_REFUSAL_HOLD_MAX: positiveInt(0).max(100_000).default(1000),
   FHIRGATE_METRICS: bool.default(true),
@@ -321,13 +322,15 @@ export interface Config {
    * run at most `concurrency` at a time per tenant (`FHIRGATE_HEAVY_CONCURRENCY`), with `queue`
    * more waiting (`FHIRGATE_HEAVY_QUEUE`); past that 503 `TENANT_BUSY`. Their work runs in
    * slices while no light request is in flight, a slice waiting at most `maxWaitMs`
-   * (`FHIRGATE_HEAVY_MAX_WAIT_MS`).
+   * (`FHIRGATE_HEAVY_MAX_WAIT_MS`), and take at most `sharePercent` of the event loop while
+   * other requests are about (`FHIRGATE_HEAVY_SHARE`).
    */
   readonly heavyRequests: {
     readonly threshold: number;
     readonly concurrency: number;
     readonly queue: number;
     readonly maxWaitMs: number;
+    readonly sharePercent: number;
   };
   readonly observability: {
     /** `FHIRGATE_METRICS`: serve `/metrics`. @default true */
@@ -506,6 +509,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.FHIRGATE_HEAVY_CONCURRENCY,
       queue: e.FHIRGATE_HEAVY_QUEUE,
       maxWaitMs: e.FHIRGATE_HEAVY_MAX_WAIT_MS,
+      sharePercent: e.FHIRGATE_HEAVY_SHARE,
     }),
     observability: Object.freeze({
       metrics: e.FHIRGATE_METRICS,

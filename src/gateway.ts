@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { AuditTrail } from './audit/audit-trail.js';
 import type { PatientEnumerationLimit } from './audit/patient-enumeration.js';
 import { useAudit } from './audit/use-audit.js';
-import { authenticatedRequest } from './auth/request-facts.js';
+import { authenticatedRequest, type RequestFacts } from './auth/request-facts.js';
 import { useAuthentication } from './auth/use-authentication.js';
 import { useRefusals } from './auth/use-refusals.js';
 import { useRequestOrigin } from './auth/use-request-origin.js';
@@ -30,7 +30,7 @@ import { smartConfiguration } from './rest/smart-configuration.js';
 import { useFhirGraphql } from './rest/use-fhir-graphql.js';
 import { useFhirRest } from './rest/use-fhir-rest.js';
 import { NO_TRUSTED_PROXIES, type TrustedProxies } from './security/client-address.js';
-import { createFrontDoor } from './security/front-door.js';
+import { createFrontDoor, type NodeHandler } from './security/front-door.js';
 import type { RateLimiter } from './security/rate-limiter.js';
 import { createRefusalHold } from './security/refusal-hold.js';
 import { useQueryLimits } from './security/use-query-limits.js';
@@ -417,7 +417,25 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return createRequestContext(contextDeps, state);
     },
   });
-  const door = createFrontDoor(
+  // With heavy requests scheduled, every request the front door lets through counts as light
+  // from here to its response's `close` (which always comes) unless it turns out heavy; the
+  // context carries its ticket to the work budget that admits it (`light-first.ts`).
+  const next: NodeHandler =
+    heavy === undefined
+      ? yoga
+      : (req, res) => {
+          const lightTicket = heavy.light.begin();
+          res.once('close', () => lightTicket.end());
+          const facts: RequestFacts = { lightTicket };
+          // whatwg-node's listener merges arguments after `res` into the server context; its
+          // type declares only the two.
+          (
+            yoga.requestListener as (
+              ...args: [IncomingMessage, ServerResponse, RequestFacts]
+            ) => void
+          )(req, res, facts);
+        };
+  return createFrontDoor(
     {
       endpoint: GRAPHQL_ENDPOINT,
       ...(fhir === undefined ? {} : { fhirBase: fhir.base }),
@@ -436,14 +454,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
               }),
           }),
     },
-    yoga,
+    next,
   );
-  if (heavy === undefined) {
-    return door;
-  }
-  // Every request is light until it is admitted as heavy; `close` comes however it ends.
-  return (req, res) => {
-    res.once('close', heavy.light.begin());
-    door(req, res);
-  };
 }

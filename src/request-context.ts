@@ -51,7 +51,7 @@ export function createRequestContext(
         tenant,
         principal: state.principal,
         reads: audit.reads,
-        work: createWorkBudget(state.runtime.clientId, deps.work),
+        work: createWorkBudget(state.runtime.clientId, deps.work, state.lightTicket),
       },
       { batch: deps.batchLoads },
     ),

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import type { TenantRuntime } from '../tenancy/config-resolver.js';
+import type { LightTicket } from '../tenancy/light-first.js';
 import type { Principal } from './principal.js';
 
 /** Where a request came from, as the first plugin in front of Yoga saw it. */
@@ -44,6 +45,8 @@ export interface TenantSelection {
  * request, so nothing is kept aside in a map keyed by request.
  */
 export interface RequestFacts {
+  /** The request's place in the light-first count, set by the gateway's handler (`gateway.ts`). */
+  readonly lightTicket?: LightTicket;
   readonly origin?: RequestOrigin;
   readonly principal?: Principal;
   readonly tenantSelection?: TenantSelection;
@@ -67,11 +70,12 @@ export interface AuthenticatedRequest {
   readonly principal: Principal;
   readonly runtime: TenantRuntime;
   readonly log: Logger;
+  readonly lightTicket?: LightTicket;
 }
 
 /** The authenticated request on a context, or `undefined` when it was not authenticated. */
 export function authenticatedRequest(context: unknown): AuthenticatedRequest | undefined {
-  const { origin, principal, tenantSelection, refusal } = factsOf(context);
+  const { origin, principal, tenantSelection, refusal, lightTicket } = factsOf(context);
   if (
     origin === undefined ||
     principal === undefined ||
@@ -86,5 +90,6 @@ export function authenticatedRequest(context: unknown): AuthenticatedRequest | u
     principal,
     runtime: tenantSelection.runtime,
     log: tenantSelection.log,
+    ...(lightTicket === undefined ? {} : { lightTicket }),
   };
 }

@@ -1,5 +1,6 @@
 import { type GatewayError, gatewayError } from '../errors.js';
 import type { HeavyRequests, HeavySlot } from '../tenancy/heavy-requests.js';
+import type { LightTicket } from '../tenancy/light-first.js';
 import { stringifyInPieces } from './sliced-json.js';
 import { createSlicer, type Slicer, UNITS_PER_SLICE } from './slicer.js';
 
@@ -60,7 +61,12 @@ export interface WorkBudget {
   end(): void;
 }
 
-export function createWorkBudget(clientId: string, limits: WorkLimits): WorkBudget {
+/** @param ticket the request's place in the light-first count (`light-first.ts`), if counted */
+export function createWorkBudget(
+  clientId: string,
+  limits: WorkLimits,
+  ticket?: LightTicket,
+): WorkBudget {
   let slicer: Slicer = createSlicer(limits.unitsPerSlice ?? UNITS_PER_SLICE);
   let resources = 0;
   let exceeded: GatewayError | undefined;
@@ -133,7 +139,7 @@ export function createWorkBudget(clientId: string, limits: WorkLimits): WorkBudg
     },
     admit(worstCase) {
       const waiting =
-        ended || slot !== undefined ? undefined : limits.heavy?.admit(clientId, worstCase);
+        ended || slot !== undefined ? undefined : limits.heavy?.admit(clientId, worstCase, ticket);
       return waiting?.then((release) => {
         // The request may have ended while it queued (its client went away).
         if (ended) {

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { gatewayError } from '../errors.js';
 import { createSlicer, type Slicer, UNITS_PER_SLICE } from '../repository/slicer.js';
 import type { RefusalHold } from '../security/refusal-hold.js';
-import { createLightFirst, type LightFirst } from './light-first.js';
+import { createLightFirst, type LightFirst, type LightTicket } from './light-first.js';
 
 export interface HeavyRequestOptions {
   /**
@@ -18,9 +18,14 @@ export interface HeavyRequestOptions {
   /**
    * The longest a slice of heavy work waits for light requests to finish
    * (`FHIRGATE_HEAVY_MAX_WAIT_MS`, `light-first.ts`); also the longest pause after a slice.
-   * @default 50
+   * @default 200
    */
   readonly maxWaitMs: number;
+  /**
+   * Heavy work's most of the event loop, in percent, while other requests are about
+   * (`FHIRGATE_HEAVY_SHARE`, `light-first.ts`). @default 5
+   */
+  readonly sharePercent: number;
 }
 
 /** Releases a heavy request's slot; calling it again does nothing. */
@@ -33,7 +38,7 @@ export interface HeavyRequests {
    * tenant's bulkhead runs it. Rejects with 503 `TENANT_BUSY` (`Retry-After: 1`, answered after
    * the refusal hold) when the tenant's slots and queue are all taken.
    */
-  admit(clientId: string, worstCase: number): Promise<HeavySlot> | undefined;
+  admit(clientId: string, worstCase: number, ticket?: LightTicket): Promise<HeavySlot> | undefined;
   /**
    * The slicer every admitted heavy request charges its work to, whatever its tenant: together
    * they run at most one slice per turn of the event loop, and only on turns when no light
@@ -60,9 +65,9 @@ export function createHeavyRequests(
   unitsPerSlice = UNITS_PER_SLICE,
 ): HeavyRequests {
   const bulkheads = new LRUCache<string, BulkheadPolicy>({ max: 20_000 });
-  const light = createLightFirst(options.maxWaitMs);
+  const light = createLightFirst(options.maxWaitMs, options.sharePercent);
 
-  async function acquire(clientId: string): Promise<HeavySlot> {
+  async function acquire(clientId: string, ticket: LightTicket | undefined): Promise<HeavySlot> {
     let limiter = bulkheads.get(clientId);
     if (limiter === undefined) {
       limiter = bulkhead(options.concurrency, options.queue);
@@ -77,7 +82,7 @@ export function createHeavyRequests(
       admitted = resolve;
     });
     // Queued or running, a heavy request does not hold heavy slices back.
-    const restore = light.setAside();
+    ticket?.setAside();
     // The slot is held until `release`: the request's work runs outside cockatiel's callback.
     const slot = limiter.execute(() => {
       admitted();
@@ -86,7 +91,6 @@ export function createHeavyRequests(
     try {
       await Promise.race([running, slot]);
     } catch (err) {
-      restore();
       if (err instanceof BulkheadRejectedError) {
         await hold?.hold(RETRY_AFTER_SEC);
         throw gatewayError(
@@ -97,15 +101,12 @@ export function createHeavyRequests(
       }
       throw err;
     }
-    return () => {
-      restore();
-      release();
-    };
+    return release;
   }
 
   return {
-    admit(clientId, worstCase) {
-      return worstCase > options.threshold ? acquire(clientId) : undefined;
+    admit(clientId, worstCase, ticket) {
+      return worstCase > options.threshold ? acquire(clientId, ticket) : undefined;
     },
     slicer: createSlicer(unitsPerSlice, light.schedule),
     light,

@@ -3,25 +3,34 @@
  * one slicer (`heavy-requests.ts`); scheduled through this gate, its next slice waits while any
  * light request is in flight, so a light request's turns of the loop (parse, verify, query,
  * write) do not each queue behind a slice of heavy work. A slice waits at most `maxWaitMs`, so
- * a steady stream of light requests slows heavy work down but never stops it. And while other
- * requests are about, heavy work takes at most half of the loop: after a slice that kept the
- * loop t ms (its work and whatever ran before the next turn), no heavy slice for t ms (at most
- * `maxWaitMs`) if a request was in flight or arrived meanwhile. Alone, heavy work runs at full
- * speed.
+ * a steady stream of light requests slows heavy work down but never stops it.
+ *
+ * And while other requests are about (one in flight, or one ended within the last `maxWaitMs`),
+ * heavy work takes at most `sharePercent` of the loop: after a slice that kept the loop t ms (its
+ * work and whatever ran before the next turn), no heavy slice for t * (100 - share) / share ms, at
+ * most `maxWaitMs`. Waiting for a light request alone is not enough on a small machine: heavy work
+ * in the gaps between light requests still takes the CPU, the garbage collector's time and the
+ * database's that those requests then wait for. Alone, heavy work runs at full speed.
  *
  * Every HTTP request is counted from its arrival to its response's `close` (the gateway's
  * handler), which always comes; one admitted as heavy is set aside until it ends.
  */
+/** One HTTP request's place in the count: light until set aside, counted until it ends. */
+export interface LightTicket {
+  /** The request's response has closed; again does nothing. */
+  end(): void;
+  /**
+   * The request turned out heavy: it no longer counts as light, and its end is no light
+   * request's end. Again, or after `end`, does nothing.
+   */
+  setAside(): void;
+}
+
 export interface LightFirst {
   /** Light requests in flight. */
   readonly inFlight: number;
-  /** Counts a request in flight until the returned function is called; again does nothing. */
-  begin(): () => void;
-  /**
-   * Stops counting a request in flight as light (it turned out heavy) until the returned
-   * function is called; again does nothing.
-   */
-  setAside(): () => void;
+  /** Counts a request in flight as light until its ticket ends or is set aside. */
+  begin(): LightTicket;
   /**
    * Runs `slice` on a later turn of the loop: on the next one when no light request is in
    * flight, else once none is or `maxWaitMs` after this call, whichever comes first, and not
@@ -30,10 +39,15 @@ export interface LightFirst {
   schedule(slice: () => void): void;
 }
 
-export function createLightFirst(maxWaitMs: number): LightFirst {
+export function createLightFirst(maxWaitMs: number, sharePercent = 50): LightFirst {
+  if (!(sharePercent >= 1 && sharePercent <= 100)) {
+    throw new RangeError(`sharePercent must be 1-100, got ${sharePercent}`);
+  }
+  // The pause after a contended slice, per millisecond of that slice.
+  const pausePerMs = (100 - sharePercent) / sharePercent;
   let inFlight = 0;
-  // Requests begun so far: a slice during which one arrived was contended.
-  let arrivals = 0;
+  // When the last light request ended: one that ended a moment ago is likely to have followers.
+  let lastLightEnd = Number.NEGATIVE_INFINITY;
   let waiting: Array<() => void> = [];
   let oldestSince = 0;
   // No slice before this time (`performance.now()`): heavy work's share of the loop.
@@ -45,14 +59,13 @@ export function createLightFirst(maxWaitMs: number): LightFirst {
   const run = (slice: () => void): void => {
     setImmediate(() => {
       const started = performance.now();
-      const arrivalsBefore = arrivals;
       measuring = true;
       slice();
       // The slice's work runs in the microtasks after this callback; the next turn sees it done.
       setImmediate(() => {
         const now = performance.now();
-        const contended = inFlight > 0 || arrivals !== arrivalsBefore;
-        resumeAt = contended ? now + Math.min(now - started, maxWaitMs) : now;
+        const contended = inFlight > 0 || now - lastLightEnd < maxWaitMs;
+        resumeAt = contended ? now + Math.min((now - started) * pausePerMs, maxWaitMs) : now;
         measuring = false;
         next();
       });
@@ -95,14 +108,22 @@ export function createLightFirst(maxWaitMs: number): LightFirst {
     },
     begin() {
       inFlight++;
-      arrivals++;
-      return once(leave);
-    },
-    setAside() {
-      leave();
-      return once(() => {
-        inFlight++;
-      });
+      let state: 'light' | 'aside' | 'ended' = 'light';
+      return {
+        end() {
+          if (state === 'light') {
+            lastLightEnd = performance.now();
+            leave();
+          }
+          state = 'ended';
+        },
+        setAside() {
+          if (state === 'light') {
+            state = 'aside';
+            leave();
+          }
+        },
+      };
     },
     schedule(slice) {
       if (waiting.length === 0) {
@@ -111,15 +132,5 @@ export function createLightFirst(maxWaitMs: number): LightFirst {
       waiting.push(slice);
       next();
     },
-  };
-}
-
-function once(action: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      action();
-    }
   };
 }

@@ -90,7 +90,7 @@ describe('slices and heavy requests', () => {
       tenants: [clinicalTenant('clinic-a'), clinicalTenant('clinic-b')],
       resourceTypes: TYPES,
       // Heavy: a worst case above 100 resources (HEAVY is 24 + 24 x 12 = 312).
-      heavyRequests: { threshold: 100, concurrency: 1, queue: 1, maxWaitMs: 50 },
+      heavyRequests: { threshold: 100, concurrency: 1, queue: 1, maxWaitMs: 50, sharePercent: 50 },
       // A's statements wait on a lock in the test: long enough for a loaded machine.
       pools: { statementTimeLimitMs: 60_000, queryTimeoutMs: 65_000 },
       resilience: { timeoutMs: 65_000 },

@@ -125,7 +125,7 @@ describe('heavy requests', () => {
   it("queue behind their own tenant's slots and are refused past its queue, after the hold", async () => {
     const hold = createRefusalHold({ delayMs: 60_000, maxHeld: 1 });
     const heavy = createHeavyRequests(
-      { threshold: 10, concurrency: 1, queue: 1, maxWaitMs: 50 },
+      { threshold: 10, concurrency: 1, queue: 1, maxWaitMs: 50, sharePercent: 50 },
       hold,
     );
     expect(heavy.admit('a', 10)).toBeUndefined();
@@ -150,7 +150,13 @@ describe('heavy requests', () => {
   });
 
   it('answers TENANT_BUSY with Retry-After when the queue is full', async () => {
-    const heavy = createHeavyRequests({ threshold: 0, concurrency: 1, queue: 0, maxWaitMs: 50 });
+    const heavy = createHeavyRequests({
+      threshold: 0,
+      concurrency: 1,
+      queue: 0,
+      maxWaitMs: 50,
+      sharePercent: 50,
+    });
     const first = await heavy.admit('a', 1);
     await expect(heavy.admit('a', 1)).rejects.toMatchObject({
       code: 'TENANT_BUSY',

@@ -40,7 +40,7 @@ describe('light requests first', () => {
 
   it('holds slices back while a light request is in flight, then runs them in order', async () => {
     const light = createLightFirst(NEVER_MS);
-    const done = light.begin();
+    const ticket = light.begin();
     expect(light.inFlight).toBe(1);
     const order: string[] = [];
     const slices = ['a', 'b', 'c'].map((name) => slice(name, order));
@@ -49,8 +49,8 @@ describe('light requests first', () => {
     }
     await turns(20);
     expect(order).toEqual([]);
-    done();
-    done(); // a second call changes nothing
+    ticket.end();
+    ticket.end(); // a second call changes nothing
     expect(light.inFlight).toBe(0);
     await Promise.all(slices.map((s) => s.ran));
     expect(order).toEqual(['a', 'b', 'c']);
@@ -63,10 +63,10 @@ describe('light requests first', () => {
     const order: string[] = [];
     const a = slice('a', order);
     light.schedule(a.fn);
-    first();
+    first.end();
     await turns(20);
     expect(order).toEqual([]);
-    second();
+    second.end();
     await a.ran;
     expect(order).toEqual(['a']);
   });
@@ -89,31 +89,99 @@ describe('light requests first', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
-  it('does not count a request set aside as heavy, until it ends', async () => {
+  it('does not count a request set aside as heavy, nor its end as a light one', async () => {
     const light = createLightFirst(NEVER_MS);
-    light.begin();
-    const restore = light.setAside();
+    const ticket = light.begin();
+    ticket.setAside();
+    ticket.setAside();
     expect(light.inFlight).toBe(0);
     const order: string[] = [];
     const a = slice('a', order);
     light.schedule(a.fn);
     await a.ran;
-    restore();
-    restore();
-    expect(light.inFlight).toBe(1);
+    ticket.end();
+    expect(light.inFlight).toBe(0);
+    // Its end is no light request's: the next slice runs without a pause.
     const b = slice('b', order);
     light.schedule(b.fn);
-    await turns(20);
-    expect(order).toEqual(['a']);
+    await b.ran;
+    expect(order).toEqual(['a', 'b']);
+  });
+
+  it("keeps the count when a heavy request's client leaves before its work ends", async () => {
+    const light = createLightFirst(NEVER_MS);
+    const heavy = light.begin();
+    heavy.setAside();
+    const other = light.begin();
+    heavy.end(); // the client went away; its work may still be running
+    heavy.setAside();
+    expect(light.inFlight).toBe(1);
+    other.end();
+    expect(light.inFlight).toBe(0);
+  });
+
+  it('takes at most its share of the loop while light requests come and go, and all of it alone', async () => {
+    const busy = (ms: number) => {
+      const start = performance.now();
+      while (performance.now() - start < ms) {
+        // a slice of heavy work that keeps the loop
+      }
+    };
+    // Slices of 2 ms for `ms`; returns the loop time they took, in percent.
+    const heavyShare = async (light: ReturnType<typeof createLightFirst>, ms: number) => {
+      let spent = 0;
+      let running = true;
+      const loop = () =>
+        light.schedule(() => {
+          const start = performance.now();
+          busy(2);
+          spent += performance.now() - start;
+          if (running) {
+            loop();
+          }
+        });
+      loop();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      running = false;
+      return (spent / ms) * 100;
+    };
+    const alone = createLightFirst(100, 10);
+    expect(await heavyShare(alone, 400)).toBeGreaterThan(60);
+
+    const light = createLightFirst(100, 10);
+    // Light requests every 5 ms, each in flight for 1 ms.
+    const traffic = setInterval(() => {
+      const ticket = light.begin();
+      setTimeout(() => ticket.end(), 1);
+    }, 5);
+    try {
+      const share = await heavyShare(light, 600);
+      // 10 % of the loop, with room for the timer's granularity; well below the 60 % alone.
+      expect(share).toBeLessThan(20);
+      expect(share).toBeGreaterThan(2);
+    } finally {
+      clearInterval(traffic);
+    }
+  });
+
+  it('refuses a share outside 1-100', () => {
+    expect(() => createLightFirst(50, 0)).toThrow(/1-100/);
+    expect(() => createLightFirst(50, 101)).toThrow(/1-100/);
   });
 });
 
 describe('the heavy slicer', () => {
-  const options = { threshold: 10, concurrency: 1, queue: 1, maxWaitMs: NEVER_MS };
+  const options = {
+    threshold: 10,
+    concurrency: 1,
+    queue: 1,
+    maxWaitMs: NEVER_MS,
+    sharePercent: 50,
+  };
 
   it('gives heavy work its next slice only once no light request is in flight', async () => {
     const heavy = createHeavyRequests(options, undefined, 100);
-    const done = heavy.light.begin();
+    const ticket = heavy.light.begin();
     expect(heavy.slicer.pass(100)).toBeUndefined();
     let passed = false;
     const wait = heavy.slicer.pass(50)?.then(() => {
@@ -122,24 +190,26 @@ describe('the heavy slicer', () => {
     expect(wait).toBeInstanceOf(Promise);
     await turns(20);
     expect(passed).toBe(false);
-    done();
+    ticket.end();
     await wait;
     expect(passed).toBe(true);
   });
 
-  it('sets an admitted heavy request aside while it queues and runs, and counts it again at its end', async () => {
+  it('sets an admitted heavy request aside while it queues and runs, for good', async () => {
     const heavy = createHeavyRequests(options);
-    heavy.light.begin();
-    heavy.light.begin();
-    expect(heavy.admit('a', 10)).toBeUndefined();
-    const release = await heavy.admit('a', 11);
+    const first = heavy.light.begin();
+    const second = heavy.light.begin();
+    expect(heavy.admit('a', 10, first)).toBeUndefined();
+    expect(heavy.light.inFlight).toBe(2);
+    const release = await heavy.admit('a', 11, first);
     expect(heavy.light.inFlight).toBe(1);
-    const queued = heavy.admit('a', 11);
+    const queued = heavy.admit('a', 11, second);
     expect(heavy.light.inFlight).toBe(0);
     release?.();
-    const second = await queued;
-    expect(heavy.light.inFlight).toBe(1);
-    second?.();
-    expect(heavy.light.inFlight).toBe(2);
+    const slot = await queued;
+    slot?.();
+    first.end();
+    second.end();
+    expect(heavy.light.inFlight).toBe(0);
   });
 });
