@@ -1,20 +1,11 @@
-import {
-  copyFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { rmSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { inject } from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { transpileTree } from '../../scripts/transpile-sources.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,36 +27,13 @@ export interface TestBuild {
  * `package.json`, `schema/` and `node_modules/`, so `dist/` finds what it reads exactly as in the
  * image. The CLI and gateway processes the tests start run from here with plain `node`: each
  * start then costs less than half the CPU time of `node --import tsx` on the sources (the suite
- * starts over a hundred). tsconfig's `isolatedModules` and `verbatimModuleSyntax` make
- * the per-file transpile emit what `tsc` emits; `compiled.int.test.ts` checks the real build.
+ * starts over a hundred). See `scripts/transpile-sources.ts`.
  */
 export async function buildSources(): Promise<TestBuild> {
   const root = await mkdtemp(join(tmpdir(), 'fhirgate-test-build-'));
   const removeOnExit = () => rmSync(root, { recursive: true, force: true });
   process.once('exit', removeOnExit);
-  const src = join(ROOT, 'src');
-  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
-    const source = join(src, file);
-    if (!statSync(source).isFile()) {
-      continue;
-    }
-    const out = join(root, 'dist', file.replace(/\.ts$/, '.js'));
-    mkdirSync(dirname(out), { recursive: true });
-    if (!file.endsWith('.ts')) {
-      // Data read beside the code (the R4 extract, the demo's mappings), as the build copies it.
-      copyFileSync(source, out);
-      continue;
-    }
-    const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
-      fileName: file,
-      compilerOptions: {
-        target: ts.ScriptTarget.ES2023,
-        module: ts.ModuleKind.ESNext,
-        verbatimModuleSyntax: true,
-      },
-    });
-    writeFileSync(out, outputText);
-  }
+  transpileTree(join(ROOT, 'src'), join(root, 'dist'));
   for (const link of ['package.json', 'schema', 'node_modules']) {
     symlinkSync(join(ROOT, link), join(root, link));
   }
