@@ -40,6 +40,7 @@ export function createRequestContext(
     principal: state.principal,
     requestId: state.requestId,
     ...(state.correlationId === undefined ? {} : { correlationId: state.correlationId }),
+    ...(state.source === undefined ? {} : { source: state.source }),
     log: state.log,
   });
   return {

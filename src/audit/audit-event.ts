@@ -109,13 +109,15 @@ function clip(value: string): string {
 }
 
 /** Who asked: the user (`iss` + `sub`, `jti` as policy) and the client application (`client_id`). */
-function principalAgents(principal: Principal): AuditAgent[] {
+/** The verified caller and its client application; the caller's address when known (BALP). */
+function principalAgents(principal: Principal, source?: string): AuditAgent[] {
   return [
     {
       type: { coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
       who: { identifier: { system: clip(principal.issuer), value: clip(principal.subject) } },
       requestor: true,
       ...(principal.tokenId === undefined ? {} : { policy: [clip(principal.tokenId)] }),
+      ...(source === undefined ? {} : { network: { address: clip(source), type: '2' as const } }),
     },
     {
       type: { coding: [{ system: DCM, code: '110150', display: 'Application' }] },
@@ -227,7 +229,7 @@ export function phiReadEvent(input: PhiReadInput): AuditEventResource {
     ...(input.errorCodes === undefined || input.errorCodes.length === 0
       ? {}
       : { outcomeDesc: [...new Set(input.errorCodes)].join(' ') }),
-    agent: principalAgents(input.principal),
+    agent: principalAgents(input.principal, input.source),
     entity: [
       ...references,
       ...(input.search && input.query !== undefined ? [queryEntity(input.query)] : []),
@@ -303,6 +305,8 @@ export type PhiReadInput = EventBase & {
   readonly errorCodes?: readonly string[];
   /** A search's operation with its literals masked (see `maskedOperation`). */
   readonly query?: string;
+  /** The client address (the socket peer, or the client behind a trusted proxy). */
+  readonly source?: string;
 };
 
 // The constant parts of a PHI read event as JSON text, serialized once.
@@ -315,8 +319,30 @@ const SUBTYPE_JSON = {
 /** `"type":{...},"role":{...}` of a patient entity and of any other resource. */
 const PATIENT_ENTITY_TAIL = JSON.stringify(PATIENT_ENTITY).slice(1, -1);
 const RESOURCE_ENTITY_TAIL = JSON.stringify(RESOURCE_ENTITY).slice(1, -1);
-/** The agents of a principal as JSON: principals are per token, and a token makes many requests. */
-const agentsJson = new WeakMap<Principal, string>();
+/**
+ * The agents of a principal as JSON, per client address: principals are per token, and a token
+ * makes many requests, nearly always from one address (a few kept, in case it moves).
+ */
+const agentsJson = new WeakMap<Principal, Map<string, string>>();
+const ADDRESSES_PER_PRINCIPAL = 4;
+
+function agentsJsonOf(principal: Principal, source: string | undefined): string {
+  let bySource = agentsJson.get(principal);
+  if (bySource === undefined) {
+    bySource = new Map();
+    agentsJson.set(principal, bySource);
+  }
+  const key = source ?? '';
+  let json = bySource.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(principalAgents(principal, source));
+    if (bySource.size >= ADDRESSES_PER_PRINCIPAL) {
+      bySource.clear();
+    }
+    bySource.set(key, json);
+  }
+  return json;
+}
 
 /**
  * The JSON text of {@link phiReadEvent} for the same input, character for character (the unit
@@ -334,11 +360,7 @@ export function phiReadEventJson(input: PhiReadInput): { recorded: string; json:
     patients ||= patient;
     entities += `{"what":{"reference":${JSON.stringify(reference)}},${patient ? PATIENT_ENTITY_TAIL : RESOURCE_ENTITY_TAIL}},`;
   }
-  let agents = agentsJson.get(input.principal);
-  if (agents === undefined) {
-    agents = JSON.stringify(principalAgents(input.principal));
-    agentsJson.set(input.principal, agents);
-  }
+  const agents = agentsJsonOf(input.principal, input.source);
   const profile = readProfile(input.search, patients);
   const outcomeDesc =
     input.errorCodes === undefined || input.errorCodes.length === 0
@@ -378,7 +400,7 @@ export function deniedAccessEvent(
     agent:
       input.principal === undefined
         ? [unverifiedAgent(input.source)]
-        : principalAgents(input.principal),
+        : principalAgents(input.principal, input.source),
     entity: [
       ...referenceEntities(input.references ?? []),
       requestEntity(input.requestId, input.correlationId),

@@ -119,6 +119,8 @@ export interface AuditTrail {
     readonly references: readonly string[];
     readonly outcome: '0' | '4';
     readonly errorCodes?: readonly string[];
+    /** The client address, as the request's origin saw it (`agent.network`). */
+    readonly source?: string;
   }): Promise<void>;
   /**
    * A refused request (401, 403, 429 or a field refused with FORBIDDEN). Not awaited: the

@@ -24,6 +24,8 @@ export interface AuditScope {
   readonly principal: Principal;
   readonly requestId: string;
   readonly correlationId?: string;
+  /** The client address (`request-facts.ts`), written as the caller's `agent.network`. */
+  readonly source?: string;
   readonly log: Logger;
 }
 
@@ -202,12 +204,15 @@ export function useAudit(options: {
       return undefined;
     }
     audit.completed = true;
-    const { tenant, principal, requestId, correlationId, log } = audit.scope;
-    const correlation = correlationId === undefined ? {} : { correlationId };
+    const { tenant, principal, requestId, correlationId, source, log } = audit.scope;
+    const origin = {
+      ...(correlationId === undefined ? {} : { correlationId }),
+      ...(source === undefined ? {} : { source }),
+    };
     const readData = audit.reads.length > 0 || tenant.statementCount > 0;
     const codes = errorCodes.filter((c): c is string => c !== undefined);
     if (codes.includes('FORBIDDEN')) {
-      trail.denied({ code: 'FORBIDDEN', requestId, principal, ...correlation });
+      trail.denied({ code: 'FORBIDDEN', requestId, principal, ...origin });
     }
     if (!readData) {
       return undefined;
@@ -233,7 +238,7 @@ export function useAudit(options: {
           requestId,
           principal,
           references: audit.reads,
-          ...correlation,
+          ...origin,
         });
         return gatewayError(
           'RATE_LIMITED',
@@ -251,7 +256,7 @@ export function useAudit(options: {
         requestId,
         search: audit.search,
         ...(audit.query === undefined ? {} : { query: audit.query }),
-        ...correlation,
+        ...origin,
         references: audit.reads,
         outcome: errorCount === 0 ? '0' : '4',
         errorCodes: codes,

@@ -67,6 +67,8 @@ export function extendContext(context: unknown, facts: RequestFacts): void {
 export interface AuthenticatedRequest {
   readonly requestId: string;
   readonly correlationId?: string;
+  /** The client address (see {@link RequestOrigin}). */
+  readonly source?: string;
   readonly principal: Principal;
   readonly runtime: TenantRuntime;
   readonly log: Logger;
@@ -87,6 +89,7 @@ export function authenticatedRequest(context: unknown): AuthenticatedRequest | u
   return {
     requestId: origin.requestId,
     ...(origin.correlationId === undefined ? {} : { correlationId: origin.correlationId }),
+    ...(origin.source === undefined ? {} : { source: origin.source }),
     principal,
     runtime: tenantSelection.runtime,
     log: tenantSelection.log,

@@ -99,6 +99,7 @@ type Entity = {
 type Agent = {
   who: { identifier?: { system?: string; value: string }; display?: string };
   requestor: boolean;
+  network?: { address: string; type: string };
 };
 
 function entitiesOf(row: AuditRecord): Entity[] {
@@ -128,7 +129,13 @@ describe('PHI reads', () => {
     const agents = event['agent'] as Agent[];
     expect(agents[0]?.who.identifier).toEqual({ system: gw.keycloak.issuer(), value: SUBJECT });
     expect(agents[0]?.requestor).toBe(true);
+    // BALP's requestor carries the client's address (the test client connects from loopback).
+    expect(agents[0]?.network).toEqual({
+      address: expect.stringMatching(/127\.0\.0\.1$/),
+      type: '2',
+    });
     expect(agents[1]?.who.identifier?.value).toBe('hospital-a');
+    expect(agents[1]?.network).toBeUndefined();
     const entities = entitiesOf(row);
     expect(entities[0]).toMatchObject({ what: { reference: 'Patient/7' }, role: { code: '1' } });
     expect(entities.at(-1)?.what.identifier?.value).toBe(res.requestId);
@@ -262,7 +269,7 @@ describe('denied access', () => {
 
   it('403 for a token with no fhirgate role: recorded with the verified who', async () => {
     const noRole = await gw.tokenFor('hospital-a', [], { sub: SUBJECT });
-    const res = await post('{ Patient(id: "1") { id } }', { token: noRole });
+    const res = await rawPost('{ Patient(id: "1") { id } }', '127.0.0.32', noRole);
     expect(res.status).toBe(403);
     const rows = await eventsOf(res.requestId);
     expect(rows).toHaveLength(1);
@@ -270,7 +277,9 @@ describe('denied access', () => {
     expectValid(row);
     expect(row).toMatchObject({ kind: 'denied', outcome: 4, clientId: 'hospital-a' });
     expect(row.event['outcomeDesc']).toBe('FORBIDDEN');
-    expect((row.event['agent'] as Agent[])[0]?.who.identifier?.value).toBe(SUBJECT);
+    const agents = row.event['agent'] as Agent[];
+    expect(agents[0]?.who.identifier?.value).toBe(SUBJECT);
+    expect(agents[0]?.network).toEqual({ address: '127.0.0.32', type: '2' });
   });
 
   it('a field refused with FORBIDDEN (fhir-write without fhir-read) is recorded, and no data leaves', async () => {

@@ -43,8 +43,8 @@ function send(from: string, bearer: string, forwardedFor?: string) {
   });
 }
 
-/** The network address of the denial row written for a request id, once it is written. */
-async function deniedAddress(requestId: string): Promise<string | undefined> {
+/** The caller's network address in the audit row written for a request id, once it is written. */
+async function auditedAddress(requestId: string): Promise<string | undefined> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const rows = await gw.auditStore.readEvents({ requestId });
@@ -61,7 +61,7 @@ describe('trusted proxies', () => {
     const from = '127.0.0.20';
     const first = await send(from, 'garbage', '198.51.100.1');
     expect(first.status).toBe(401);
-    expect(await deniedAddress(first.headers['x-request-id'] ?? '')).toBe(from);
+    expect(await auditedAddress(first.headers['x-request-id'] ?? '')).toBe(from);
     for (let i = 2; i <= BURST; i++) {
       expect((await send(from, 'garbage', `198.51.100.${i}`)).status).toBe(401);
     }
@@ -76,7 +76,7 @@ describe('trusted proxies', () => {
     const client = '203.0.113.7';
     const first = await send(PROXY, 'garbage', client);
     expect(first.status).toBe(401);
-    expect(await deniedAddress(first.headers['x-request-id'] ?? '')).toBe(client);
+    expect(await auditedAddress(first.headers['x-request-id'] ?? '')).toBe(client);
     for (let i = 1; i < BURST; i++) {
       expect((await send(PROXY, 'garbage', client)).status).toBe(401);
     }
@@ -91,6 +91,10 @@ describe('trusted proxies', () => {
     const other = await send(PROXY, token, '203.0.113.8');
     expect(other.status).toBe(200);
     expect(JSON.parse(other.body).errors).toBeUndefined();
-    expect((await send(PROXY, token)).status).toBe(200);
+    // The read's audit event names the client behind the proxy, not the proxy.
+    expect(await auditedAddress(other.headers['x-request-id'] ?? '')).toBe('203.0.113.8');
+    const own = await send(PROXY, token);
+    expect(own.status).toBe(200);
+    expect(await auditedAddress(own.headers['x-request-id'] ?? '')).toBe(PROXY);
   });
 });

@@ -158,6 +158,21 @@ describe('AuditEvent resources (IHE BALP shape)', () => {
         references: Array.from({ length: 150 }, (_, i) => `Observation/${i}`),
         outcome: '0' as const,
       },
+      // One principal from two addresses: each event names its own (agent.network).
+      {
+        principal,
+        search: false,
+        references: ['Patient/1'],
+        outcome: '0' as const,
+        source: '10.1.2.3',
+      },
+      {
+        principal,
+        search: true,
+        references: ['Patient/1'],
+        outcome: '0' as const,
+        source: '2001:db8::7',
+      },
     ];
     for (const input of inputs) {
       const full = { ...input, requestId: 'req-"j"', sourceId: 'fhirgate', now };
@@ -168,6 +183,9 @@ describe('AuditEvent resources (IHE BALP shape)', () => {
       expect(fast.json).toBe(slow);
       expect(fast.recorded).toBe(now.toISOString());
       expect(issuesOf(event)).toEqual([]);
+      const network = (event as unknown as { agent: Array<{ network?: unknown }> }).agent[0]
+        ?.network;
+      expect(network).toEqual('source' in input ? { address: input.source, type: '2' } : undefined);
     }
   });
 
