@@ -57,6 +57,14 @@ function isInfrastructureState(state: string): boolean {
 }
 
 /**
+ * SQLSTATEs of a bound value the column's type cannot hold: `abc` compared with an integer
+ * column (22P02), a number past the column's range (22003), a date the server cannot read or
+ * place (22007, 22008). MariaDB converts such a value and matches nothing; PostgreSQL refuses the
+ * statement. The value is the client's (a search value), not the mapping's.
+ */
+const VALUE_REJECTED_STATES: ReadonlySet<string> = new Set(['22P02', '22003', '22007', '22008']);
+
+/**
  * Turns a pg error into a {@link DatabaseError} that keeps only its code (the SQLSTATE, or Node's
  * network or TLS code): pg's messages quote values, names and hosts. A failure while connecting
  * is always the database's unavailability.
@@ -71,6 +79,12 @@ export function toPostgresError(err: unknown, connecting = false): DatabaseError
       return new DatabaseError('DB_TIMEOUT', 'statement exceeded the server time limit', {
         driverCode: state,
         infrastructure: true,
+      });
+    }
+    if (!connecting && VALUE_REJECTED_STATES.has(state)) {
+      return new DatabaseError('DB_VALUE_REJECTED', 'a bound value does not fit its column', {
+        driverCode: state,
+        infrastructure: false,
       });
     }
     if (connecting || isInfrastructureState(state)) {

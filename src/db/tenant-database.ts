@@ -68,7 +68,9 @@ export type DatabaseErrorCode =
   /** The pool is closing or closed. */
   | 'DB_CLOSED'
   /** The server rejected the statement (unknown column, permission...). */
-  | 'DB_STATEMENT_FAILED';
+  | 'DB_STATEMENT_FAILED'
+  /** The server could not hold a bound value in its column's type (PostgreSQL: a search value). */
+  | 'DB_VALUE_REJECTED';
 
 const INFRA_CODES = new Set([
   'ETIMEDOUT',

@@ -44,6 +44,11 @@ const CLIENT_ERRORS: Record<DatabaseError['code'], { code: ErrorCode; message: s
     code: 'TENANT_CONFIG_INVALID',
     message: 'The tenant database rejected a statement built from its mapping.',
   },
+  DB_VALUE_REJECTED: {
+    code: 'BAD_USER_INPUT',
+    message:
+      'A search value does not fit the type the tenant stores it as (text for a number, or a number or date out of range); no resource can match it as written.',
+  },
 };
 
 /**
@@ -66,7 +71,12 @@ function translateFailure(err: unknown, log: Logger): Error {
     return gatewayError('UPSTREAM_TIMEOUT', 'The tenant database did not answer in time.');
   }
   const dbErr = err instanceof DatabaseError ? err : toDatabaseError(err);
-  log.warn({ err: dbErr, driverCode: dbErr.driverCode }, 'tenant statement failed');
+  if (dbErr.code === 'DB_VALUE_REJECTED') {
+    // The client's value, not the tenant's fault: nothing for the operators to act on.
+    log.info({ driverCode: dbErr.driverCode }, 'tenant database rejected a search value');
+  } else {
+    log.warn({ err: dbErr, driverCode: dbErr.driverCode }, 'tenant statement failed');
+  }
   const { code, message } = CLIENT_ERRORS[dbErr.code];
   return gatewayError(code, message);
 }

@@ -52,6 +52,8 @@ const MAPPING = {
         'address-city': { column: `${JOIN}.${LONG_COLUMN}` },
         // A string search over a bigint column: its text, as MariaDB compares it.
         'address-postalcode': { column: 'MRN' },
+        // A token search over the same bigint column: compared as a number.
+        identifier: { column: 'MRN' },
       },
     },
   },
@@ -240,6 +242,39 @@ describe('a PostgreSQL tenant through the gateway', () => {
       url = bundle.link.find((l) => l.relation === 'next')?.url;
     }
     expect(seen).toEqual(['2', '4', '6', '8', '10']);
+  });
+
+  it('a search value the column type cannot hold is 400 BAD_USER_INPUT, not a tenant fault', async () => {
+    const mrn = `90071992547409${String(90 + 2)}`;
+    const data = await graphql(`{ found: PatientList(identifier: "${mrn}") { id } }`);
+    expect(data['found']).toEqual([{ id: '2' }]);
+    // Text for a number (22P02) and a number past bigint (22003).
+    for (const value of ['abc', '99999999999999999999999']) {
+      const res = await gw.post(`{ PatientList(identifier: "${value}") { id } }`, { token });
+      const error = res.json.errors?.[0];
+      expect(error?.extensions?.['code']).toBe('BAD_USER_INPUT');
+      expect(error?.message).toMatch(/does not fit the type/);
+    }
+    // Over REST: 400 with an OperationOutcome; the breaker stays closed, the tenant serves on.
+    const refused = await rest('/Patient?identifier=abc');
+    expect(refused.status).toBe(400);
+    const outcome = refused.json as unknown as {
+      resourceType: string;
+      issue: Array<{ code: string }>;
+    };
+    expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(outcome.issue[0]?.code).toBe('invalid');
+    expect(await graphql(`{ Patient(id: "2") { id } }`)).toEqual({ Patient: { id: '2' } });
+    // Logged as the client's value at info level with the SQLSTATE, never as a tenant failure.
+    const lines = gw.logLines.map(
+      (line) => JSON.parse(line) as { msg?: string; driverCode?: string },
+    );
+    expect(
+      lines.some(
+        (l) => l.msg === 'tenant database rejected a search value' && l.driverCode === '22P02',
+      ),
+    ).toBe(true);
+    expect(gw.logLines.join('\n')).not.toContain('invalid input syntax');
   });
 
   it('a statement past statement_timeout answers UPSTREAM_TIMEOUT; the log has the SQLSTATE, not the text', async () => {
