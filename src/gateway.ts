@@ -308,6 +308,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     deps.heavyRequests === undefined
       ? undefined
       : createHeavyRequests(deps.heavyRequests, refusalHold);
+  if (heavy !== undefined) {
+    deps.metrics?.setHeavySource(() => ({ lightInFlight: heavy.light.inFlight, ...heavy.stats() }));
+  }
   const contextDeps: RequestContextDeps = {
     pools: deps.pools,
     policies: deps.policies,

@@ -46,9 +46,21 @@ export interface GatewayMetrics {
   readonly onStatement: StatementListener;
   /** Where `fhirgate_audit_backlog` comes from: events accepted and not yet stored. */
   setAuditBacklogSource(source: (() => number) | undefined): void;
+  /** Where the heavy-request gauges come from (`heavy-requests.ts`); unset: they read 0. */
+  setHeavySource(source: (() => HeavyStats) | undefined): void;
   /** The exposition text of every metric. */
   render(): Promise<string>;
   readonly contentType: string;
+}
+
+/** What the heavy-request gauges show: totals over all tenants of this process. */
+export interface HeavyStats {
+  /** Requests counted as light and not yet ended (a scrape on the gateway's port counts itself). */
+  readonly lightInFlight: number;
+  /** Heavy requests holding a slot of their tenant's heavy-request bulkhead. */
+  readonly running: number;
+  /** Heavy requests waiting for a slot. */
+  readonly queued: number;
 }
 
 /** The `tenant` label of a request that never reached a tenant. */
@@ -230,7 +242,40 @@ export function createGatewayMetrics(
     },
   });
 
+  let heavy: (() => HeavyStats) | undefined;
+  const heavyGauge = (name: string, help: string, read: (stats: HeavyStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        try {
+          this.set(heavy === undefined ? 0 : read(heavy()));
+        } catch {
+          // A failing source must not fail the scrape; the gauge keeps its last value.
+        }
+      },
+    });
+  heavyGauge(
+    'fhirgate_light_requests_in_flight',
+    'Requests counted as light (heavy slices wait while any is in flight), the scrape included when it shares the port.',
+    (stats) => stats.lightInFlight,
+  );
+  heavyGauge(
+    'fhirgate_heavy_requests_running',
+    'Heavy requests holding a slot of their tenant bulkhead (FHIRGATE_HEAVY_CONCURRENCY per tenant).',
+    (stats) => stats.running,
+  );
+  heavyGauge(
+    'fhirgate_heavy_requests_queued',
+    'Heavy requests waiting for a slot (FHIRGATE_HEAVY_QUEUE per tenant; past it TENANT_BUSY).',
+    (stats) => stats.queued,
+  );
+
   return {
+    setHeavySource(source) {
+      heavy = source;
+    },
     recordRequest(record) {
       const tenant = tenantLabel(record.tenantHash);
       const operation = operationLabelOrNone(record.operation);

@@ -48,6 +48,8 @@ export interface HeavyRequests {
   readonly slicer: Slicer;
   /** Light requests in flight: the gateway counts every request; heavy ones are set aside. */
   readonly light: LightFirst;
+  /** Heavy requests running and queued, over every tenant (the metrics' gauges). */
+  stats(): { readonly running: number; readonly queued: number };
 }
 
 const RETRY_AFTER_SEC = 1;
@@ -110,5 +112,14 @@ export function createHeavyRequests(
     },
     slicer: createSlicer(unitsPerSlice, light.schedule),
     light,
+    stats() {
+      let running = 0;
+      let queued = 0;
+      for (const limiter of bulkheads.values()) {
+        running += options.concurrency - limiter.executionSlots;
+        queued += options.queue - limiter.queueSlots;
+      }
+      return { running, queued };
+    },
   };
 }

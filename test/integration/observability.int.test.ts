@@ -394,6 +394,16 @@ describe('observability of the real server', () => {
     expect(count(after, 'ok') - count(before, 'ok')).toBe(0);
   });
 
+  it('shows heavy requests running and queued, and light requests in flight (the scrape itself)', async () => {
+    // Light reads end before the scrape: only the scrape is in flight, no heavy request holds a slot.
+    await Promise.all([1, 2, 3].map((id) => post(a.clientId, `{ Patient(id: "${id}") { id } }`)));
+    const text = await scrape();
+    for (const name of ['fhirgate_heavy_requests_running', 'fhirgate_heavy_requests_queued']) {
+      expect(text).toMatch(new RegExp(`^${name} 0$`, 'm'));
+    }
+    expect(sample(text, 'fhirgate_light_requests_in_flight')).toBe(1);
+  });
+
   it('/readyz answers 503 while the registry is unreachable and 200 once it is back', async () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     await relay.stop();

@@ -211,4 +211,14 @@ describe('createGatewayMetrics', () => {
     expect(await one.render()).toContain('process_cpu_user_seconds_total');
     expect(one.contentType).toContain('text/plain');
   });
+
+  it('reads the heavy-request gauges from their source, 0 without one', async () => {
+    const metrics = createGatewayMetrics(sources().src, { defaultMetrics: false });
+    expect(await metrics.render()).toMatch(/^fhirgate_heavy_requests_running 0$/m);
+    metrics.setHeavySource(() => ({ lightInFlight: 3, running: 2, queued: 1 }));
+    const text = await metrics.render();
+    expect(text).toMatch(/^fhirgate_light_requests_in_flight 3$/m);
+    expect(text).toMatch(/^fhirgate_heavy_requests_running 2$/m);
+    expect(text).toMatch(/^fhirgate_heavy_requests_queued 1$/m);
+  });
 });

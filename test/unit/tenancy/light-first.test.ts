@@ -195,6 +195,23 @@ describe('the heavy slicer', () => {
     expect(passed).toBe(true);
   });
 
+  it('counts heavy requests running and queued over every tenant', async () => {
+    const heavy = createHeavyRequests({ ...options, queue: 2 });
+    expect(heavy.stats()).toEqual({ running: 0, queued: 0 });
+    const a1 = await heavy.admit('a', 11);
+    const a2 = heavy.admit('a', 11);
+    const b1 = await heavy.admit('b', 11);
+    expect(heavy.stats()).toEqual({ running: 2, queued: 1 });
+    a1?.();
+    const a2Slot = await a2;
+    expect(heavy.stats()).toEqual({ running: 2, queued: 0 });
+    a2Slot?.();
+    b1?.();
+    // cockatiel frees a slot once the held promise has settled: a later turn.
+    await turns(2);
+    expect(heavy.stats()).toEqual({ running: 0, queued: 0 });
+  });
+
   it('sets an admitted heavy request aside while it queues and runs, for good', async () => {
     const heavy = createHeavyRequests(options);
     const first = heavy.light.begin();
