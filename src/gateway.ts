@@ -309,7 +309,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? undefined
       : createHeavyRequests(deps.heavyRequests, refusalHold);
   if (heavy !== undefined) {
-    deps.metrics?.setHeavySource(() => ({ lightInFlight: heavy.light.inFlight, ...heavy.stats() }));
+    metrics?.setHeavySource(() => ({ lightInFlight: heavy.light.inFlight, ...heavy.stats() }));
   }
   const contextDeps: RequestContextDeps = {
     pools: deps.pools,

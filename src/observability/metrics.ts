@@ -226,36 +226,32 @@ export function createGatewayMetrics(
       this.inc({ result: 'miss' }, cacheMisses);
     },
   });
-  new Gauge({
-    name: 'fhirgate_audit_backlog',
-    help: 'Audit events accepted and not yet stored (0 without an audit store).',
-    registers: [registry],
-    collect() {
-      try {
-        const value = auditBacklog?.() ?? 0;
-        if (Number.isFinite(value)) {
-          this.set(value);
-        }
-      } catch {
-        // A failing source must not fail the scrape; the gauge keeps its last value.
-      }
-    },
-  });
-
-  let heavy: (() => HeavyStats) | undefined;
-  const heavyGauge = (name: string, help: string, read: (stats: HeavyStats) => number) =>
+  /** A gauge read from a source set later; a source that throws keeps the last value. */
+  const sourcedGauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       collect() {
         try {
-          this.set(heavy === undefined ? 0 : read(heavy()));
+          const value = read();
+          if (Number.isFinite(value)) {
+            this.set(value);
+          }
         } catch {
           // A failing source must not fail the scrape; the gauge keeps its last value.
         }
       },
     });
+  sourcedGauge(
+    'fhirgate_audit_backlog',
+    'Audit events accepted and not yet stored (0 without an audit store).',
+    () => auditBacklog?.() ?? 0,
+  );
+
+  let heavy: (() => HeavyStats) | undefined;
+  const heavyGauge = (name: string, help: string, read: (stats: HeavyStats) => number) =>
+    sourcedGauge(name, help, () => (heavy === undefined ? 0 : read(heavy())));
   heavyGauge(
     'fhirgate_light_requests_in_flight',
     'Requests counted as light (heavy slices wait while any is in flight), the scrape included when it shares the port.',
