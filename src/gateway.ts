@@ -15,7 +15,11 @@ import type { AccessTokenVerifier } from './auth/verify-access-token.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import type { FhirDefinitions } from './fhir/definitions.js';
-import { resourceTypesOf, selectedElements } from './graphql/selected-elements.js';
+import {
+  followsReferences,
+  resourceTypesOf,
+  selectedElements,
+} from './graphql/selected-elements.js';
 import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import { useShapingDirectives } from './graphql/use-shaping-directives.js';
 import { useSingleValueLists } from './graphql/use-single-value-lists.js';
@@ -214,15 +218,16 @@ type YogaCors = NonNullable<Parameters<typeof createYoga>[0]>['cors'];
 
 /**
  * Tells the request's repository which elements the operation reads (`selected-elements.ts`), so
- * the mapping builds only those and skips child tables nobody selected. Execution has the
+ * the mapping builds only those and skips child tables nobody selected, and whether it follows
+ * references (else nothing read is kept for later reads by id). Execution has the
  * document; the context (and its repository) is made before it.
  */
 function useSelectedElements(resourceTypes: ReadonlySet<string>): Plugin<GatewayContext> {
   return {
     onExecute({ args }) {
-      args.contextValue.repository.selectElements(
-        selectedElements(args.schema, args.document, resourceTypes),
-      );
+      const { repository } = args.contextValue;
+      repository.selectElements(selectedElements(args.schema, args.document, resourceTypes));
+      repository.keepReads(followsReferences(args.schema, args.document));
     },
   };
 }

@@ -28,12 +28,16 @@ export function createRequestContext(
   deps: RequestContextDeps,
   state: AuthenticatedRequest,
 ): GatewayContext {
+  const work = createWorkBudget(state.runtime.clientId, deps.work, state.lightTicket);
+  // A heavy request's rows are parsed in its slices; a light one's at once (no per-row events).
+  const parseRows = (count: number) => work.parsed(count);
   const tenant = createTenantScope({
     runtime: state.runtime,
     pools: deps.pools,
     policies: deps.policies,
     log: state.log,
     onStatement: deps.onStatement,
+    rowPace: () => (work.heavy ? parseRows : undefined),
   });
   const audit = deps.beginAudit({
     tenant,
@@ -52,7 +56,7 @@ export function createRequestContext(
         tenant,
         principal: state.principal,
         reads: audit.reads,
-        work: createWorkBudget(state.runtime.clientId, deps.work, state.lightTicket),
+        work,
       },
       { batch: deps.batchLoads },
     ),

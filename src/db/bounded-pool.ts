@@ -2,7 +2,12 @@ import type { Socket } from 'node:net';
 import type { ConnectionBudget, IdleConnectionSource } from './connection-budget.js';
 import type { DatabaseTls } from './database-tls.js';
 import type { Dialect, Row, SqlStatement } from './dialect.js';
-import { DatabaseError, type DatabaseStats, type TenantDatabase } from './tenant-database.js';
+import {
+  DatabaseError,
+  type DatabaseStats,
+  type RowPace,
+  type TenantDatabase,
+} from './tenant-database.js';
 
 /**
  * What a driver gives the bounded pool: how to open, use and close one connection of its kind,
@@ -16,8 +21,11 @@ export interface PoolDriver<C> {
    * Rejects with the driver's error, after closing whatever it opened.
    */
   connect(onLost: () => void): Promise<C>;
-  /** Runs one statement with the driver's client-side timeout; rejects with the driver's error. */
-  run(conn: C, statement: SqlStatement): Promise<Row[]>;
+  /**
+   * Runs one statement with the driver's client-side timeout; rejects with the driver's error.
+   * A driver that can stop reading a result set mid-way paces its rows with `pace`.
+   */
+  run(conn: C, statement: SqlStatement, pace?: RowPace): Promise<Row[]>;
   /** Resolves true when the connection answers. */
   ping(conn: C): Promise<boolean>;
   /** The connection's socket: the permit of the global cap comes back when it closes. */
@@ -312,6 +320,7 @@ export function createBoundedPool<C>(
     pc: PooledConnection<C>,
     statement: SqlStatement,
     signal?: AbortSignal,
+    pace?: RowPace,
   ): Promise<Row[]> {
     const conn = pc.conn as C;
     return new Promise((resolve, reject) => {
@@ -325,7 +334,7 @@ export function createBoundedPool<C>(
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      driver.run(conn, statement).then(
+      driver.run(conn, statement, pace).then(
         (rows) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(rows);
@@ -371,7 +380,7 @@ export function createBoundedPool<C>(
             infrastructure: true,
           });
         }
-        return await run(pc, statement, queryOptions?.signal);
+        return await run(pc, statement, queryOptions?.signal, queryOptions?.pace);
       } catch (err) {
         const dbErr = driver.toDatabaseError(err);
         // After a timeout or a network error the connection's protocol state is unknown.

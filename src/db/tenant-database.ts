@@ -19,9 +19,23 @@ export interface DatabaseStats {
  * One tenant's database, as the rest of fhirgate sees it: statements in, rows out. The
  * implementation owns its connections, its bounded queue and its timeouts.
  */
+/**
+ * Told of rows as the driver reads them (`count` at a time): `undefined` to go on, or a promise
+ * to wait for before the next row is parsed. A heavy request's work budget paces its statements'
+ * rows this way, so a result set of thousands of rows is parsed over several turns of the event
+ * loop instead of in the socket's data callbacks all at once (`src/repository/work-budget.ts`).
+ */
+export type RowPace = (count: number) => Promise<void> | undefined;
+
+/** How one statement runs: cancelled by `signal`; its rows paced by `pace` where the driver can. */
+export interface QueryOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly pace?: RowPace | undefined;
+}
+
 export interface TenantDatabase {
   readonly dialect: Dialect;
-  query(statement: SqlStatement, options?: { signal?: AbortSignal }): Promise<Row[]>;
+  query(statement: SqlStatement, options?: QueryOptions): Promise<Row[]>;
   stats(): DatabaseStats;
   /** Idle since (ms since epoch); `Date.now()` while anything is in flight. */
   lastActiveAt(): number;

@@ -1,4 +1,5 @@
 import {
+  BREAK,
   type DocumentNode,
   type GraphQLSchema,
   isUnionType,
@@ -70,4 +71,34 @@ export function selectedElements(
 export function resourceTypesOf(schema: GraphQLSchema): ReadonlySet<string> {
   const union = schema.getType('Resource');
   return new Set(isUnionType(union) ? union.getTypes().map((t) => t.name) : []);
+}
+
+const followingByDocument = new WeakMap<DocumentNode, boolean>();
+
+/**
+ * Whether a document selects `resource` on a `Reference` anywhere: only then does a request read
+ * a resource by id after a search or a reverse list returned it, so only then is it worth keeping
+ * what those returned (`TenantRepository.keepReads`). Cached per parsed document.
+ */
+export function followsReferences(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const cached = followingByDocument.get(document);
+  if (cached !== undefined) {
+    return cached;
+  }
+  let follows = false;
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        if (node.name.value === 'resource' && typeInfo.getParentType()?.name === 'Reference') {
+          follows = true;
+          return BREAK;
+        }
+        return undefined;
+      },
+    }),
+  );
+  followingByDocument.set(document, follows);
+  return follows;
 }

@@ -66,6 +66,13 @@ export interface LoaderOptions {
   readonly elements?: () => ReadonlyMap<string, ElementSelection> | undefined;
   /** Told of the rows of every batch before they are built (the request's work budget). */
   readonly pace?: BuildPace;
+  /**
+   * Whether what searches and reverse lists return is kept for later reads by id (`peek`), asked
+   * when they return. `false` lets a large answer's resources be collected once GraphQL has
+   * completed them, instead of living (and being copied by every young-generation collection)
+   * until the request ends. @default always true
+   */
+  readonly keep?: () => boolean;
 }
 
 /**
@@ -125,9 +132,14 @@ export function createRequestLoaders(
   const peek = (resourceType: string, id: string) => known.get(resourceType)?.get(id);
   // Searches prime `known`, not DataLoader's cache: DataLoader holds a promise per primed key,
   // and a list of 50 resources is rarely read by id again; a read that is gets it from `known`.
+  const keep = options.keep ?? (() => true);
   const prime = (resourceType: string, resources: readonly FhirJson[]) => {
+    const kept = keep();
     for (const r of resources) {
       noteRead(reads, resourceType, r);
+      if (!kept) {
+        continue;
+      }
       const id = String(r['id']);
       if (peek(resourceType, id) === undefined) {
         remember(resourceType, id, r);
@@ -148,6 +160,9 @@ export function createRequestLoaders(
       let loader = reverse.get(key);
       if (loader === undefined) {
         const { resourceType } = search;
+        // Not kept: DataLoader's cache would hold every list until the request ends (a parent
+        // listed twice, by two aliases, then has its list read twice, with the same answer).
+        const listOptions = keep() ? loaderOptions : { ...loaderOptions, cache: false };
         loader = new DataLoader<string, FhirJson[]>(async (targetIds) => {
           const resource = tenant.runtime.mapping.resource(resourceType);
           if (resource === undefined) {
@@ -172,7 +187,7 @@ export function createRequestLoaders(
             prime(resourceType, list);
           }
           return targetIds.map((id) => found.get(id) ?? []);
-        }, loaderOptions);
+        }, listOptions);
         reverse.set(key, loader);
       }
       return loader;

@@ -76,6 +76,12 @@ export interface TenantRepository {
    * the operation's document, REST from `_elements`.
    */
   selectElements(elements: SelectedElements | undefined): void;
+  /**
+   * Whether the resources this request reads are kept for later reads by id in it (`known`,
+   * `read`); before any read. GraphQL turns it off for an operation that follows no reference,
+   * so a large answer's resources can be collected as soon as they are completed. @default true
+   */
+  keepReads(keep: boolean): void;
   /** Whether the tenant maps `resourceType`. */
   supports(resourceType: string): boolean;
   /** The tenant's compiled type; `RESOURCE_NOT_SUPPORTED` when it maps none. */
@@ -160,11 +166,13 @@ export function createTenantRepository(
   const { tenant, principal, reads, work } = deps;
   const mapping = tenant.runtime.mapping;
   let selected: SelectedElements | undefined;
+  let keep = true;
   const pace = (rows: number) => work.built(rows);
   const loaders = createRequestLoaders(tenant, reads, {
     batch: options.batch !== false,
     elements: () => selected,
     pace,
+    keep: () => keep,
   });
 
   function resource(resourceType: string): CompiledResource {
@@ -240,6 +248,9 @@ export function createTenantRepository(
     resourceTypes: mapping.resourceTypes,
     selectElements(elements) {
       selected = elements;
+    },
+    keepReads(value) {
+      keep = value;
     },
     supports: (resourceType) => mapping.resource(resourceType) !== undefined,
     resource,

@@ -44,12 +44,19 @@ export interface WorkLimits {
 export interface WorkBudget {
   /** Resources built so far. */
   readonly resources: number;
+  /** Admitted as heavy (holds a slot of its tenant's heavy-request bulkhead). */
+  readonly heavy: boolean;
   /** The `RESPONSE_TOO_LARGE` error once a cap was passed; the answer must be only this. */
   readonly exceeded: GatewayError | undefined;
   /** Charges `count` resources about to be built: counts them against the cap, then paces. */
   built(count: number): Promise<void> | undefined;
   /** Charges `count` resources about to be handed out (a reverse-reference list): paces. */
   handOut(count: number): Promise<void> | undefined;
+  /**
+   * Charges `count` rows the database driver is about to parse: paces, never throws (it runs in
+   * the driver's data callbacks; the caps are checked when the rows are built).
+   */
+  parsed(count: number): Promise<void> | undefined;
   /** The JSON text of an answer, written in slices and counted against the byte cap. */
   serialize(value: unknown): Promise<string>;
   /**
@@ -90,6 +97,9 @@ export function createWorkBudget(
     get resources() {
       return resources;
     },
+    get heavy() {
+      return slot !== undefined;
+    },
     get exceeded() {
       return exceeded;
     },
@@ -107,6 +117,9 @@ export function createWorkBudget(
       if (exceeded !== undefined) {
         throw exceeded;
       }
+      return slicer.pass(count);
+    },
+    parsed(count) {
       return slicer.pass(count);
     },
     async serialize(value) {

@@ -6,7 +6,12 @@ import {
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import { dialectFor, type QueryExecutor, type Row, type SqlStatement } from '../db/dialect.js';
-import { DatabaseError, type TenantDatabase, toDatabaseError } from '../db/tenant-database.js';
+import {
+  DatabaseError,
+  type RowPace,
+  type TenantDatabase,
+  toDatabaseError,
+} from '../db/tenant-database.js';
 import { type ErrorCode, gatewayError } from '../errors.js';
 import type { TenantPolicies } from './breakers.js';
 import type { TenantRuntime } from './config-resolver.js';
@@ -91,8 +96,13 @@ export function createTenantScope(deps: {
    */
   readonly log: Logger;
   readonly onStatement?: StatementListener | undefined;
+  /**
+   * The pace of the rows of the request's next statement, asked as each starts: its work
+   * budget's `parsed` once the request is admitted as heavy, else `undefined` (rows read at once).
+   */
+  readonly rowPace?: (() => RowPace | undefined) | undefined;
 }): TenantScope {
-  const { runtime, pools, policies, log, onStatement } = deps;
+  const { runtime, pools, policies, log, onStatement, rowPace } = deps;
   const policy = policies.policyFor(runtime.clientId, runtime.tenantHash);
   let db: TenantDatabase | undefined;
   let statementCount = 0;
@@ -112,7 +122,9 @@ export function createTenantScope(deps: {
       try {
         // Bulkhead, breaker and timeout of this tenant only; the signal fires on timeout and
         // the pool destroys the connection instead of returning it.
-        const rows = await policy.execute(({ signal }) => database().query(statement, { signal }));
+        const rows = await policy.execute(({ signal }) =>
+          database().query(statement, { signal, pace: rowPace?.() }),
+        );
         ok = true;
         return rows;
       } catch (err) {

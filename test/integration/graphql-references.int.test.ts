@@ -315,6 +315,29 @@ describe('statements per request', () => {
     }
   });
 
+  it('answers parents listed twice when no reference is followed (nothing is kept)', async () => {
+    // No `Reference.resource` here: the request keeps none of what it reads for later reads by
+    // id, and its reverse lists are not cached. The two aliases' patients (the same 5) resolve in
+    // two ticks, so their lists are read by two statements (cached, the second would be none);
+    // each alias still gets the full lists.
+    const from = gw.statements.length;
+    const d = await data(`{
+      a: PatientList(_count: 5) { id ObservationList(_reference: subject, _count: 3, _sort: "-date") { id subject { reference } } }
+      b: PatientList(_count: 5) { id ObservationList(_reference: subject, _count: 3, _sort: "-date") { id subject { reference } } }
+    }`);
+    expect(d['a']).toEqual(d['b']);
+    const patients = d['a'] as Json[];
+    expect(patients).toHaveLength(5);
+    for (const patient of patients) {
+      const observations = patient['ObservationList'] as Json[];
+      expect(observations).toHaveLength(3);
+      for (const o of observations) {
+        expect(o['subject']).toEqual({ reference: `Patient/${patient['id']}` });
+      }
+    }
+    expect(tablesSince(from).sort()).toEqual(['examenes', 'examenes', 'pac', 'pac']);
+  });
+
   it('adds one statement for a third level of a new type, whatever its fan-out', async () => {
     const from = gw.statements.length;
     const d = await data(`{

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { loadDefinitions } from '../../../src/fhir/definitions.js';
 import { buildGatewaySchema } from '../../../src/graphql/schema.js';
-import { resourceTypesOf, selectedElements } from '../../../src/graphql/selected-elements.js';
+import {
+  followsReferences,
+  resourceTypesOf,
+  selectedElements,
+} from '../../../src/graphql/selected-elements.js';
 
 const schema = buildGatewaySchema({
   defs: loadDefinitions(),
@@ -57,5 +61,23 @@ describe('selectedElements', () => {
     expect(selectedElements(schema, document, types)).toBe(
       selectedElements(schema, document, types),
     );
+  });
+});
+
+describe('followsReferences', () => {
+  it("is true only when a document selects a Reference's resource, however it gets there", () => {
+    const follows = (query: string) => followsReferences(schema, parse(query));
+    expect(
+      follows('{ Observation(id: "1") { subject { resource { ... on Patient { id } } } } }'),
+    ).toBe(true);
+    expect(
+      follows(`{ PatientList { ObservationList(_reference: subject) { ...O } } }
+        fragment O on Observation { performer { resource(optional: true) { __typename } } }`),
+    ).toBe(true);
+    // A reverse list, a reference's text and a connection's edge resource are no reads by id.
+    expect(
+      follows('{ PatientList { ObservationList(_reference: subject) { subject { reference } } } }'),
+    ).toBe(false);
+    expect(follows('{ PatientConnection { edges { resource { id } } } }')).toBe(false);
   });
 });
