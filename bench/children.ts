@@ -74,6 +74,17 @@ export function gatewayEnvFromArgs(argv: readonly string[]): Record<string, stri
   );
 }
 
+/**
+ * `--gateway-node-arg=--max-semi-space-size=4` arguments (repeatable): V8 or Node flags for the
+ * gateway child, to A/B one. Only `--` flags.
+ */
+export function gatewayNodeArgsFromArgs(argv: readonly string[]): string[] {
+  return argv
+    .filter((a) => a.startsWith('--gateway-node-arg='))
+    .map((a) => a.slice('--gateway-node-arg='.length))
+    .filter((a) => /^--[a-z0-9-]+(=[\w.-]+)?$/.test(a));
+}
+
 export interface ServerChild {
   readonly name: string;
   readonly pid: number;

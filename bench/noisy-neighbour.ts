@@ -35,8 +35,10 @@
  *                          503 after the same hold), not the gateway: B's ratio then measures
  *                          what the machine alone adds (A's load generator, a second server)
  *   --gateway-env=NAME=value  extra FHIRGATE_ setting for the gateway (repeatable), to A/B it
- *   --profile              CPU-profile the gateway during the last noisy window (the profiler's
- *                          own cost skews that run's ratio) and print its top functions
+ *   --gateway-node-arg=--flag  a Node or V8 flag for the gateway (repeatable), to A/B it
+ *   --profile              CPU-profile the gateway during the last round's idle and noisy windows
+ *                          (and, in heavy mode, A's reads alone; the profiler's own cost skews
+ *                          that run's ratio) and print their top functions
  *   --no-rate-limits       lift the per-user/per-tenant token buckets (production defaults:
  *                          50/s per user, 500/s per tenant)
  *
@@ -61,7 +63,12 @@ import { startStalledServer } from '../test/helpers/fault-servers.js';
 import { resolveMysqlServer } from '../test/helpers/global-setup.js';
 import { startKeycloakStub } from '../test/helpers/jwks-server.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-database.js';
-import { gatewayEnvFromArgs, type ServerChild, startServer } from './children.js';
+import {
+  gatewayEnvFromArgs,
+  gatewayNodeArgsFromArgs,
+  type ServerChild,
+  startServer,
+} from './children.js';
 import { S3_MAPPING, seedTenant, TENANT_DDL } from './fixtures.js';
 import { formatSummary, summarizeProfileFile } from './profile-summary.js';
 
@@ -86,6 +93,8 @@ const HEAVY_QUERY = `{ ${[0, 16, 32]
       `p${i}: PatientList(_count: 16, _offset: ${offset}) { id ObservationList(_reference: subject, _count: 100) { id status code { coding { system code } } effectiveDateTime valueQuantity { value unit } subject { reference } } }`,
   )
   .join(' ')} }`;
+/** The gateway's loop-delay monitor in the rounds: coarse, so it costs the gateway little. */
+const ROUND_WATCH_RESOLUTION_MS = 10;
 /** Heavy reads sent alone before the rounds, to time the event loop's longest block per read. */
 const SOLO_HEAVY_REQUESTS = 10;
 /** The heavy mode's tenant databases: 300 patients with about 100 observations each. */
@@ -235,30 +244,29 @@ async function loadA(): Promise<void> {
   const until = Date.now() + spec.seconds * 1000;
   const body = JSON.stringify({ query: spec.query });
   let requests = 0;
+  // node:http with a keep-alive agent and the body kept as bytes: undici's fetch and a decoded
+  // 712 KB string per heavy answer cost this process 12-18 ms of CPU each, taken from the two
+  // cores the gateway and B share (a real heavy client runs elsewhere).
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
   const worker = async (i: number) => {
-    const token = spec.tokens[i % spec.tokens.length];
+    const token = spec.tokens[i % spec.tokens.length] as string;
     while (Date.now() < until) {
       let status = 0;
       let retryAfter = 1;
       try {
-        const res = await fetch(spec.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            authorization: `Bearer ${token}`,
-          },
-          body,
-          signal: AbortSignal.timeout(Math.max(1, until - Date.now())),
-        });
+        const res = await postBytes(agent, spec.url, token, body, until - Date.now());
         status = res.status;
-        retryAfter = Number(res.headers.get('retry-after') ?? '1') || 1;
-        const text = await res.text();
+        retryAfter = Number(res.retryAfter ?? '1') || 1;
+        // An answer's error code is in its first bytes; a 200 with data carries none.
+        const head = res.body.subarray(0, 2048).toString('utf8');
         if (status !== 200 && samples[status] === undefined) {
-          samples[status] = text.slice(0, 200);
+          samples[status] = head.slice(0, 200);
         }
-        const code = `${status} ${/"code":"([A-Z_]+)"/.exec(text)?.[1] ?? 'none'}`;
-        codes[code] = (codes[code] ?? 0) + 1;
+        const code =
+          status === 200 && res.body.indexOf('"errors"') < 0
+            ? 'none'
+            : (/"code":"([A-Z_]+)"/.exec(res.body.toString('utf8'))?.[1] ?? 'none');
+        codes[`${status} ${code}`] = (codes[`${status} ${code}`] ?? 0) + 1;
       } catch {
         status = -1; // cut at the end of the run
       }
@@ -274,6 +282,50 @@ async function loadA(): Promise<void> {
   // The load generator's own CPU: on this 2-core machine it competes with the gateway and B.
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   process.send?.({ statuses, codes, samples, requests, cpuMs });
+}
+
+/** One GraphQL POST over `agent`: its status, `Retry-After` and body bytes; rejects on timeout. */
+function postBytes(
+  agent: Agent,
+  url: string,
+  token: string,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; retryAfter: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${token}`,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'],
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    const deadline = setTimeout(
+      () => req.destroy(new Error('cut at the end of the run')),
+      Math.max(1, timeoutMs),
+    );
+    req.on('close', () => clearTimeout(deadline));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 interface LoadASpec {
@@ -330,6 +382,28 @@ async function databaseServerPid(): Promise<number | undefined> {
     }
   }
   return undefined;
+}
+
+/** Ends the gateway's CPU profile of one window, saves it and prints its summary. */
+async function writeWindowProfile(
+  gateway: ServerChild,
+  name: string,
+  title: string,
+): Promise<void> {
+  await mkdir('bench/results/profiles', { recursive: true });
+  const path = `bench/results/profiles/${name}.cpuprofile`;
+  await gateway.probe({ type: 'profile-stop', path });
+  console.log(formatSummary(`gateway, ${title}`, await summarizeProfileFile(path, 30)));
+}
+
+function gcText(gc: {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  over5Ms: number;
+  majorMs: number;
+}): string {
+  return `${gc.totalMs.toFixed(0)} ms in ${gc.count} pauses (${gc.majorMs.toFixed(0)} ms major; longest ${gc.maxMs.toFixed(1)} ms, ${gc.over5Ms} over 5 ms)`;
 }
 
 function log(line: string): void {
@@ -473,7 +547,12 @@ async function main(): Promise<void> {
           }),
       ...gatewayEnv,
     };
-    gateway = await startServer({ name: 'gateway', entry: gatewayEntry, env: gatewayEnvFull });
+    gateway = await startServer({
+      name: 'gateway',
+      entry: gatewayEntry,
+      env: gatewayEnvFull,
+      nodeArgs: gatewayNodeArgsFromArgs(process.argv),
+    });
     const url = `${gateway.baseUrl}/graphql`;
     log(
       `gateway pid ${gateway.pid}${gatewayEntry === 'src/main.ts' ? '' : ` (${gatewayEntry})`}; A ${mode}, ${aConnections} ${clients} clients; B at ${rate} req/s over ${B_CONNECTIONS} connections; ${roundCount} rounds of ${seconds} s idle + ${seconds} s noisy; rate limits ${rateLimits ? 'production defaults' : 'off'}; A's load generator nice ${niceA}${control ? '; CONTROL: A is sent to a stand-in server, not the gateway' : ''}${Object.keys(gatewayEnv).length === 0 ? '' : `; gateway env ${JSON.stringify(gatewayEnv)}`}`,
@@ -539,15 +618,28 @@ async function main(): Promise<void> {
         p99: Number.NaN,
         p50: Number.NaN,
         maxCpuBlock: Number.NaN,
+        gc: { count: 0, totalMs: Number.NaN, maxMs: Number.NaN, over5Ms: 0, majorMs: Number.NaN },
       };
 
     // Idle and noisy windows alternate, so slow phases of this shared machine's background load
     // hit both sides; each side's latencies are pooled over its rounds.
     // `heavy`: A's heavy read alone, one at a time, and the longest the gateway's event loop was
     // held during each (the event loop's delay monitor, reset before each request).
-    const solo: Array<{ ms: number; loopMaxMs: number; cpuBlockMs: number; bytes: number }> = [];
+    const solo: Array<{
+      ms: number;
+      loopMaxMs: number;
+      cpuBlockMs: number;
+      gcMs: number;
+      bytes: number;
+    }> = [];
     if (heavy) {
       await new Promise((r) => setTimeout(r, DRAIN_MS));
+      // The fine watch (1 ms delay monitor and CPU sampler) only here: in the rounds it would
+      // cost the gateway several percent of a core in every window.
+      await gateway?.probe({ type: 'watch', resolutionMs: 1, cpuBlocks: true });
+      if (profile && gateway !== undefined) {
+        await gateway.probe({ type: 'profile-start' });
+      }
       for (let i = 0; i < SOLO_HEAVY_REQUESTS; i++) {
         await gatewayLoop();
         const started = performance.now();
@@ -566,15 +658,30 @@ async function main(): Promise<void> {
           throw new Error(`heavy read failed: ${res.status} ${text.slice(0, 300)}`);
         }
         const loop = await gatewayLoop();
-        solo.push({ ms, loopMaxMs: loop.max, cpuBlockMs: loop.maxCpuBlock, bytes: text.length });
+        solo.push({
+          ms,
+          loopMaxMs: loop.max,
+          cpuBlockMs: loop.maxCpuBlock,
+          gcMs: loop.gc.totalMs,
+          bytes: text.length,
+        });
+      }
+      if (profile && gateway !== undefined) {
+        await writeWindowProfile(gateway, 'noisy-heavy-alone-gateway', "A's heavy reads alone");
       }
       const loopMax = solo.map((x) => x.loopMaxMs).sort((a, b) => a - b);
       const took = solo.map((x) => x.ms).sort((a, b) => a - b);
       const cpuBlock = solo.map((x) => x.cpuBlockMs).sort((a, b) => a - b);
+      const gcPauses = solo.map((x) => x.gcMs).sort((a, b) => a - b);
       log(
-        `A's heavy read alone (${SOLO_HEAVY_REQUESTS} one at a time, ${solo[0]?.bytes} bytes): ${took[Math.floor(took.length / 2)]?.toFixed(0)} ms median; the gateway's event loop held at most ${loopMax[Math.floor(loopMax.length / 2)]?.toFixed(1)} ms (median over requests), ${loopMax.at(-1)?.toFixed(1)} ms (worst); its longest block in CPU time ${cpuBlock[Math.floor(cpuBlock.length / 2)]?.toFixed(1)} ms (median), ${cpuBlock.at(-1)?.toFixed(1)} ms (worst); load ${loadavg()[0]?.toFixed(1)}`,
+        `A's heavy read alone (${SOLO_HEAVY_REQUESTS} one at a time, ${solo[0]?.bytes} bytes): ${took[Math.floor(took.length / 2)]?.toFixed(0)} ms median; the gateway's event loop held at most ${loopMax[Math.floor(loopMax.length / 2)]?.toFixed(1)} ms (median over requests), ${loopMax.at(-1)?.toFixed(1)} ms (worst); its longest block in CPU time ${cpuBlock[Math.floor(cpuBlock.length / 2)]?.toFixed(1)} ms (median), ${cpuBlock.at(-1)?.toFixed(1)} ms (worst); GC pauses ${gcPauses[Math.floor(gcPauses.length / 2)]?.toFixed(1)} ms per read (median); load ${loadavg()[0]?.toFixed(1)}`,
       );
     }
+    await gateway?.probe({
+      type: 'watch',
+      resolutionMs: ROUND_WATCH_RESOLUTION_MS,
+      cpuBlocks: false,
+    });
     const idleLatencies: number[] = [];
     const noisyLatencies: number[] = [];
     const rounds: Array<Record<string, unknown>> = [];
@@ -590,7 +697,18 @@ async function main(): Promise<void> {
       const db0 = await dbCpuMs();
       ownLoop.reset();
       await gatewayLoop();
+      const profiled = profile && round === roundCount;
+      if (profiled) {
+        await gateway.probe({ type: 'profile-start' });
+      }
       const idle = await bLoad(seconds);
+      if (profiled) {
+        await writeWindowProfile(
+          gateway,
+          `noisy-${clients}-gateway-idle`,
+          `idle window of round ${round}`,
+        );
+      }
       const idleLoopP99 = ownLoopP99();
       const idleGatewayLoop = await gatewayLoop();
       const idleCpu = (await cpuMs(gateway.pid)) - cpu0;
@@ -605,7 +723,6 @@ async function main(): Promise<void> {
       const logBytes1 = gateway.outputBytes();
       ownLoop.reset();
       await gatewayLoop();
-      const profiled = profile && round === roundCount;
       if (profiled) {
         await gateway.probe({ type: 'profile-start' });
       }
@@ -613,14 +730,10 @@ async function main(): Promise<void> {
       const noisyLoopP99 = ownLoopP99();
       const noisyGatewayLoop = await gatewayLoop();
       if (profiled) {
-        await mkdir('bench/results/profiles', { recursive: true });
-        const path = `bench/results/profiles/noisy-${clients}-gateway.cpuprofile`;
-        await gateway.probe({ type: 'profile-stop', path });
-        console.log(
-          formatSummary(
-            `gateway, noisy window of round ${round}`,
-            await summarizeProfileFile(path, 30),
-          ),
+        await writeWindowProfile(
+          gateway,
+          `noisy-${clients}-gateway`,
+          `noisy window of round ${round}`,
         );
       }
       const noisyLogBytes = gateway.outputBytes() - logBytes1;
@@ -655,7 +768,7 @@ async function main(): Promise<void> {
         tenantA: a,
       });
       log(
-        `round ${round}: B p95 idle ${idle.p95.toFixed(1)} ms, noisy ${noisy.p95.toFixed(1)} ms (${idle.failed + noisy.failed} failed); gateway CPU ${((100 * idleCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyCpu) / (seconds * 1000)).toFixed(0)}% noisy; A ${a.requests} responses ${JSON.stringify(a.codes)}, A's clients ${((100 * a.cpuMs) / ((seconds + 4) * 1000)).toFixed(0)}% CPU; MariaDB CPU ${((100 * idleDbCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyDbCpu) / (seconds * 1000)).toFixed(0)}% noisy (whole server); ${noisyDenied} denial audit rows and ${noisyLogBytes} bytes of gateway log in the noisy window; this process's event-loop delay p99 ${idleLoopP99.toFixed(0)} ms idle, ${noisyLoopP99.toFixed(0)} ms noisy; the gateway's event loop held at most ${idleGatewayLoop.max.toFixed(1)} ms idle, ${noisyGatewayLoop.max.toFixed(1)} ms noisy (p99 ${noisyGatewayLoop.p99.toFixed(1)}); load ${loadavg()[0]?.toFixed(1)}`,
+        `round ${round}: B p95 idle ${idle.p95.toFixed(1)} ms, noisy ${noisy.p95.toFixed(1)} ms (${idle.failed + noisy.failed} failed); gateway CPU ${((100 * idleCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyCpu) / (seconds * 1000)).toFixed(0)}% noisy; A ${a.requests} responses ${JSON.stringify(a.codes)}, A's clients ${((100 * a.cpuMs) / ((seconds + 4) * 1000)).toFixed(0)}% CPU; MariaDB CPU ${((100 * idleDbCpu) / (seconds * 1000)).toFixed(0)}% idle, ${((100 * noisyDbCpu) / (seconds * 1000)).toFixed(0)}% noisy (whole server); ${noisyDenied} denial audit rows and ${noisyLogBytes} bytes of gateway log in the noisy window; this process's event-loop delay p99 ${idleLoopP99.toFixed(0)} ms idle, ${noisyLoopP99.toFixed(0)} ms noisy; the gateway's event loop held at most ${idleGatewayLoop.max.toFixed(1)} ms idle, ${noisyGatewayLoop.max.toFixed(1)} ms noisy (p99 ${noisyGatewayLoop.p99.toFixed(1)}); its GC paused it ${gcText(idleGatewayLoop.gc)} idle, ${gcText(noisyGatewayLoop.gc)} noisy; load ${loadavg()[0]?.toFixed(1)}`,
       );
       if (round === 1) {
         log(`A's refusals: ${JSON.stringify(a.samples)}`);
