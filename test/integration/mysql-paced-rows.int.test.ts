@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlStatement } from '../../src/db/dialect.js';
+import { createMysqlDatabase } from '../../src/db/mysql-database.js';
 import type { TenantDatabase } from '../../src/db/tenant-database.js';
 import { openTenantDatabase } from '../helpers/tenant-database.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -77,6 +78,37 @@ describe('paced rows on MariaDB', () => {
     expect(Number(one?.['n'])).toBe(ROWS);
     const again = await tenant.query({ ...ALL, params: [ROWS - 3] });
     expect(again.map((r) => r['id'])).toEqual([ROWS - 2, ROWS - 1, ROWS]);
+  });
+
+  it('stops waiting once half the statement budget is spent, so pacing never becomes a timeout', async () => {
+    const budgetMs = 1500;
+    const tight = createMysqlDatabase(
+      { host: db.host, port: db.port, user: db.user, password: db.password, database: db.name },
+      {
+        connectionLimit: 1,
+        queueLimit: 1,
+        connectTimeoutMs: 5000,
+        queryTimeoutMs: budgetMs,
+        connectionIdleMs: 60_000,
+        validateAfterIdleMs: 30_000,
+      },
+    );
+    try {
+      let waits = 0;
+      // 80 paces of 100 ms each would take 8 s, past the 1.5 s budget (mysql2's own timeout,
+      // which would fail the statement): the rows arriving whole is the proof.
+      const rows = await tight.query(ALL, {
+        pace: () => {
+          waits++;
+          return new Promise((resolve) => setTimeout(resolve, 100));
+        },
+      });
+      expect(rows).toHaveLength(ROWS);
+      expect(waits).toBeGreaterThan(0);
+      expect(waits).toBeLessThan(ROWS / 25);
+    } finally {
+      await tight.close();
+    }
   });
 
   it('reports a failing paced statement as the same error as an unpaced one', async () => {
