@@ -41,6 +41,11 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
   },
   PORT: { group: 'Server', meaning: 'HTTP port (GraphQL, GraphiQL, health)' },
   HOST: { group: 'Server', meaning: 'listen address (`0.0.0.0` in containers)' },
+  FHIRGATE_KEEP_ALIVE_TIMEOUT_MS: {
+    group: 'Server',
+    meaning:
+      "how long an idle client connection stays open; keep it above the idle timeout of the proxy in front (60 s for an AWS ALB or nginx), or the gateway may close a connection just as the proxy reuses it (sporadic 502s); Node's own default is 5 s",
+  },
   LOG_LEVEL: { group: 'Server', meaning: 'pino log level' },
   FHIRGATE_DATA_DIR: {
     group: 'Server',

@@ -48,6 +48,7 @@ export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  FHIRGATE_KEEP_ALIVE_TIMEOUT_MS: ms(1000).max(600_000).default(65_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   FHIRGATE_DATA_DIR: z.string().min(1).default('.fhirgate'),
@@ -223,6 +224,12 @@ export interface Config {
   readonly port: number;
   /** `HOST` @default '127.0.0.1' */
   readonly host: string;
+  /**
+   * `FHIRGATE_KEEP_ALIVE_TIMEOUT_MS`: how long an idle client connection stays open. Above the
+   * idle timeout of the proxies in front (60 s for an AWS ALB or nginx), so the proxy, not the
+   * gateway, closes an idle connection. @default 65000
+   */
+  readonly keepAliveTimeoutMs: number;
   /** `LOG_LEVEL` @default 'info' */
   readonly logLevel: string;
   /** `FHIRGATE_DATA_DIR`: demo state (SQLite files, demo issuer key). @default '.fhirgate' */
@@ -438,6 +445,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
+    keepAliveTimeoutMs: e.FHIRGATE_KEEP_ALIVE_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     dataDir: e.FHIRGATE_DATA_DIR,
     demo,

@@ -40,6 +40,17 @@ function fail(message: string): never {
 }
 
 /**
+ * Idle client connections stay open `keepAliveMs`, above the idle timeout of the proxy in front,
+ * so the proxy closes an idle connection, never the gateway just as the proxy reuses it: Node's
+ * default of 5 s is below the 60 s of common proxies, and that race shows as sporadic 502s. The
+ * header timeout is raised with it, so it stays the longer of the two.
+ */
+function keepConnectionsFor(server: Server, keepAliveMs: number): void {
+  server.keepAliveTimeout = keepAliveMs;
+  server.headersTimeout = Math.max(server.headersTimeout, keepAliveMs + 1000);
+}
+
+/**
  * Listens on `port`, or fails with what to do when the port cannot be had: the raw error would
  * read "startup failed (Error EADDRINUSE)" and leave the user to guess which port.
  */
@@ -258,6 +269,7 @@ export async function startFhirgate(options: StartOptions = {}): Promise<void> {
     }
     void gateway(req, res);
   });
+  keepConnectionsFor(server, config.keepAliveTimeoutMs);
   const shutdown = createShutdown({
     server,
     log,

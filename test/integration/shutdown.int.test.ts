@@ -133,6 +133,38 @@ describe('graceful shutdown of the real server', () => {
     return { token, response };
   }
 
+  it('keeps an idle client connection open for FHIRGATE_KEEP_ALIVE_TIMEOUT_MS, then closes it', async () => {
+    const { run, port } = await boot({ FHIRGATE_KEEP_ALIVE_TIMEOUT_MS: '2500' });
+    try {
+      const socket = net.connect(port, '127.0.0.1');
+      let received = '';
+      let answeredAt = 0;
+      let closedAt = 0;
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        received += chunk;
+        if (answeredAt === 0 && received.includes('{"status":"ok"}')) {
+          answeredAt = performance.now();
+        }
+      });
+      socket.once('close', () => {
+        closedAt = performance.now();
+      });
+      socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await waitFor('the answer', async () => (answeredAt > 0 ? true : undefined));
+      // Node announces the setting in whole seconds (its own default would say timeout=5).
+      expect(received.toLowerCase()).toContain('keep-alive: timeout=2');
+      await waitFor('the server to close the idle connection', async () =>
+        closedAt > 0 ? true : undefined,
+      );
+      // Kept open at least that long (a timer fires no earlier than asked).
+      expect(closedAt - answeredAt).toBeGreaterThanOrEqual(2400);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
   it('on SIGTERM: /readyz 503, in-flight request finishes with 200, new connections refused, exit 0', async () => {
     const delayMs = 500;
     const { run, port } = await boot({

@@ -118,6 +118,18 @@ describe('loadConfig', () => {
     }
   });
 
+  it("keeps idle client connections 65 s by default, above a proxy's 60 s, and refuses under 1 s", () => {
+    expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
+    expect(loadConfig({ FHIRGATE_KEEP_ALIVE_TIMEOUT_MS: '125000' }).keepAliveTimeoutMs).toBe(
+      125_000,
+    );
+    for (const bad of ['500', '700000', 'soon']) {
+      expect(() => loadConfig({ FHIRGATE_KEEP_ALIVE_TIMEOUT_MS: bad }), bad).toThrow(
+        /FHIRGATE_KEEP_ALIVE_TIMEOUT_MS/,
+      );
+    }
+  });
+
   it('derives the JWKS URL from a Keycloak issuer', () => {
     const config = loadConfig({
       FHIRGATE_REGISTRY_URL: 'mysql://u:p@db:3306/registry',
