@@ -25,6 +25,18 @@ export type ProbeCommand =
   | { readonly type: 'loop-delay'; readonly reset: boolean }
   | { readonly type: 'watch'; readonly resolutionMs: number; readonly cpuBlocks: boolean };
 
+/**
+ * Garbage-collection pauses: how many, their sum, the longest, how many over 5 ms and the sum of
+ * the major ones (mark-compact and its steps), in ms.
+ */
+export interface GcPauses {
+  readonly count: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
+  readonly over5Ms: number;
+  readonly majorMs: number;
+}
+
 /** A {@link ProbeCommand} on the wire. */
 export type ProbeRequest = ProbeCommand & { readonly id: number };
 
@@ -60,17 +72,8 @@ export interface ProbeReply {
      * count in it).
      */
     readonly maxCpuBlock: number;
-    /**
-     * Garbage-collection pauses since the last reset: how many, their sum, the longest, how many
-     * over 5 ms and the sum of the major ones (mark-compact and its steps), in ms.
-     */
-    readonly gc: {
-      readonly count: number;
-      readonly totalMs: number;
-      readonly maxMs: number;
-      readonly over5Ms: number;
-      readonly majorMs: number;
-    };
+    /** Garbage-collection pauses since the last reset. */
+    readonly gc: GcPauses;
   };
   readonly error?: string;
 }
@@ -84,7 +87,8 @@ let lastCpu = process.cpuUsage();
 let maxCpuBlockUs = Number.NaN;
 
 // GC pauses (main-thread stops), from V8's own entries: one callback per collection, no timer.
-let gc = { count: 0, totalMs: 0, maxMs: 0, over5Ms: 0, majorMs: 0 };
+const noPauses = () => ({ count: 0, totalMs: 0, maxMs: 0, over5Ms: 0, majorMs: 0 });
+let gc = noPauses();
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gc.count += 1;
@@ -200,7 +204,7 @@ async function answer(request: ProbeRequest): Promise<ProbeReply> {
         gc,
       };
       if (request.reset) {
-        gc = { count: 0, totalMs: 0, maxMs: 0, over5Ms: 0, majorMs: 0 };
+        gc = noPauses();
         loopDelay?.reset();
         if (cpuSampler !== undefined) {
           maxCpuBlockUs = 0;

@@ -63,6 +63,7 @@ import { startStalledServer } from '../test/helpers/fault-servers.js';
 import { resolveMysqlServer } from '../test/helpers/global-setup.js';
 import { startKeycloakStub } from '../test/helpers/jwks-server.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/test-database.js';
+import type { GcPauses } from './child-probe.js';
 import {
   gatewayEnvFromArgs,
   gatewayNodeArgsFromArgs,
@@ -257,10 +258,8 @@ async function loadA(): Promise<void> {
         const res = await postBytes(agent, spec.url, token, body, until - Date.now());
         status = res.status;
         retryAfter = Number(res.retryAfter ?? '1') || 1;
-        // An answer's error code is in its first bytes; a 200 with data carries none.
-        const head = res.body.subarray(0, 2048).toString('utf8');
         if (status !== 200 && samples[status] === undefined) {
-          samples[status] = head.slice(0, 200);
+          samples[status] = res.body.toString('utf8').slice(0, 200);
         }
         const code =
           status === 200 && res.body.indexOf('"errors"') < 0
@@ -396,13 +395,7 @@ async function writeWindowProfile(
   console.log(formatSummary(`gateway, ${title}`, await summarizeProfileFile(path, 30)));
 }
 
-function gcText(gc: {
-  count: number;
-  totalMs: number;
-  maxMs: number;
-  over5Ms: number;
-  majorMs: number;
-}): string {
+function gcText(gc: GcPauses): string {
   return `${gc.totalMs.toFixed(0)} ms in ${gc.count} pauses (${gc.majorMs.toFixed(0)} ms major; longest ${gc.maxMs.toFixed(1)} ms, ${gc.over5Ms} over 5 ms)`;
 }
 

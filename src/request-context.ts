@@ -29,15 +29,13 @@ export function createRequestContext(
   state: AuthenticatedRequest,
 ): GatewayContext {
   const work = createWorkBudget(state.runtime.clientId, deps.work, state.lightTicket);
-  // A heavy request's rows are parsed in its slices; a light one's at once (no per-row events).
-  const parseRows = (count: number) => work.parsed(count);
   const tenant = createTenantScope({
     runtime: state.runtime,
     pools: deps.pools,
     policies: deps.policies,
     log: state.log,
     onStatement: deps.onStatement,
-    rowPace: () => (work.heavy ? parseRows : undefined),
+    rowPace: () => work.rowPace,
   });
   const audit = deps.beginAudit({
     tenant,

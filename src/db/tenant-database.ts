@@ -16,10 +16,6 @@ export interface DatabaseStats {
 }
 
 /**
- * One tenant's database, as the rest of fhirgate sees it: statements in, rows out. The
- * implementation owns its connections, its bounded queue and its timeouts.
- */
-/**
  * Told of rows as the driver reads them (`count` at a time): `undefined` to go on, or a promise
  * to wait for before the next row is parsed. A heavy request's work budget paces its statements'
  * rows this way, so a result set of thousands of rows is parsed over several turns of the event
@@ -33,6 +29,10 @@ export interface QueryOptions {
   readonly pace?: RowPace | undefined;
 }
 
+/**
+ * One tenant's database, as the rest of fhirgate sees it: statements in, rows out. The
+ * implementation owns its connections, its bounded queue and its timeouts.
+ */
 export interface TenantDatabase {
   readonly dialect: Dialect;
   query(statement: SqlStatement, options?: QueryOptions): Promise<Row[]>;

@@ -1,3 +1,4 @@
+import type { RowPace } from '../db/tenant-database.js';
 import { type GatewayError, gatewayError } from '../errors.js';
 import type { HeavyRequests, HeavySlot } from '../tenancy/heavy-requests.js';
 import type { LightTicket } from '../tenancy/light-first.js';
@@ -44,8 +45,6 @@ export interface WorkLimits {
 export interface WorkBudget {
   /** Resources built so far. */
   readonly resources: number;
-  /** Admitted as heavy (holds a slot of its tenant's heavy-request bulkhead). */
-  readonly heavy: boolean;
   /** The `RESPONSE_TOO_LARGE` error once a cap was passed; the answer must be only this. */
   readonly exceeded: GatewayError | undefined;
   /** Charges `count` resources about to be built: counts them against the cap, then paces. */
@@ -53,10 +52,12 @@ export interface WorkBudget {
   /** Charges `count` resources about to be handed out (a reverse-reference list): paces. */
   handOut(count: number): Promise<void> | undefined;
   /**
-   * Charges `count` rows the database driver is about to parse: paces, never throws (it runs in
-   * the driver's data callbacks; the caps are checked when the rows are built).
+   * The pace of the rows of a statement about to start: once the request is admitted as heavy,
+   * each batch of rows the driver is about to parse is charged to its slicer (never throwing: it
+   * runs in the driver's data callbacks, and the caps are checked when the rows are built);
+   * `undefined` for a light request, whose rows are read at once (no event per row).
    */
-  parsed(count: number): Promise<void> | undefined;
+  readonly rowPace: RowPace | undefined;
   /** The JSON text of an answer, written in slices and counted against the byte cap. */
   serialize(value: unknown): Promise<string>;
   /**
@@ -79,6 +80,7 @@ export function createWorkBudget(
   let exceeded: GatewayError | undefined;
   let slot: HeavySlot | undefined;
   let ended = false;
+  const parseRows: RowPace = (count) => slicer.pass(count);
 
   const stop = (message: string): never => {
     exceeded ??= gatewayError('RESPONSE_TOO_LARGE', message);
@@ -96,9 +98,6 @@ export function createWorkBudget(
   return {
     get resources() {
       return resources;
-    },
-    get heavy() {
-      return slot !== undefined;
     },
     get exceeded() {
       return exceeded;
@@ -119,8 +118,8 @@ export function createWorkBudget(
       }
       return slicer.pass(count);
     },
-    parsed(count) {
-      return slicer.pass(count);
+    get rowPace() {
+      return slot === undefined ? undefined : parseRows;
     },
     async serialize(value) {
       if (exceeded !== undefined) {

@@ -98,7 +98,7 @@ export function createTenantScope(deps: {
   readonly onStatement?: StatementListener | undefined;
   /**
    * The pace of the rows of the request's next statement, asked as each starts: its work
-   * budget's `parsed` once the request is admitted as heavy, else `undefined` (rows read at once).
+   * budget's `rowPace` (set once the request is admitted as heavy, else `undefined`).
    */
   readonly rowPace?: (() => RowPace | undefined) | undefined;
 }): TenantScope {
