@@ -39,6 +39,8 @@
  *   --profile              CPU-profile the gateway during the last round's idle and noisy windows
  *                          (and, in heavy mode, A's reads alone; the profiler's own cost skews
  *                          that run's ratio) and print their top functions
+ *   --alloc                (heavy mode) an allocation profile of A's reads alone, freed objects
+ *                          included: KiB per heavy read by function, what the GC has to collect
  *   --no-rate-limits       lift the per-user/per-tenant token buckets (production defaults:
  *                          50/s per user, 500/s per tenant)
  *
@@ -72,6 +74,7 @@ import {
 } from './children.js';
 import { S3_MAPPING, seedTenant, TENANT_DDL } from './fixtures.js';
 import { formatSummary, summarizeProfileFile } from './profile-summary.js';
+import { logAllocations } from './profiles.js';
 
 const TARGET_RATIO = 1.2;
 const A_CONNECTIONS = 100;
@@ -272,7 +275,9 @@ async function loadA(): Promise<void> {
       requests++;
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status !== 200 && spec.clients === 'polite') {
-        await new Promise((r) => setTimeout(r, Math.min(retryAfter * 1000, until - Date.now())));
+        await new Promise((r) =>
+          setTimeout(r, Math.max(0, Math.min(retryAfter * 1000, until - Date.now()))),
+        );
       }
     }
   };
@@ -424,6 +429,7 @@ async function main(): Promise<void> {
   const niceA = Number(arg('--nice-a', '0'));
   const ownGatewayA = process.argv.includes('--a-own-gateway');
   const profile = process.argv.includes('--profile');
+  const alloc = process.argv.includes('--alloc');
   const clients = arg('--clients', 'polite');
   // `--control`: A's clients send to a stand-in server in another process instead of the
   // gateway, so the noisy windows carry A's load generator and a second server on the machine's
@@ -630,7 +636,10 @@ async function main(): Promise<void> {
       // The fine watch (1 ms delay monitor and CPU sampler) only here: in the rounds it would
       // cost the gateway several percent of a core in every window.
       await gateway?.probe({ type: 'watch', resolutionMs: 1, cpuBlocks: true });
-      if (profile && gateway !== undefined) {
+      // One profiler at a time: the allocation profile, when asked for, takes the solo reads.
+      if (alloc && gateway !== undefined) {
+        await gateway.probe({ type: 'alloc-start' });
+      } else if (profile && gateway !== undefined) {
         await gateway.probe({ type: 'profile-start' });
       }
       for (let i = 0; i < SOLO_HEAVY_REQUESTS; i++) {
@@ -659,7 +668,12 @@ async function main(): Promise<void> {
           bytes: text.length,
         });
       }
-      if (profile && gateway !== undefined) {
+      if (alloc && gateway !== undefined) {
+        const path = 'bench/results/profiles/noisy-heavy-alone-gateway.heapprofile';
+        await mkdir('bench/results/profiles', { recursive: true });
+        await gateway.probe({ type: 'alloc-stop', path });
+        await logAllocations(path, SOLO_HEAVY_REQUESTS, "A's heavy read alone: gateway");
+      } else if (profile && gateway !== undefined) {
         await writeWindowProfile(gateway, 'noisy-heavy-alone-gateway', "A's heavy reads alone");
       }
       const loopMax = solo.map((x) => x.loopMaxMs).sort((a, b) => a - b);

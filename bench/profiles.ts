@@ -103,6 +103,14 @@ export async function allocationProfile(
 ): Promise<void> {
   const path = new URL(`./profiles/${scenario}-${child.name}.heapprofile`, RESULTS).pathname;
   const result = await recordUnderLoad(child, 'alloc', path, load);
+  await logAllocations(path, result.requests, `${scenario} gateway`);
+}
+
+/**
+ * Prints what an allocation profile (`alloc-start` … `alloc-stop`) recorded over `requests`
+ * requests: KiB per request in all, and the 25 functions that allocated most.
+ */
+export async function logAllocations(path: string, requests: number, label: string): Promise<void> {
   const { head } = JSON.parse(await readFile(path, 'utf8')) as { head: HeapProfileNode };
   const bySite = new Map<string, number>();
   let total = 0;
@@ -117,10 +125,8 @@ export async function allocationProfile(
     }
   };
   walk(head);
-  const perRequest = (bytes: number) => (bytes / Math.max(1, result.requests) / 1024).toFixed(2);
-  log(
-    `${scenario} gateway allocations: ${perRequest(total)} KiB per request; top sites (KiB/req):`,
-  );
+  const perRequest = (bytes: number) => (bytes / Math.max(1, requests) / 1024).toFixed(2);
+  log(`${label} allocations: ${perRequest(total)} KiB per request; top sites (KiB/req):`);
   for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
     log(`  ${perRequest(bytes).padStart(7)}  ${site}`);
   }

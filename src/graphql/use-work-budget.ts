@@ -10,19 +10,31 @@ type Stringify = (result: Record<string, unknown>) => string;
  * `JSON.stringify(result)`, key for key, as long as `data` is the object that text was written
  * from (a later plugin may have replaced it; then the whole result is written again).
  */
-function splice(data: unknown, text: string): Stringify {
+function splice(data: unknown, text: readonly string[]): Stringify {
   return (result) => {
     if (result['data'] !== data) {
       return JSON.stringify(result);
     }
-    const parts: string[] = [];
+    // One join of the data's pieces and what wraps them, into one flat string: every other join
+    // or template around the text would copy the whole answer once more (the response's byte
+    // count flattens a string made of parts).
+    const parts: string[] = ['{'];
     for (const key of Object.keys(result)) {
-      const json = key === 'data' ? text : JSON.stringify(result[key]);
+      if (key === 'data') {
+        parts.push(parts.length === 1 ? '' : ',', '"data":');
+        // A loop, not a spread: a large answer has more pieces than a call takes arguments.
+        for (const piece of text) {
+          parts.push(piece);
+        }
+        continue;
+      }
+      const json = JSON.stringify(result[key]);
       if (json !== undefined) {
-        parts.push(`${JSON.stringify(key)}:${json}`);
+        parts.push(parts.length === 1 ? '' : ',', JSON.stringify(key), ':', json);
       }
     }
-    return `{${parts.join(',')}}`;
+    parts.push('}');
+    return parts.join('');
   };
 }
 
@@ -61,9 +73,9 @@ export function useWorkBudget(): Plugin<GatewayContext> {
         if (data === null || data === undefined) {
           return;
         }
-        let text: string;
+        let text: readonly string[];
         try {
-          text = await work.serialize(data);
+          text = await work.serializePieces(data);
         } catch (err) {
           if (isGatewayError(err, 'RESPONSE_TOO_LARGE')) {
             setResult({ errors: [work.exceeded ?? err] });

@@ -52,22 +52,73 @@ function* pieces(value: unknown, depth: number): Generator<string, void, undefin
   yield '}';
 }
 
+/** A cap on the UTF-8 bytes of the text, and what passing it does (it throws). */
+export interface ByteCap {
+  readonly maxBytes: number;
+  readonly exceeded: () => never;
+}
+
 /**
  * `JSON.stringify(value)`, written in pieces (see {@link WHOLE_AT_DEPTH}): `onPiece` gets each
- * piece's size in UTF-8 bytes and may throw (a size cap) or return a promise to wait for before
- * the next piece (a yield to the event loop).
+ * piece's length in UTF-16 code units and may return a promise to wait for before the next piece
+ * (a yield to the event loop). Past `cap.maxBytes` UTF-8 bytes, `cap.exceeded` is called.
+ *
+ * The bytes are counted exactly only once the text could pass the cap, at three bytes per code
+ * unit: before that its length bounds it. Measuring a piece (`Buffer.byteLength`) flattens the
+ * string JSON.stringify built from parts, a copy of the whole text that nothing else uses.
  */
 export async function stringifyInPieces(
   value: unknown,
-  onPiece: (bytes: number) => Promise<void> | undefined,
+  onPiece: (chars: number) => Promise<void> | undefined,
+  cap?: ByteCap,
 ): Promise<string> {
+  return (await writeInPieces(value, onPiece, cap)).join('');
+}
+
+/**
+ * {@link stringifyInPieces} without the final join: the pieces, for a caller that joins them once
+ * with what wraps them (each join copies the whole text).
+ */
+export async function writeInPieces(
+  value: unknown,
+  onPiece: (chars: number) => Promise<void> | undefined,
+  cap?: ByteCap,
+): Promise<string[]> {
   const out: string[] = [];
+  let chars = 0;
+  // Exact UTF-8 bytes so far, once they are measured.
+  let bytes: number | undefined;
   for (const piece of pieces(value, 0)) {
     out.push(piece);
-    const wait = onPiece(Buffer.byteLength(piece));
+    chars += piece.length;
+    if (cap !== undefined) {
+      if (bytes !== undefined) {
+        bytes += Buffer.byteLength(piece);
+      } else if (chars * 3 > cap.maxBytes) {
+        bytes = 0;
+        for (const written of out) {
+          bytes += Buffer.byteLength(written);
+        }
+      }
+      // Until measured, at most `cap.maxBytes / 3` code units: below the cap, whatever they are.
+      if (bytes !== undefined && bytes > cap.maxBytes) {
+        cap.exceeded();
+      }
+    }
+    const wait = onPiece(piece.length);
     if (wait !== undefined) {
       await wait;
     }
   }
-  return out.join('');
+  return out;
+}
+
+/**
+ * Whether `text` is longer than `maxBytes` in UTF-8, measuring it only when its length leaves
+ * that open (see {@link stringifyInPieces} for why not always).
+ */
+export function longerThan(text: string, maxBytes: number): boolean {
+  return (
+    text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)
+  );
 }

@@ -2,11 +2,11 @@ import type { RowPace } from '../db/tenant-database.js';
 import { type GatewayError, gatewayError } from '../errors.js';
 import type { HeavyRequests, HeavySlot } from '../tenancy/heavy-requests.js';
 import type { LightTicket } from '../tenancy/light-first.js';
-import { stringifyInPieces } from './sliced-json.js';
+import { longerThan, writeInPieces } from './sliced-json.js';
 import { createSlicer, type Slicer, UNITS_PER_SLICE } from './slicer.js';
 
-/** Serialised bytes that count as one work unit. */
-const BYTES_PER_UNIT = 1024;
+/** Serialised characters (about bytes: FHIR JSON is mostly ASCII) that count as one work unit. */
+const CHARS_PER_UNIT = 1024;
 /** Answers of at most this many resources built are serialised in one `JSON.stringify` call. */
 const WHOLE_UP_TO_RESOURCES = 200;
 
@@ -61,6 +61,11 @@ export interface WorkBudget {
   /** The JSON text of an answer, written in slices and counted against the byte cap. */
   serialize(value: unknown): Promise<string>;
   /**
+   * {@link serialize} as pieces whose concatenation is the text, for a caller that wraps the text
+   * and joins once (GraphQL's result around its `data`): each join copies the whole answer.
+   */
+  serializePieces(value: unknown): Promise<readonly string[]>;
+  /**
    * Waits for a slot of the tenant's heavy-request bulkhead when `worstCase` is above its
    * threshold (rejects with `TENANT_BUSY` when it is full); nothing to wait for otherwise.
    */
@@ -95,6 +100,34 @@ export function createWorkBudget(
       `This answer would be larger than ${limits.maxBytes} bytes, the most one answer may be. Lower _count, select fewer elements or split it.`,
     );
 
+  const serializePieces = async (value: unknown): Promise<readonly string[]> => {
+    if (exceeded !== undefined) {
+      throw exceeded;
+    }
+    if (resources <= WHOLE_UP_TO_RESOURCES) {
+      // Small answers (most) in one call: nothing to slice, and no per-piece cost.
+      const text = JSON.stringify(value) ?? 'null';
+      if (longerThan(text, limits.maxBytes)) {
+        tooManyBytes();
+      }
+      return [text];
+    }
+    let uncharged = 0;
+    return writeInPieces(
+      value,
+      (chars) => {
+        uncharged += chars;
+        if (uncharged < CHARS_PER_UNIT) {
+          return undefined;
+        }
+        const units = Math.floor(uncharged / CHARS_PER_UNIT);
+        uncharged -= units * CHARS_PER_UNIT;
+        return slicer.pass(units);
+      },
+      { maxBytes: limits.maxBytes, exceeded: tooManyBytes },
+    );
+  };
+
   return {
     get resources() {
       return resources;
@@ -122,33 +155,9 @@ export function createWorkBudget(
       return slot === undefined ? undefined : parseRows;
     },
     async serialize(value) {
-      if (exceeded !== undefined) {
-        throw exceeded;
-      }
-      if (resources <= WHOLE_UP_TO_RESOURCES) {
-        // Small answers (most) in one call: nothing to slice, and no per-piece cost.
-        const text = JSON.stringify(value) ?? 'null';
-        if (text.length > limits.maxBytes || Buffer.byteLength(text) > limits.maxBytes) {
-          tooManyBytes();
-        }
-        return text;
-      }
-      let bytes = 0;
-      let uncharged = 0;
-      return stringifyInPieces(value, (size) => {
-        bytes += size;
-        if (bytes > limits.maxBytes) {
-          tooManyBytes();
-        }
-        uncharged += size;
-        if (uncharged < BYTES_PER_UNIT) {
-          return undefined;
-        }
-        const units = Math.floor(uncharged / BYTES_PER_UNIT);
-        uncharged -= units * BYTES_PER_UNIT;
-        return slicer.pass(units);
-      });
+      return (await serializePieces(value)).join('');
     },
+    serializePieces,
     admit(worstCase) {
       const waiting =
         ended || slot !== undefined ? undefined : limits.heavy?.admit(clientId, worstCase, ticket);

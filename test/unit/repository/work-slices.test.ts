@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stringifyInPieces } from '../../../src/repository/sliced-json.js';
+import { longerThan, stringifyInPieces } from '../../../src/repository/sliced-json.js';
 import { createSlicer } from '../../../src/repository/slicer.js';
 import { createWorkBudget } from '../../../src/repository/work-budget.js';
 import { createRefusalHold } from '../../../src/security/refusal-hold.js';
@@ -69,16 +69,43 @@ describe('stringifyInPieces', () => {
     null,
   ];
 
-  it('writes exactly what JSON.stringify writes, and counts its UTF-8 bytes', async () => {
+  it('writes exactly what JSON.stringify writes, and tells the length of each piece', async () => {
     for (const value of shapes) {
-      let bytes = 0;
+      let chars = 0;
       const text = await stringifyInPieces(value, (n) => {
-        bytes += n;
+        chars += n;
         return undefined;
       });
       expect(text).toBe(JSON.stringify(value));
-      expect(bytes).toBe(Buffer.byteLength(text));
+      expect(chars).toBe(text.length);
     }
+  });
+
+  it('holds the byte cap exactly on UTF-8 bytes, multi-byte text included', async () => {
+    const stop = (): never => {
+      throw new Error('over the cap');
+    };
+    const go = () => undefined;
+    // 300 entries of 'é€😀' (2 + 3 + 4 bytes in 4 UTF-16 code units): bytes > 2 x length.
+    for (const value of [
+      { data: { list: Array.from({ length: 300 }, (_, i) => ({ i, s: 'é€😀' })) } },
+      { data: { list: Array.from({ length: 300 }, (_, i) => observation(i)) } },
+    ]) {
+      const text = JSON.stringify(value);
+      const bytes = Buffer.byteLength(text);
+      await expect(stringifyInPieces(value, go, { maxBytes: bytes, exceeded: stop })).resolves.toBe(
+        text,
+      );
+      await expect(
+        stringifyInPieces(value, go, { maxBytes: bytes - 1, exceeded: stop }),
+      ).rejects.toThrow('over the cap');
+    }
+    const multi = JSON.stringify({ s: 'é€😀'.repeat(50) });
+    expect(longerThan(multi, Buffer.byteLength(multi))).toBe(false);
+    expect(longerThan(multi, Buffer.byteLength(multi) - 1)).toBe(true);
+    expect(longerThan(multi, multi.length)).toBe(true);
+    expect(longerThan('{"a":"x"}', 9)).toBe(false);
+    expect(longerThan('{"a":"x"}', 8)).toBe(true);
   });
 
   it('cuts a large answer into pieces of about one resource', async () => {
