@@ -294,7 +294,7 @@ export const MEANINGS: Readonly<Record<EnvName, Meaning>> = {
   FHIRGATE_HEAVY_SHARE: {
     group: 'Isolation between tenants',
     meaning:
-      'percent of the event loop heavy work may take while other requests are about (one in flight or one ended within FHIRGATE_HEAVY_MAX_WAIT_MS); alone, heavy work runs at full speed',
+      "percent of the event loop heavy work may take while other requests are about (one in flight or one ended within FHIRGATE_HEAVY_MAX_WAIT_MS), the garbage collector's pauses between its slices included; alone, heavy work runs at full speed",
   },
   FHIRGATE_REFUSAL_HOLD_MS: {
     group: 'Isolation between tenants',

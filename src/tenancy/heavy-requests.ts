@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { gatewayError } from '../errors.js';
 import { createSlicer, type Slicer, UNITS_PER_SLICE } from '../repository/slicer.js';
 import type { RefusalHold } from '../security/refusal-hold.js';
+import { gcPauseMs } from './gc-time.js';
 import { createLightFirst, type LightFirst, type LightTicket } from './light-first.js';
 
 export interface HeavyRequestOptions {
@@ -67,7 +68,7 @@ export function createHeavyRequests(
   unitsPerSlice = UNITS_PER_SLICE,
 ): HeavyRequests {
   const bulkheads = new LRUCache<string, BulkheadPolicy>({ max: 20_000 });
-  const light = createLightFirst(options.maxWaitMs, options.sharePercent);
+  const light = createLightFirst(options.maxWaitMs, options.sharePercent, gcPauseMs);
 
   async function acquire(clientId: string, ticket: LightTicket | undefined): Promise<HeavySlot> {
     let limiter = bulkheads.get(clientId);

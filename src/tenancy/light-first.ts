@@ -1,3 +1,5 @@
+import type { GcClock } from './gc-time.js';
+
 /**
  * Light requests first: the turn on which heavy work gets its next slice. Heavy requests share
  * one slicer (`heavy-requests.ts`); scheduled through this gate, its next slice waits while any
@@ -11,6 +13,12 @@
  * most `maxWaitMs`. Waiting for a light request alone is not enough on a small machine: heavy work
  * in the gaps between light requests still takes the CPU, the garbage collector's time and the
  * database's that those requests then wait for. Alone, heavy work runs at full speed.
+ *
+ * With a `gcClock`, a slice is also charged the collector's pauses since the previous slice
+ * (while heavy work goes on): heavy work's garbage is collected between its slices, in pauses that
+ * stop light requests as much as its slices do (a heavy read allocates some 15 MB, most of which
+ * outlives two young-generation collections). Pauses during a light request are charged too, and
+ * those inside a slice may be counted twice: heavy work errs towards yielding.
  *
  * Every HTTP request is counted from its arrival to its response's `close` (the gateway's
  * handler), which always comes; one admitted as heavy is set aside until it ends.
@@ -39,7 +47,11 @@ export interface LightFirst {
   schedule(slice: () => void): void;
 }
 
-export function createLightFirst(maxWaitMs: number, sharePercent = 50): LightFirst {
+export function createLightFirst(
+  maxWaitMs: number,
+  sharePercent = 50,
+  gcClock?: GcClock,
+): LightFirst {
   if (!(sharePercent >= 1 && sharePercent <= 100)) {
     throw new RangeError(`sharePercent must be 1-100, got ${sharePercent}`);
   }
@@ -55,17 +67,27 @@ export function createLightFirst(maxWaitMs: number, sharePercent = 50): LightFir
   // A slice ran and its work is not measured yet: nothing more is let through until it is.
   let measuring = false;
   let timer: NodeJS.Timeout | undefined;
+  // The collector's clock at the end of the last slice, and when that was.
+  let gcAtLastSlice = 0;
+  let lastSliceEnd = Number.NEGATIVE_INFINITY;
 
   const run = (slice: () => void): void => {
     setImmediate(() => {
       const started = performance.now();
+      const gcAtStart = gcClock?.() ?? 0;
       measuring = true;
       slice();
       // The slice's work runs in the microtasks after this callback; the next turn sees it done.
       setImmediate(() => {
         const now = performance.now();
+        const gcNow = gcClock?.() ?? 0;
+        // Pauses since the previous slice while heavy work went on, else since this one began.
+        const gcMs = gcNow - (started - lastSliceEnd <= maxWaitMs * 2 ? gcAtLastSlice : gcAtStart);
+        gcAtLastSlice = gcNow;
+        lastSliceEnd = now;
+        const charged = now - started + gcMs;
         const contended = inFlight > 0 || now - lastLightEnd < maxWaitMs;
-        resumeAt = contended ? now + Math.min((now - started) * pausePerMs, maxWaitMs) : now;
+        resumeAt = contended ? now + Math.min(charged * pausePerMs, maxWaitMs) : now;
         measuring = false;
         next();
       });

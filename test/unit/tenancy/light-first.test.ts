@@ -164,6 +164,43 @@ describe('light requests first', () => {
     }
   });
 
+  it("charges a slice the collector's pauses since the previous one, while light requests are about", async () => {
+    // Gaps between consecutive slices under contention, with the collector pausing `gcPerSlice`
+    // ms between slices (its clock, advanced by the slices themselves here).
+    const gaps = async (gcPerSlice: number) => {
+      let gc = 0;
+      const light = createLightFirst(100, 50, () => gc);
+      const starts: number[] = [];
+      // A light request ends every 2 ms: contended, but never waited out for 100 ms.
+      light.begin().end();
+      const pulse = setInterval(() => light.begin().end(), 2);
+      try {
+        await new Promise<void>((resolve) => {
+          const next = () =>
+            light.schedule(() => {
+              starts.push(performance.now());
+              gc += gcPerSlice;
+              if (starts.length < 5) {
+                next();
+              } else {
+                resolve();
+              }
+            });
+          next();
+        });
+      } finally {
+        clearInterval(pulse);
+      }
+      return starts.slice(1).map((t, i) => t - (starts[i] as number));
+    };
+    const without = await gaps(0);
+    const withGc = await gaps(30);
+    // 50 %: a pause as long as what the slice was charged; 30 ms of collector time each.
+    expect(Math.min(...withGc)).toBeGreaterThanOrEqual(25);
+    const median = [...without].sort((a, b) => a - b)[Math.floor(without.length / 2)] as number;
+    expect(median).toBeLessThan(25);
+  });
+
   it('refuses a share outside 1-100', () => {
     expect(() => createLightFirst(50, 0)).toThrow(/1-100/);
     expect(() => createLightFirst(50, 101)).toThrow(/1-100/);
