@@ -59,25 +59,14 @@ export interface ByteCap {
 }
 
 /**
- * `JSON.stringify(value)`, written in pieces (see {@link WHOLE_AT_DEPTH}): `onPiece` gets each
+ * The pieces of `JSON.stringify(value)` (see {@link WHOLE_AT_DEPTH}), for a caller that joins
+ * them once with whatever wraps them (each join copies the whole text): `onPiece` gets each
  * piece's length in UTF-16 code units and may return a promise to wait for before the next piece
  * (a yield to the event loop). Past `cap.maxBytes` UTF-8 bytes, `cap.exceeded` is called.
  *
  * The bytes are counted exactly only once the text could pass the cap, at three bytes per code
  * unit: before that its length bounds it. Measuring a piece (`Buffer.byteLength`) flattens the
  * string JSON.stringify built from parts, a copy of the whole text that nothing else uses.
- */
-export async function stringifyInPieces(
-  value: unknown,
-  onPiece: (chars: number) => Promise<void> | undefined,
-  cap?: ByteCap,
-): Promise<string> {
-  return (await writeInPieces(value, onPiece, cap)).join('');
-}
-
-/**
- * {@link stringifyInPieces} without the final join: the pieces, for a caller that joins them once
- * with what wraps them (each join copies the whole text).
  */
 export async function writeInPieces(
   value: unknown,
@@ -115,7 +104,7 @@ export async function writeInPieces(
 
 /**
  * Whether `text` is longer than `maxBytes` in UTF-8, measuring it only when its length leaves
- * that open (see {@link stringifyInPieces} for why not always).
+ * that open (see {@link writeInPieces} for why not always).
  */
 export function longerThan(text: string, maxBytes: number): boolean {
   return (

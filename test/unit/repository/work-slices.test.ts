@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { longerThan, stringifyInPieces } from '../../../src/repository/sliced-json.js';
+import { longerThan, writeInPieces } from '../../../src/repository/sliced-json.js';
+
+/** The joined text of {@link writeInPieces}. */
+const stringifyInPieces = async (...args: Parameters<typeof writeInPieces>) =>
+  (await writeInPieces(...args)).join('');
+
 import { createSlicer } from '../../../src/repository/slicer.js';
 import { createWorkBudget } from '../../../src/repository/work-budget.js';
 import { createRefusalHold } from '../../../src/security/refusal-hold.js';
@@ -55,7 +60,7 @@ describe('slicer', () => {
   });
 });
 
-describe('stringifyInPieces', () => {
+describe('writeInPieces', () => {
   const shapes: unknown[] = [
     { data: { a: [1, 2, 3].map(observation), b: null, c: [] } },
     {
