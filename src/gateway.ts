@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
+import {
+  createServerAdapter,
+  type ServerAdapterBaseObject,
+  type ServerAdapterPlugin,
+} from '@whatwg-node/server';
 import { type DocumentNode, type GraphQLSchema, Kind } from 'graphql';
-import { createYoga, type Plugin, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
+import { type createYoga, type Plugin, type YogaLogger, YogaServer } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { AuditTrail } from './audit/audit-trail.js';
 import type { PatientEnumerationLimit } from './audit/patient-enumeration.js';
@@ -24,6 +29,7 @@ import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import { useShapingDirectives } from './graphql/use-shaping-directives.js';
 import { useSingleValueLists } from './graphql/use-single-value-lists.js';
 import { useWorkBudget } from './graphql/use-work-budget.js';
+import { createGraphqlListener } from './graphql-listener.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
@@ -328,10 +334,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       heavy,
     },
   };
-  const yoga: YogaServerInstance<Record<string, unknown>, GatewayContext> = createYoga<
-    Record<string, unknown>,
-    GatewayContext
-  >({
+  const yogaServer = new YogaServer<Record<string, unknown>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     // Pinned: Yoga would put original messages and stacks in responses when NODE_ENV=development.
@@ -425,23 +428,46 @@ export function createGateway(deps: GatewayDeps): Gateway {
       return createRequestContext(contextDeps, state);
     },
   });
+  // What createYoga does: the Fetch API server adapter around Yoga, running every plugin's
+  // onRequest and onResponse. It serves everything but the endpoint's POST (GraphiQL,
+  // preflights, the FHIR REST API); graphql-listener.ts runs the same hooks for that one.
+  const plugins = (yogaServer as unknown as { plugins: ServerAdapterPlugin<RequestFacts>[] })
+    .plugins;
+  const yoga = createServerAdapter<RequestFacts, ServerAdapterBaseObject<RequestFacts>>(
+    yogaServer as unknown as ServerAdapterBaseObject<RequestFacts>,
+    { fetchAPI: yogaServer.fetchAPI, plugins },
+  );
+  const graphqlPost = createGraphqlListener({
+    yoga: yogaServer as unknown as YogaServer<Record<string, unknown>, Record<string, unknown>>,
+    plugins,
+    waitUntil: (promise) => yoga.waitUntil(promise as Promise<void>),
+    url: `http://localhost${GRAPHQL_ENDPOINT}`,
+    log: deps.log,
+  });
   // With heavy requests scheduled, every request the front door lets through counts as light
   // from here to its response's `close` (which always comes) unless it turns out heavy; the
   // context carries its ticket to the work budget that admits it (`light-first.ts`).
+  // The front door has cut the query string off the endpoint's URL.
+  const serve = (req: IncomingMessage, res: ServerResponse, facts: RequestFacts) => {
+    if (req.method === 'POST' && req.url === GRAPHQL_ENDPOINT) {
+      graphqlPost(req, res, facts as Record<string, unknown>);
+      return;
+    }
+    // whatwg-node's listener merges arguments after `res` into the server context; its type
+    // declares only the two.
+    (yoga.requestListener as (...args: [IncomingMessage, ServerResponse, RequestFacts]) => void)(
+      req,
+      res,
+      facts,
+    );
+  };
   const next: NodeHandler =
     heavy === undefined
-      ? yoga
+      ? (req, res) => serve(req, res, {})
       : (req, res) => {
           const lightTicket = heavy.light.begin();
           res.once('close', () => lightTicket.end());
-          const facts: RequestFacts = { lightTicket };
-          // whatwg-node's listener merges arguments after `res` into the server context; its
-          // type declares only the two.
-          (
-            yoga.requestListener as (
-              ...args: [IncomingMessage, ServerResponse, RequestFacts]
-            ) => void
-          )(req, res, facts);
+          serve(req, res, { lightTicket });
         };
   return createFrontDoor(
     {

@@ -1,0 +1,281 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerAdapterPlugin } from '@whatwg-node/server';
+import type { YogaServer } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { operationOutcomeFor } from './errors.js';
+
+/**
+ * `Headers` as Yoga and the plugins read them (`get`, `has`, iteration), straight from the
+ * headers Node has already parsed: nothing is copied unless something iterates.
+ */
+class NodeHeaders {
+  readonly #raw: IncomingHttpHeaders;
+
+  constructor(raw: IncomingHttpHeaders) {
+    this.#raw = raw;
+  }
+
+  get(name: string): string | null {
+    const value = this.#raw[name.toLowerCase()];
+    if (value === undefined) {
+      return null;
+    }
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.#raw[name.toLowerCase()] !== undefined;
+  }
+
+  forEach(callback: (value: string, key: string, parent: NodeHeaders) => void): void {
+    for (const key of Object.keys(this.#raw)) {
+      const value = this.get(key);
+      if (value !== null) {
+        callback(value, key, this);
+      }
+    }
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const key of Object.keys(this.#raw)) {
+      const value = this.get(key);
+      if (value !== null) {
+        yield [key, value];
+      }
+    }
+  }
+
+  keys(): IterableIterator<string> {
+    return Object.keys(this.#raw)[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/** Reads a body the front door has bounded (a declared `Content-Length` of at most 64 KiB). */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      ended = true;
+      resolve((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))?.toString('utf8') ?? '');
+    });
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!ended) {
+        reject(new Error('request body: the client closed the connection'));
+      }
+    });
+  });
+}
+
+/**
+ * A `POST` of the GraphQL endpoint as a Fetch API `Request`, for what Yoga and the plugins read
+ * of it: the method, the URL, the headers, the body as text or JSON, and a signal made only if
+ * something asks for it. Building a full `Request` (a `Headers` copy, a body stream and an
+ * `AbortController` per request) was a tenth of a small read's time.
+ */
+class NodeRequest {
+  readonly method = 'POST';
+  readonly url: string;
+  readonly headers: NodeHeaders;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  #body: Promise<string> | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, url: string) {
+    this.#req = req;
+    this.#res = res;
+    this.url = url;
+    this.headers = new NodeHeaders(req.headers);
+  }
+
+  get bodyUsed(): boolean {
+    return this.#body !== undefined;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      const controller = new AbortController();
+      const res = this.#res;
+      // A response closed before it finished: the client went away.
+      res.once('close', () => {
+        if (!res.writableFinished) {
+          controller.abort();
+        }
+      });
+      this.#signal = controller.signal;
+    }
+    return this.#signal;
+  }
+
+  text(): Promise<string> {
+    this.#body ??= readBody(this.#req);
+    return this.#body;
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+}
+
+type Hooks = Required<Pick<ServerAdapterPlugin, 'onRequest' | 'onResponse'>>;
+type OnRequest = Hooks['onRequest'];
+type OnResponse = Hooks['onResponse'];
+type FetchApi = YogaServer<Record<string, unknown>, Record<string, unknown>>['fetchAPI'];
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Writes a Fetch API `Response` (Yoga's, or a plugin's refusal) to Node's response. */
+async function send(response: Response, res: ServerResponse): Promise<void> {
+  const body = response.body === null ? undefined : await response.text();
+  if (res.destroyed || res.writableEnded) {
+    return;
+  }
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  res.writeHead(response.status, response.statusText, headers);
+  res.end(body);
+}
+
+export interface GraphqlListenerOptions {
+  /** The Yoga server: its `handle` runs request parsing, GraphQL and result processing. */
+  readonly yoga: YogaServer<Record<string, unknown>, Record<string, unknown>>;
+  /** Every plugin of that server, in its order: their `onRequest` and `onResponse` run here. */
+  readonly plugins: readonly unknown[];
+  /** The server adapter's `waitUntil`, which Yoga's server context carries. */
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+  /** The URL a request to the endpoint has (`http://localhost/graphql`). */
+  readonly url: string;
+  readonly log: Logger;
+}
+
+/** A Node request listener for one request, with what the gateway learned before it. */
+export type GraphqlListener = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  facts: Record<string, unknown>,
+) => void;
+
+/**
+ * The GraphQL endpoint's `POST` served straight from Node's request and response: the same
+ * plugins' `onRequest` and `onResponse` hooks, in the same order, around Yoga's own `handle`,
+ * as the Fetch API server adapter runs them, without the adapter's `Request` (headers copied,
+ * the body as a stream, an `AbortController`), its URL and its promise plumbing per request.
+ * Everything else Yoga serves (GraphiQL, preflights, the FHIR REST API) keeps the adapter.
+ *
+ * An exception from a hook or from Yoga is answered 500 with the gateway's error shape and
+ * logged; the adapter would send its stack trace as the body.
+ */
+export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlListener {
+  const { yoga, url, log } = options;
+  const fetchAPI: FetchApi = yoga.fetchAPI;
+  const parsedUrl = new URL(url);
+  const onRequestHooks: OnRequest[] = [];
+  const onResponseHooks: OnResponse[] = [];
+  for (const plugin of options.plugins as Partial<Hooks>[]) {
+    if (plugin?.onRequest !== undefined) {
+      onRequestHooks.push(plugin.onRequest);
+    }
+    if (plugin?.onResponse !== undefined) {
+      onResponseHooks.push(plugin.onResponse);
+    }
+  }
+  const handle = (request: Request, serverContext: Record<string, unknown>) =>
+    yoga.handle(request, serverContext as never);
+
+  async function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    serverContext: Record<string, unknown>,
+  ): Promise<Response> {
+    const request = new NodeRequest(req, res, url) as unknown as Request;
+    let response: Response | undefined;
+    for (const hook of onRequestHooks) {
+      const done = hook({
+        request,
+        setRequest() {
+          throw new Error('graphql-listener: a plugin replaced the request');
+        },
+        serverContext: serverContext as never,
+        fetchAPI,
+        url: parsedUrl,
+        requestHandler: handle as never,
+        setRequestHandler() {
+          throw new Error('graphql-listener: a plugin replaced the request handler');
+        },
+        endResponse(ended) {
+          response = ended;
+        },
+      });
+      if (isThenable(done)) {
+        await done;
+      }
+      if (response !== undefined) {
+        break;
+      }
+    }
+    response ??= await handle(request, serverContext);
+    for (const hook of onResponseHooks) {
+      const done = hook({
+        request,
+        response,
+        serverContext: serverContext as never,
+        setResponse(replaced) {
+          response = replaced;
+        },
+        fetchAPI,
+      });
+      if (isThenable(done)) {
+        await done;
+      }
+    }
+    return response;
+  }
+
+  return (req, res, facts) => {
+    const serverContext: Record<string, unknown> = {
+      req,
+      res,
+      waitUntil: options.waitUntil,
+      ...facts,
+    };
+    respond(req, res, serverContext)
+      .catch((err: unknown) => {
+        log.error({ err }, 'graphql request failed outside GraphQL');
+        const message = 'Unexpected error.';
+        return new fetchAPI.Response(
+          JSON.stringify({
+            errors: [
+              {
+                message,
+                extensions: {
+                  code: 'INTERNAL_SERVER_ERROR',
+                  resource: operationOutcomeFor('INTERNAL_SERVER_ERROR', message, 500),
+                },
+              },
+            ],
+          }),
+          { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' } },
+        );
+      })
+      .then((response) => send(response, res))
+      .catch((err: unknown) => {
+        log.error({ err }, 'graphql response could not be written');
+        res.destroy();
+      });
+  };
+}
