@@ -29,7 +29,6 @@ import { useOperationOutcome } from './graphql/use-operation-outcome.js';
 import { useShapingDirectives } from './graphql/use-shaping-directives.js';
 import { useSingleValueLists } from './graphql/use-single-value-lists.js';
 import { useWorkBudget } from './graphql/use-work-budget.js';
-import { createGraphqlListener } from './graphql-listener.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { NO_OPERATION } from './observability/operation-label.js';
 import { useMetrics } from './observability/use-metrics.js';
@@ -58,6 +57,7 @@ import {
   type GraphiQLPageOptions,
   renderGraphiQLPage,
 } from './web/graphiql-page.js';
+import { createAdapterListener, createGraphqlListener } from './yoga-listeners.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -430,7 +430,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   // What createYoga does: the Fetch API server adapter around Yoga, running every plugin's
   // onRequest and onResponse. It serves everything but the endpoint's POST (GraphiQL,
-  // preflights, the FHIR REST API); graphql-listener.ts runs the same hooks for that one.
+  // preflights, the FHIR REST API); yoga-listeners.ts runs the same hooks for that one.
   const plugins = (yogaServer as unknown as { plugins: ServerAdapterPlugin<RequestFacts>[] })
     .plugins;
   const yoga = createServerAdapter<RequestFacts, ServerAdapterBaseObject<RequestFacts>>(
@@ -444,6 +444,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     url: `http://localhost${GRAPHQL_ENDPOINT}`,
     log: deps.log,
   });
+  const throughAdapter = createAdapterListener(
+    yoga as unknown as Parameters<typeof createAdapterListener>[0],
+    yogaServer.fetchAPI,
+    deps.log,
+  );
   // With heavy requests scheduled, every request the front door lets through counts as light
   // from here to its response's `close` (which always comes) unless it turns out heavy; the
   // context carries its ticket to the work budget that admits it (`light-first.ts`).
@@ -453,13 +458,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       graphqlPost(req, res, facts as Record<string, unknown>);
       return;
     }
-    // whatwg-node's listener merges arguments after `res` into the server context; its type
-    // declares only the two.
-    (yoga.requestListener as (...args: [IncomingMessage, ServerResponse, RequestFacts]) => void)(
-      req,
-      res,
-      facts,
-    );
+    throughAdapter(req, res, facts as Record<string, unknown>);
   };
   const next: NodeHandler =
     heavy === undefined

@@ -8,13 +8,12 @@ import {
   handleWhen,
   type IPolicy,
   TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
   wrap,
 } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { DatabaseError } from '../db/tenant-database.js';
+import { statementTimeout } from './statement-timeout.js';
 
 export interface TenantPolicyOptions {
   /** Statements of one tenant running at once. @default 10 */
@@ -100,13 +99,7 @@ export function createTenantPolicies(options: TenantPolicyOptions, log: Logger):
     breaker.onHalfOpen(() => log.info({ tenant: tenantHash }, 'tenant breaker half-open'));
     breaker.onReset(() => log.info({ tenant: tenantHash }, 'tenant breaker closed'));
     // The timeout is innermost, so a statement that times out counts as a breaker failure.
-    // abortOnReturn off: cockatiel would otherwise abort the signal of every statement that
-    // finished in time, building a DOMException each time. The signal still fires on timeout,
-    // and the pool drops its listeners on return.
-    const budget = timeout(options.timeoutMs, {
-      strategy: TimeoutStrategy.Aggressive,
-      abortOnReturn: false,
-    });
+    const budget = statementTimeout(options.timeoutMs);
     return { policy: wrap(limiter, breaker, budget), breaker, bulkhead: limiter, tenantHash };
   }
 

@@ -1,5 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { ServerAdapterPlugin } from '@whatwg-node/server';
+import {
+  type ServerAdapter,
+  type ServerAdapterBaseObject,
+  type ServerAdapterPlugin,
+  sendNodeResponse,
+} from '@whatwg-node/server';
 import type { YogaServer } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { operationOutcomeFor } from './errors.js';
@@ -151,6 +156,30 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
   res.end(body);
 }
 
+/**
+ * The answer to an exception thrown outside GraphQL (by a plugin's hook, or Yoga itself): 500
+ * in the gateway's error shape, the error in the log only. The Fetch API server adapter would
+ * send the exception's stack trace as the body.
+ */
+function internalError(fetchAPI: FetchApi, log: Logger, err: unknown): Response {
+  log.error({ err }, 'request failed outside GraphQL');
+  const message = 'Unexpected error.';
+  return new fetchAPI.Response(
+    JSON.stringify({
+      errors: [
+        {
+          message,
+          extensions: {
+            code: 'INTERNAL_SERVER_ERROR',
+            resource: operationOutcomeFor('INTERNAL_SERVER_ERROR', message, 500),
+          },
+        },
+      ],
+    }),
+    { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' } },
+  );
+}
+
 export interface GraphqlListenerOptions {
   /** The Yoga server: its `handle` runs request parsing, GraphQL and result processing. */
   readonly yoga: YogaServer<Record<string, unknown>, Record<string, unknown>>;
@@ -163,8 +192,8 @@ export interface GraphqlListenerOptions {
   readonly log: Logger;
 }
 
-/** A Node request listener for one request, with what the gateway learned before it. */
-export type GraphqlListener = (
+/** A Node request listener, with what the gateway learned of the request before it. */
+export type YogaListener = (
   req: IncomingMessage,
   res: ServerResponse,
   facts: Record<string, unknown>,
@@ -177,10 +206,9 @@ export type GraphqlListener = (
  * the body as a stream, an `AbortController`), its URL and its promise plumbing per request.
  * Everything else Yoga serves (GraphiQL, preflights, the FHIR REST API) keeps the adapter.
  *
- * An exception from a hook or from Yoga is answered 500 with the gateway's error shape and
- * logged; the adapter would send its stack trace as the body.
+ * An exception from a hook or from Yoga is answered by `internalError`.
  */
-export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlListener {
+export function createGraphqlListener(options: GraphqlListenerOptions): YogaListener {
   const { yoga, url, log } = options;
   const fetchAPI: FetchApi = yoga.fetchAPI;
   const parsedUrl = new URL(url);
@@ -254,27 +282,37 @@ export function createGraphqlListener(options: GraphqlListenerOptions): GraphqlL
       ...facts,
     };
     respond(req, res, serverContext)
-      .catch((err: unknown) => {
-        log.error({ err }, 'graphql request failed outside GraphQL');
-        const message = 'Unexpected error.';
-        return new fetchAPI.Response(
-          JSON.stringify({
-            errors: [
-              {
-                message,
-                extensions: {
-                  code: 'INTERNAL_SERVER_ERROR',
-                  resource: operationOutcomeFor('INTERNAL_SERVER_ERROR', message, 500),
-                },
-              },
-            ],
-          }),
-          { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' } },
-        );
-      })
+      .catch((err: unknown) => internalError(fetchAPI, log, err))
       .then((response) => send(response, res))
       .catch((err: unknown) => {
-        log.error({ err }, 'graphql response could not be written');
+        log.error({ err }, 'response could not be written');
+        res.destroy();
+      });
+  };
+}
+
+/**
+ * Every other request Yoga serves, through the Fetch API server adapter (its `Request`, hooks and
+ * response writing, streamed bodies included), except that an exception is answered by
+ * `internalError` rather than by the adapter's own 500 with the stack trace.
+ */
+export function createAdapterListener(
+  adapter: Pick<
+    ServerAdapter<Record<string, unknown>, ServerAdapterBaseObject<Record<string, unknown>>>,
+    'handleNodeRequestAndResponse' | 'waitUntil'
+  >,
+  fetchAPI: FetchApi,
+  log: Logger,
+): YogaListener {
+  return (req, res, facts) => {
+    const serverContext = { req, res, waitUntil: adapter.waitUntil, ...facts };
+    Promise.resolve()
+      .then(() => adapter.handleNodeRequestAndResponse(req, res, serverContext))
+      .catch((err: unknown) => internalError(fetchAPI, log, err))
+      // As the adapter's own listener sends it (its default: one writeHead with the headers).
+      .then((response) => sendNodeResponse(response, res, req, true))
+      .catch((err: unknown) => {
+        log.error({ err }, 'response could not be written');
         res.destroy();
       });
   };

@@ -5,7 +5,7 @@ import { createServerAdapter, type ServerAdapterPlugin } from '@whatwg-node/serv
 import { createSchema, type Plugin, YogaServer } from 'graphql-yoga';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGraphqlListener } from '../../src/graphql-listener.js';
+import { createAdapterListener, createGraphqlListener } from '../../src/yoga-listeners.js';
 import { rawHttp } from '../helpers/raw-http.js';
 
 type Facts = Record<string, unknown>;
@@ -100,6 +100,7 @@ async function listen(
 
 let adapter: { server: Server; url: string };
 let listener: { server: Server; url: string };
+let adapterListener: { server: Server; url: string };
 
 beforeAll(async () => {
   // The reference: Yoga as createYoga serves it, through the Fetch API server adapter.
@@ -119,12 +120,14 @@ beforeAll(async () => {
     log: capture,
   });
   listener = await listen((req, res) => lean(req, res, { fact: 'f1' }));
+  const throughAdapter = createAdapterListener(served as never, a.fetchAPI, capture);
+  adapterListener = await listen((req, res) => throughAdapter(req, res, { fact: 'f1' }));
   void silent;
 });
 
 afterAll(async () => {
   await Promise.all(
-    [adapter, listener].map(
+    [adapter, listener, adapterListener].map(
       (s) => s && new Promise<void>((resolve) => s.server.close(() => resolve())),
     ),
   );
@@ -216,6 +219,36 @@ async function answer(url: string, c: Case) {
 }
 
 describe('the GraphQL POST listener against the Fetch API server adapter', () => {
+  it.each(CASES)('answers $name through the adapter listener as the adapter does', async (c) => {
+    const [expected, actual] = await Promise.all([
+      answer(adapter.url, c),
+      answer(adapterListener.url, c),
+    ]);
+    expect(actual).toEqual(expected);
+  });
+
+  it('answers a hook that throws on the adapter path with 500 in the error shape, no stack', async () => {
+    const before = errorLines.length;
+    const res = await rawHttp(adapterListener.url, {
+      method: 'GET',
+      target: '/graphql?query=%7Bseen%7D',
+      headers: { 'x-throw': '1' },
+    });
+    expect(res.status).toBe(500);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(res.body)).toMatchObject({
+      errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+    expect(res.body).not.toContain('a hook broke');
+    expect(errorLines.slice(before).join('')).toContain('request failed outside GraphQL');
+    const reference = await rawHttp(adapter.url, {
+      method: 'GET',
+      target: '/graphql?query=%7Bseen%7D',
+      headers: { 'x-throw': '1' },
+    });
+    expect(reference.body).toContain('a hook broke');
+  });
+
   it.each(CASES)('answers $name exactly as the adapter does', async (c) => {
     const [expected, actual] = await Promise.all([answer(adapter.url, c), answer(listener.url, c)]);
     if (c.notJson === true) {
@@ -264,7 +297,7 @@ describe('the GraphQL POST listener against the Fetch API server adapter', () =>
     expect(body.errors[0]?.extensions['code']).toBe('INTERNAL_SERVER_ERROR');
     expect(res.body).not.toContain('a hook broke');
     expect(res.body).not.toContain('at ');
-    expect(errorLines.slice(before).join('')).toContain('graphql request failed outside GraphQL');
+    expect(errorLines.slice(before).join('')).toContain('request failed outside GraphQL');
     // The adapter sends the stack: the reason the listener does not pass such errors on.
     const reference = await answer(adapter.url, c);
     expect(reference.status).toBe(500);
