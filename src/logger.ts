@@ -38,6 +38,32 @@ export function createLogger(options: { level: string }, destination?: Destinati
   );
 }
 
+const LEVELS: ReadonlySet<string> = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+/**
+ * `log.child(bindings)`, made only when something logs through it: every request gets a logger
+ * naming it, most never write a line, and a pino child costs its bindings' JSON and redaction
+ * set-up each time. A call at a level that is off goes to the parent's no-op.
+ */
+export function lazyChild(log: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy(log, {
+    get(parent, prop) {
+      if (
+        child === undefined &&
+        typeof prop === 'string' &&
+        LEVELS.has(prop) &&
+        !parent.isLevelEnabled(prop)
+      ) {
+        return Reflect.get(parent, prop, parent);
+      }
+      child ??= parent.child(bindings);
+      const value: unknown = Reflect.get(child, prop, child);
+      return typeof value === 'function' ? value.bind(child) : value;
+    },
+  });
+}
+
 /** Error fields that never hold data: the class name, library codes and our own reason. */
 export function safeError(err: unknown): Record<string, unknown> {
   if (typeof err !== 'object' || err === null) {

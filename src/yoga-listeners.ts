@@ -225,53 +225,58 @@ export function createGraphqlListener(options: GraphqlListenerOptions): YogaList
   const handle = (request: Request, serverContext: Record<string, unknown>) =>
     yoga.handle(request, serverContext as never);
 
+  const replaceRequest = () => {
+    throw new Error('yoga-listeners: a plugin replaced the request');
+  };
+  const replaceHandler = () => {
+    throw new Error('yoga-listeners: a plugin replaced the request handler');
+  };
+
   async function respond(
     req: IncomingMessage,
     res: ServerResponse,
     serverContext: Record<string, unknown>,
   ): Promise<Response> {
     const request = new NodeRequest(req, res, url) as unknown as Request;
-    let response: Response | undefined;
+    let ended: Response | undefined;
+    // One argument object for every hook of the request, as the hooks only read it.
+    const onRequest: Parameters<OnRequest>[0] = {
+      request,
+      setRequest: replaceRequest,
+      serverContext: serverContext as never,
+      fetchAPI,
+      url: parsedUrl,
+      requestHandler: handle as never,
+      setRequestHandler: replaceHandler,
+      endResponse(response) {
+        ended = response;
+      },
+    };
     for (const hook of onRequestHooks) {
-      const done = hook({
-        request,
-        setRequest() {
-          throw new Error('graphql-listener: a plugin replaced the request');
-        },
-        serverContext: serverContext as never,
-        fetchAPI,
-        url: parsedUrl,
-        requestHandler: handle as never,
-        setRequestHandler() {
-          throw new Error('graphql-listener: a plugin replaced the request handler');
-        },
-        endResponse(ended) {
-          response = ended;
-        },
-      });
+      const done = hook(onRequest);
       if (isThenable(done)) {
         await done;
       }
-      if (response !== undefined) {
+      if (ended !== undefined) {
         break;
       }
     }
-    response ??= await handle(request, serverContext);
+    const onResponse: Parameters<OnResponse>[0] = {
+      request,
+      response: ended ?? (await handle(request, serverContext)),
+      serverContext: serverContext as never,
+      setResponse(replaced) {
+        onResponse.response = replaced;
+      },
+      fetchAPI,
+    };
     for (const hook of onResponseHooks) {
-      const done = hook({
-        request,
-        response,
-        serverContext: serverContext as never,
-        setResponse(replaced) {
-          response = replaced;
-        },
-        fetchAPI,
-      });
+      const done = hook(onResponse);
       if (isThenable(done)) {
         await done;
       }
     }
-    return response;
+    return onResponse.response;
   }
 
   return (req, res, facts) => {

@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
+import { lazyChild } from '../logger.js';
 import type { ConfigResolver, TenantRuntime } from '../tenancy/config-resolver.js';
 import { operationsRuntime } from './operations-runtime.js';
 import { FHIR_ROLES, type Principal } from './principal.js';
@@ -139,7 +140,8 @@ export function useTenantSelection(options: TenantSelectionOptions): Plugin {
       extendContext(serverContext, {
         tenantSelection: {
           runtime,
-          log: log.child(
+          log: lazyChild(
+            log,
             correlationId === undefined
               ? { requestId, tenant: runtime.tenantHash }
               : { requestId, correlationId, tenant: runtime.tenantHash },

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { toYogaLogger } from '../../../src/gateway.js';
-import { createLogger, safeError, tenantHash } from '../../../src/logger.js';
+import { createLogger, lazyChild, safeError, tenantHash } from '../../../src/logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -65,5 +65,39 @@ describe('logging', () => {
     expect(tenantHash('hospital-a')).toBe(tenantHash('hospital-a'));
     expect(tenantHash('hospital-a')).not.toBe(tenantHash('hospital-b'));
     expect(tenantHash('hospital-a')).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('lazyChild writes what a child writes, and makes the child only when a line is written', () => {
+    const { log, lines } = capture();
+    let children = 0;
+    const counted = new Proxy(log, {
+      get(target, prop) {
+        if (prop === 'child') {
+          return (bindings: Record<string, unknown>) => {
+            children += 1;
+            return target.child(bindings);
+          };
+        }
+        return Reflect.get(target, prop, target);
+      },
+    });
+    log.level = 'info';
+    const requestLog = lazyChild(counted, { requestId: 'r-1', tenant: 'abc' });
+    requestLog.debug({ step: 1 }, 'not written');
+    expect(children).toBe(0);
+    expect(lines).toEqual([]);
+    requestLog.warn({ step: 2 }, 'written');
+    requestLog.info('again');
+    expect(children).toBe(1);
+    const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({
+      level: 40,
+      requestId: 'r-1',
+      tenant: 'abc',
+      step: 2,
+      msg: 'written',
+    });
+    expect(second).toMatchObject({ level: 30, requestId: 'r-1', tenant: 'abc', msg: 'again' });
+    expect(requestLog.isLevelEnabled('debug')).toBe(false);
   });
 });
