@@ -5,7 +5,8 @@ import {
   type ServerAdapterPlugin,
   sendNodeResponse,
 } from '@whatwg-node/server';
-import type { YogaServer } from 'graphql-yoga';
+import type { ExecutionResult } from 'graphql';
+import type { GraphQLParams, Plugin, YogaServer } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { operationOutcomeFor } from './errors.js';
 
@@ -132,6 +133,8 @@ class NodeRequest {
 type Hooks = Required<Pick<ServerAdapterPlugin, 'onRequest' | 'onResponse'>>;
 type OnRequest = Hooks['onRequest'];
 type OnResponse = Hooks['onResponse'];
+type OnResultProcess = NonNullable<Plugin['onResultProcess']>;
+type ResultProcessor = NonNullable<Parameters<OnResultProcess>[0]['resultProcessor']>;
 type FetchApi = YogaServer<Record<string, unknown>, Record<string, unknown>>['fetchAPI'];
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -139,6 +142,48 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof value === 'object' &&
     typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Yoga's JSON request parser's test (`isContentTypeMatch`) for `application/json`. */
+function isJsonContentType(header: string | null): boolean {
+  const type = header?.split(',')[0];
+  return type === 'application/json' || type?.startsWith('application/json;') === true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Parameters Yoga's checks (`checkGraphQLQueryParams`) accept: an object with a string `query`,
+ * an object or nothing for `variables` and `extensions`, a string or nothing for
+ * `operationName`, and no other parameter with a value.
+ */
+function isPlainParams(params: unknown): params is GraphQLParams {
+  if (!isObject(params) || typeof params['query'] !== 'string') {
+    return false;
+  }
+  for (const key in params) {
+    const value = params[key];
+    if (value === null || value === undefined || key === 'query') {
+      continue;
+    }
+    if (
+      key === 'operationName' ? typeof value !== 'string' : !PARAMS.has(key) || !isObject(value)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const PARAMS: ReadonlySet<string> = new Set(['variables', 'extensions']);
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    isObject(value) &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
   );
 }
 
@@ -222,8 +267,83 @@ export function createGraphqlListener(options: GraphqlListenerOptions): YogaList
       onResponseHooks.push(plugin.onResponse);
     }
   }
-  const handle = (request: Request, serverContext: Record<string, unknown>) =>
-    yoga.handle(request, serverContext as never);
+  const onResultProcessHooks: OnResultProcess[] = [];
+  for (const plugin of options.plugins as { onResultProcess?: OnResultProcess }[]) {
+    if (plugin?.onResultProcess !== undefined) {
+      onResultProcessHooks.push(plugin.onResultProcess);
+    }
+  }
+
+  /**
+   * What Yoga's result processing does (`processResult`): every plugin's `onResultProcess` in
+   * order (they choose the media type's processor and replace the result), then the processor,
+   * or 406 when none matched.
+   */
+  async function processResult(
+    request: Request,
+    executed: ExecutionResult,
+    serverContext: Record<string, unknown>,
+  ): Promise<Response> {
+    let result = executed;
+    let resultProcessor: ResultProcessor | undefined;
+    let acceptedMediaType = '*/*';
+    const acceptableMediaTypes: string[] = [];
+    for (const hook of onResultProcessHooks) {
+      const done = hook({
+        request,
+        acceptableMediaTypes,
+        result,
+        setResult(replaced) {
+          result = replaced as ExecutionResult;
+        },
+        resultProcessor,
+        setResultProcessor(processor, mediaType) {
+          resultProcessor = processor;
+          acceptedMediaType = mediaType;
+        },
+        serverContext: serverContext as never,
+      });
+      if (isThenable(done)) {
+        await done;
+      }
+    }
+    if (resultProcessor === undefined) {
+      return new fetchAPI.Response(null, {
+        status: 406,
+        statusText: 'Not Acceptable',
+        headers: { accept: acceptableMediaTypes.join('; charset=utf-8, ') },
+      });
+    }
+    return resultProcessor(result, fetchAPI, acceptedMediaType);
+  }
+
+  /**
+   * Yoga's `handle` for what clients send: a JSON object with a string `query` and at most
+   * `variables`, `operationName` and `extensions` of the expected types. Its parameters go
+   * through Yoga's own `getResultForParams` (parameter checks, parse and validation caches,
+   * execution, masked errors); Yoga's request parsing and its promise chain around them are what
+   * this saves. Any other body, valid or not, is Yoga's `handle`'s (the body is read once and
+   * kept, so Yoga reads the same text).
+   */
+  async function handle(request: Request, serverContext: Record<string, unknown>) {
+    if (!isJsonContentType(request.headers.get('content-type'))) {
+      return yoga.handle(request, serverContext as never);
+    }
+    let params: unknown;
+    try {
+      params = JSON.parse(await request.text());
+    } catch {
+      return yoga.handle(request, serverContext as never);
+    }
+    if (!isPlainParams(params)) {
+      return yoga.handle(request, serverContext as never);
+    }
+    const result = await yoga.getResultForParams({ params, request }, serverContext);
+    if (result === undefined || isAsyncIterable(result)) {
+      throw new Error('yoga-listeners: a query gave no single result');
+    }
+    return processResult(request, result, serverContext);
+  }
 
   const replaceRequest = () => {
     throw new Error('yoga-listeners: a plugin replaced the request');

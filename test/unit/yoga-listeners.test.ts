@@ -195,6 +195,44 @@ const CASES: Case[] = [
     headers: { ...JSON_TYPE, accept: 'text/html' },
   },
   {
+    name: 'nulls and extensions',
+    body: JSON.stringify({
+      query: '{ seen }',
+      variables: null,
+      operationName: null,
+      extensions: { persistedQuery: null },
+    }),
+  },
+  {
+    name: 'a charset in the content type',
+    body: JSON.stringify({ query: '{ seen }' }),
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  },
+  {
+    name: 'application/graphql+json',
+    body: JSON.stringify({ query: '{ seen }' }),
+    headers: { 'content-type': 'application/graphql+json' },
+  },
+  { name: 'a batch', body: JSON.stringify([{ query: '{ seen }' }]) },
+  { name: 'variables as a list', body: JSON.stringify({ query: '{ seen }', variables: [1] }) },
+  {
+    name: 'a numeric operation name',
+    body: JSON.stringify({ query: '{ seen }', operationName: 1 }),
+  },
+  { name: 'extensions as a string', body: JSON.stringify({ query: '{ seen }', extensions: 'x' }) },
+  {
+    name: 'an operation name that is not in the document',
+    body: JSON.stringify({ query: 'query A { seen }', operationName: 'B' }),
+  },
+  {
+    name: 'several operations and no name',
+    body: JSON.stringify({ query: 'query A { seen } query B { seen }' }),
+  },
+  {
+    name: 'a mutation',
+    body: JSON.stringify({ query: 'mutation { seen }' }),
+  },
+  {
     name: 'a refusal in onRequest',
     body: JSON.stringify({ query: '{ seen }' }),
     headers: { ...JSON_TYPE, 'x-refuse': '1' },
