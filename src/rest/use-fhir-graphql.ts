@@ -161,123 +161,147 @@ export function useFhirGraphql(options: {
 }): Plugin {
   const focals = new WeakMap<Request, Focal>();
 
+  type OnRequest = NonNullable<Plugin['onRequest']>;
+  type OnResponse = NonNullable<Plugin['onResponse']>;
+
+  // Every request Yoga serves passes both hooks: anything but `$graphql` returns at once,
+  // without a promise.
   return {
-    async onRequest({ request, url, setRequest, endResponse }) {
-      const path = url.pathname.replace(/%24/gi, '$');
-      if (!path.startsWith(`${options.base}/`) || !path.endsWith('/$graphql')) {
+    onRequest(payload) {
+      if (!payload.url.pathname.startsWith(`${options.base}/`)) {
         return;
       }
-      const inner = path.slice(options.base.length + 1, -'/$graphql'.length);
-      let focal: { type: string; id: string } | undefined;
-      if (inner !== '') {
-        const [type, id, ...rest] = inner.split('/');
-        if (type === undefined || id === undefined || rest.length > 0) {
-          return;
-        }
-        if (!TYPE.test(type) || !ID.test(id)) {
-          endResponse(refuse('RESOURCE_NOT_FOUND', 'Nothing is served at this path.'));
-          return;
-        }
-        focal = { type, id };
-      }
-      if (request.method !== 'GET' && request.method !== 'POST') {
-        endResponse(
-          refuse('METHOD_NOT_ALLOWED', '$graphql answers GET and POST only.', {
-            allow: 'GET, POST',
-          }),
-        );
-        return;
-      }
-      const params =
-        request.method === 'GET' ? fromSearchParams(url.searchParams) : await fromBody(request);
-      if (params instanceof Response) {
-        endResponse(params);
-        return;
-      }
-      let query = params.query;
-      let document: DocumentNode | undefined;
-      try {
-        document = parse(query, { noLocation: true });
-      } catch {
-        // Left to the GraphQL endpoint, which reports it as it reports any parse error.
-      }
-      const operation =
-        document === undefined ? undefined : operationOf(document, params.operationName);
-      if (request.method === 'GET' && operation !== undefined && operation.operation !== 'query') {
-        endResponse(
-          refuse('METHOD_NOT_ALLOWED', 'A $graphql GET runs queries only; use POST.', {
-            allow: 'POST',
-          }),
-        );
-        return;
-      }
-      if (focal !== undefined && document !== undefined && operation !== undefined) {
-        if (operation.operation !== 'query') {
-          endResponse(refuse('BAD_USER_INPUT', 'An instance $graphql runs queries only.'));
-          return;
-        }
-        query = focalDocument(document, operation, focal.type, focal.id);
-      }
-      const headers = new Headers(request.headers);
-      headers.set('content-type', 'application/json');
-      headers.delete('content-length');
-      headers.delete('content-encoding');
-      const replaced = new Request(new URL(options.graphqlEndpoint, url.origin), {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ ...params, query }),
-      });
-      if (focal !== undefined) {
-        focals.set(replaced, { type: focal.type });
-      }
-      setRequest(replaced);
+      return rewrite(payload);
     },
-    async onResponse({ request, response, setResponse }) {
-      const focal = focals.get(request);
-      if (focal === undefined || response.status !== 200) {
+    onResponse(payload) {
+      if (!focals.has(payload.request)) {
         return;
       }
-      let body: { data?: Record<string, unknown> | null; errors?: unknown[] };
-      try {
-        body = (await response.clone().json()) as typeof body;
-      } catch {
-        return;
-      }
-      if (body.data === undefined || body.data === null) {
-        return;
-      }
-      const resource = body.data[FOCAL];
-      const headers = new Headers(response.headers);
-      headers.delete('content-length');
-      if (resource === null && body.errors === undefined) {
-        const message = `The ${focal.type} was not found.`;
-        setResponse(
-          new Response(
-            JSON.stringify({
-              errors: [
-                {
-                  message,
-                  extensions: {
-                    code: 'RESOURCE_NOT_FOUND',
-                    resource: operationOutcomeFor('RESOURCE_NOT_FOUND', message, 404),
-                  },
-                },
-              ],
-            }),
-            { status: 404, headers },
-          ),
-        );
-        return;
-      }
-      const errors = (body.errors as Array<{ path?: unknown[] }> | undefined)?.map((e) =>
-        Array.isArray(e.path) && e.path[0] === FOCAL ? { ...e, path: e.path.slice(1) } : e,
-      );
-      setResponse(
-        new Response(
-          JSON.stringify({ ...(errors === undefined ? {} : { errors }), data: resource }),
-          { status: response.status, headers },
-        ),
-      );
+      return unwrap(payload);
     },
   };
+
+  async function rewrite({
+    request,
+    url,
+    setRequest,
+    endResponse,
+  }: Parameters<OnRequest>[0]): Promise<void> {
+    const path = url.pathname.replace(/%24/gi, '$');
+    if (!path.startsWith(`${options.base}/`) || !path.endsWith('/$graphql')) {
+      return;
+    }
+    const inner = path.slice(options.base.length + 1, -'/$graphql'.length);
+    let focal: { type: string; id: string } | undefined;
+    if (inner !== '') {
+      const [type, id, ...rest] = inner.split('/');
+      if (type === undefined || id === undefined || rest.length > 0) {
+        return;
+      }
+      if (!TYPE.test(type) || !ID.test(id)) {
+        endResponse(refuse('RESOURCE_NOT_FOUND', 'Nothing is served at this path.'));
+        return;
+      }
+      focal = { type, id };
+    }
+    if (request.method !== 'GET' && request.method !== 'POST') {
+      endResponse(
+        refuse('METHOD_NOT_ALLOWED', '$graphql answers GET and POST only.', {
+          allow: 'GET, POST',
+        }),
+      );
+      return;
+    }
+    const params =
+      request.method === 'GET' ? fromSearchParams(url.searchParams) : await fromBody(request);
+    if (params instanceof Response) {
+      endResponse(params);
+      return;
+    }
+    let query = params.query;
+    let document: DocumentNode | undefined;
+    try {
+      document = parse(query, { noLocation: true });
+    } catch {
+      // Left to the GraphQL endpoint, which reports it as it reports any parse error.
+    }
+    const operation =
+      document === undefined ? undefined : operationOf(document, params.operationName);
+    if (request.method === 'GET' && operation !== undefined && operation.operation !== 'query') {
+      endResponse(
+        refuse('METHOD_NOT_ALLOWED', 'A $graphql GET runs queries only; use POST.', {
+          allow: 'POST',
+        }),
+      );
+      return;
+    }
+    if (focal !== undefined && document !== undefined && operation !== undefined) {
+      if (operation.operation !== 'query') {
+        endResponse(refuse('BAD_USER_INPUT', 'An instance $graphql runs queries only.'));
+        return;
+      }
+      query = focalDocument(document, operation, focal.type, focal.id);
+    }
+    const headers = new Headers(request.headers);
+    headers.set('content-type', 'application/json');
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    const replaced = new Request(new URL(options.graphqlEndpoint, url.origin), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ...params, query }),
+    });
+    if (focal !== undefined) {
+      focals.set(replaced, { type: focal.type });
+    }
+    setRequest(replaced);
+  }
+
+  async function unwrap({ request, response, setResponse }: Parameters<OnResponse>[0]) {
+    const focal = focals.get(request);
+    if (focal === undefined || response.status !== 200) {
+      return;
+    }
+    let body: { data?: Record<string, unknown> | null; errors?: unknown[] };
+    try {
+      body = (await response.clone().json()) as typeof body;
+    } catch {
+      return;
+    }
+    if (body.data === undefined || body.data === null) {
+      return;
+    }
+    const resource = body.data[FOCAL];
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    if (resource === null && body.errors === undefined) {
+      const message = `The ${focal.type} was not found.`;
+      setResponse(
+        new Response(
+          JSON.stringify({
+            errors: [
+              {
+                message,
+                extensions: {
+                  code: 'RESOURCE_NOT_FOUND',
+                  resource: operationOutcomeFor('RESOURCE_NOT_FOUND', message, 404),
+                },
+              },
+            ],
+          }),
+          { status: 404, headers },
+        ),
+      );
+      return;
+    }
+    const errors = (body.errors as Array<{ path?: unknown[] }> | undefined)?.map((e) =>
+      Array.isArray(e.path) && e.path[0] === FOCAL ? { ...e, path: e.path.slice(1) } : e,
+    );
+    setResponse(
+      new Response(
+        JSON.stringify({ ...(errors === undefined ? {} : { errors }), data: resource }),
+        { status: response.status, headers },
+      ),
+    );
+  }
 }

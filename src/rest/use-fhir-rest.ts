@@ -234,44 +234,64 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
     return route.kind === 'read' ? notModifiedOr(request, response) : response;
   }
 
+  async function serve(
+    request: Request,
+    url: URL,
+    serverContext: unknown,
+    endResponse: (response: Response) => void,
+  ): Promise<void> {
+    try {
+      endResponse(await handle(request, url, serverContext));
+    } catch (err) {
+      log.error({ err }, 'fhir rest request failed');
+      endResponse(outcomeResponse('INTERNAL_SERVER_ERROR', 'Unexpected error.'));
+    }
+  }
+
+  async function asFhirOutcome(response: Response, setResponse: (response: Response) => void) {
+    let body: unknown;
+    try {
+      body = await response.clone().json();
+    } catch {
+      return;
+    }
+    const resource = (body as { errors?: Array<{ extensions?: { resource?: unknown } }> })
+      .errors?.[0]?.extensions?.resource;
+    if (resource === undefined) {
+      return;
+    }
+    const headers = new Headers(response.headers);
+    headers.set('content-type', 'application/fhir+json; charset=utf-8');
+    headers.delete('content-length');
+    setResponse(new Response(JSON.stringify(resource), { status: response.status, headers }));
+  }
+
+  // Both hooks see every request Yoga serves and return at once, without a promise, when it is
+  // not one of the FHIR base's.
   return {
-    async onRequest({ request, serverContext, endResponse }) {
+    onRequest({ request, serverContext, endResponse }) {
+      // The request's own URL, not the hook's `url`: `$graphql` has replaced the request by then.
+      if (!request.url.includes(env.base)) {
+        return;
+      }
       const url = new URL(request.url);
       if (!isUnderBase(env.base, url.pathname)) {
         return;
       }
-      try {
-        endResponse(await handle(request, url, serverContext));
-      } catch (err) {
-        log.error({ err }, 'fhir rest request failed');
-        endResponse(outcomeResponse('INTERNAL_SERVER_ERROR', 'Unexpected error.'));
-      }
+      return serve(request, url, serverContext, endResponse);
     },
-    async onResponse({ request, response, setResponse }) {
+    onResponse({ request, response, setResponse }) {
       // Authentication answers its refusals in GraphQL's shape, with the OperationOutcome in
       // `extensions.resource`: a FHIR client gets that outcome as the body.
       if (
         response.status < 400 ||
+        !request.url.includes(env.base) ||
         !isUnderBase(env.base, new URL(request.url).pathname) ||
         !(response.headers.get('content-type') ?? '').startsWith('application/json')
       ) {
         return;
       }
-      let body: unknown;
-      try {
-        body = await response.clone().json();
-      } catch {
-        return;
-      }
-      const resource = (body as { errors?: Array<{ extensions?: { resource?: unknown } }> })
-        .errors?.[0]?.extensions?.resource;
-      if (resource === undefined) {
-        return;
-      }
-      const headers = new Headers(response.headers);
-      headers.set('content-type', 'application/fhir+json; charset=utf-8');
-      headers.delete('content-length');
-      setResponse(new Response(JSON.stringify(resource), { status: response.status, headers }));
+      return asFhirOutcome(response, setResponse);
     },
   };
 }
