@@ -79,9 +79,14 @@ export function gatewayEnvFromArgs(argv: readonly string[]): Record<string, stri
  * gateway child, to A/B one. Only `--` flags.
  */
 export function gatewayNodeArgsFromArgs(argv: readonly string[]): string[] {
+  return nodeArgsFromArgs(argv, '--gateway-node-arg=');
+}
+
+/** The values of `<prefix>--flag[=value]` arguments that look like a Node or V8 flag. */
+export function nodeArgsFromArgs(argv: readonly string[], prefix = '--node-arg='): string[] {
   return argv
-    .filter((a) => a.startsWith('--gateway-node-arg='))
-    .map((a) => a.slice('--gateway-node-arg='.length))
+    .filter((a) => a.startsWith(prefix))
+    .map((a) => a.slice(prefix.length))
     .filter((a) => /^--[a-z0-9-]+(=[\w.-]+)?$/.test(a));
 }
 

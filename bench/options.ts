@@ -3,7 +3,7 @@
  * tenants and where its results go, and its log line.
  */
 
-import { gatewayEnvFromArgs } from './children.js';
+import { gatewayEnvFromArgs, nodeArgsFromArgs } from './children.js';
 import type { SeedSize } from './fixtures.js';
 import { FULL_SEED, QUICK_SEED } from './fixtures.js';
 
@@ -21,6 +21,11 @@ export const ALLOC = argv.includes('--alloc');
  * a setting in two runs (`--gateway-env=FHIRGATE_AUDIT_MAX_IN_FLIGHT=1`). Only FHIRGATE_ names.
  */
 export const GATEWAY_ENV = gatewayEnvFromArgs(argv);
+/**
+ * `--node-arg=--flag[=value]` (repeatable): a V8 or Node flag for every server child, the
+ * baseline's included (`--node-arg=--max-semi-space-size=32`), so both run the same runtime.
+ */
+export const NODE_ARGS: readonly string[] = ['--expose-gc', ...nodeArgsFromArgs(argv)];
 
 export interface Settings {
   readonly seed: SeedSize;

@@ -26,6 +26,7 @@ import {
   fmt,
   GATEWAY_ENV,
   log,
+  NODE_ARGS,
   QUICK,
   REGISTRY_POOL_CONNECTIONS,
   S4_MAX_CONNECTIONS,
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
       name: 'gateway',
       entry: 'src/main.ts',
       env: gatewayEnv(),
-      nodeArgs: ['--expose-gc'],
+      nodeArgs: NODE_ARGS,
     }),
     startServer({
       name: 'baseline',
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
         BENCH_OIDC_ISSUER: keycloak.issuer(),
         BENCH_JWKS_URL: keycloak.jwksUrl().href,
       },
-      nodeArgs: ['--expose-gc'],
+      nodeArgs: NODE_ARGS,
     }),
   ]);
   log(

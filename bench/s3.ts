@@ -8,7 +8,7 @@ import { sealSecret } from '../src/tenancy/crypto.js';
 import type { TenantRegistry } from '../src/tenancy/registry.js';
 import { type ServerChild, startServer } from './children.js';
 import { S3_MAPPING, S3_QUERY } from './fixtures.js';
-import { fmt, log, S3_CLIENT } from './options.js';
+import { fmt, log, NODE_ARGS, S3_CLIENT } from './options.js';
 import { profileIfMissed, type ScenarioProfile } from './profiles.js';
 import { type ScenarioRow, type Target, targetCheck } from './report.js';
 import { assertSameAnswers, type S3Plan } from './scenarios.js';
@@ -50,7 +50,7 @@ export async function runS3(run: {
         name: 'gateway',
         entry: 'src/main.ts',
         env: gatewayEnv({ FHIRGATE_RESOURCE_TYPES: 'Patient,Encounter,Observation' }),
-        nodeArgs: ['--expose-gc'],
+        nodeArgs: NODE_ARGS,
       });
       await assertSameAnswers(s3Gateway, baseline, await tokenFor(S3_CLIENT), [
         { query: S3_QUERY },
@@ -101,7 +101,7 @@ export async function runS3(run: {
         FHIRGATE_POOL_QUEUE_LIMIT: '10000',
         FHIRGATE_TENANT_QUEUE: '10000',
       }),
-      nodeArgs: ['--expose-gc'],
+      nodeArgs: NODE_ARGS,
     });
     await assertSameAnswers(naiveGateway, baseline, s3Token, [{ query: S3_QUERY }]);
     const naiveStatements = await exactStatements(naiveGateway, s3Token, { query: S3_QUERY });

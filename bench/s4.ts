@@ -22,6 +22,7 @@ import {
   fmt,
   log,
   mib,
+  NODE_ARGS,
   REGISTRY_POOL_CONNECTIONS,
   S4_MAX_CONNECTIONS,
   S4_MAX_TENANT_POOLS,
@@ -122,7 +123,7 @@ export async function runS4(
       FHIRGATE_POOL_MAX_TENANTS: String(S4_MAX_TENANT_POOLS),
       FHIRGATE_POOL_MAX_CONNECTIONS: String(S4_MAX_CONNECTIONS),
     }),
-    nodeArgs: ['--expose-gc'],
+    nodeArgs: NODE_ARGS,
   });
   const sampler = await startSampler(
     samplerConn,

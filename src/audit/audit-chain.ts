@@ -1,4 +1,4 @@
-import { hash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Tamper evidence for the audit table (SECURITY-TESTS 76). Each writer process keeps one hash
@@ -31,12 +31,15 @@ export interface ChainedContent {
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function rowHash(prevHash: string, chainId: string, seq: number, row: ChainedContent) {
-  // The digest of the fields joined by U+001F, the event last. One-shot `hash`: a Hash object per
-  // row cost several times the hashing of its 1-2 KB.
+  // The digest of the fields joined by U+001F, with the event fed as it is rather than copied into
+  // a joined string: the hash flattens the event's text once (it is built by concatenation) and
+  // the store then binds that same flat string, whose UTF-8 is the bytes hashed. (One-shot
+  // `crypto.hash` of the joined text costs less per call but copies the event once more: +11 KiB
+  // per 50-patient search, measured.)
   const fields =
     `${prevHash}\u001f${chainId}\u001f${seq}\u001f${row.requestId}\u001f` +
     `${row.clientId ?? '\u0000'}\u001f${row.kind}\u001f${row.outcome}\u001f`;
-  return hash('sha256', fields + row.event, 'hex');
+  return createHash('sha256').update(fields).update(row.event).digest('hex');
 }
 
 /** One writer's chain; `link` must be called in the order rows are written. */
