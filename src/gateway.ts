@@ -449,17 +449,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
     yogaServer.fetchAPI,
     deps.log,
   );
-  // With heavy requests scheduled, every request the front door lets through counts as light
-  // from here to its response's `close` (which always comes) unless it turns out heavy; the
-  // context carries its ticket to the work budget that admits it (`light-first.ts`).
-  // The front door has cut the query string off the endpoint's URL.
   const serve = (req: IncomingMessage, res: ServerResponse, facts: RequestFacts) => {
+    // The front door has cut the query string off the endpoint's URL.
     if (req.method === 'POST' && req.url === GRAPHQL_ENDPOINT) {
       graphqlPost(req, res, facts as Record<string, unknown>);
       return;
     }
     throughAdapter(req, res, facts as Record<string, unknown>);
   };
+  // With heavy requests scheduled, every request the front door lets through counts as light
+  // from here to its response's `close` (which always comes) unless it turns out heavy; the
+  // context carries its ticket to the work budget that admits it (`light-first.ts`).
   const next: NodeHandler =
     heavy === undefined
       ? (req, res) => serve(req, res, {})
