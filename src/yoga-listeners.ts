@@ -68,20 +68,6 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   );
 }
 
-/** Writes a Fetch API `Response` (Yoga's, or a plugin's refusal) to Node's response. */
-async function send(response: Response, res: ServerResponse): Promise<void> {
-  const body = response.body === null ? undefined : await response.text();
-  if (res.destroyed || res.writableEnded) {
-    return;
-  }
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => {
-    headers[key] = value;
-  });
-  res.writeHead(response.status, response.statusText, headers);
-  res.end(body);
-}
-
 /**
  * The answer to an exception thrown outside GraphQL (by a plugin's hook, or Yoga itself): 500
  * in the gateway's error shape, the error in the log only. The Fetch API server adapter would
@@ -104,6 +90,26 @@ function internalError(fetchAPI: FetchApi, log: Logger, err: unknown): Response 
     }),
     { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' } },
   );
+}
+
+/**
+ * Sends what `pending` resolves to, or `internalError` when it rejects, as the adapter's own
+ * listener writes a response (one `writeHead`, a string body written as it is).
+ */
+function sendAnswer(
+  pending: Promise<Response>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fetchAPI: FetchApi,
+  log: Logger,
+): void {
+  pending
+    .catch((err: unknown) => internalError(fetchAPI, log, err))
+    .then((response) => sendNodeResponse(response, res, req, true))
+    .catch((err: unknown) => {
+      log.error({ err }, 'response could not be written');
+      res.destroy();
+    });
 }
 
 export interface GraphqlListenerOptions {
@@ -140,16 +146,16 @@ export function createGraphqlListener(options: GraphqlListenerOptions): YogaList
   const parsedUrl = new URL(url);
   const onRequestHooks: OnRequest[] = [];
   const onResponseHooks: OnResponse[] = [];
-  for (const plugin of options.plugins as Partial<Hooks>[]) {
+  const onResultProcessHooks: OnResultProcess[] = [];
+  for (const plugin of options.plugins as (Partial<Hooks> & {
+    onResultProcess?: OnResultProcess;
+  })[]) {
     if (plugin?.onRequest !== undefined) {
       onRequestHooks.push(plugin.onRequest);
     }
     if (plugin?.onResponse !== undefined) {
       onResponseHooks.push(plugin.onResponse);
     }
-  }
-  const onResultProcessHooks: OnResultProcess[] = [];
-  for (const plugin of options.plugins as { onResultProcess?: OnResultProcess }[]) {
     if (plugin?.onResultProcess !== undefined) {
       onResultProcessHooks.push(plugin.onResultProcess);
     }
@@ -287,13 +293,7 @@ export function createGraphqlListener(options: GraphqlListenerOptions): YogaList
       waitUntil: options.waitUntil,
       ...facts,
     };
-    respond(req, res, serverContext)
-      .catch((err: unknown) => internalError(fetchAPI, log, err))
-      .then((response) => send(response, res))
-      .catch((err: unknown) => {
-        log.error({ err }, 'response could not be written');
-        res.destroy();
-      });
+    sendAnswer(respond(req, res, serverContext), req, res, fetchAPI, log);
   };
 }
 
@@ -312,14 +312,9 @@ export function createAdapterListener(
 ): YogaListener {
   return (req, res, facts) => {
     const serverContext = { req, res, waitUntil: adapter.waitUntil, ...facts };
-    Promise.resolve()
-      .then(() => adapter.handleNodeRequestAndResponse(req, res, serverContext))
-      .catch((err: unknown) => internalError(fetchAPI, log, err))
-      // As the adapter's own listener sends it (its default: one writeHead with the headers).
-      .then((response) => sendNodeResponse(response, res, req, true))
-      .catch((err: unknown) => {
-        log.error({ err }, 'response could not be written');
-        res.destroy();
-      });
+    const pending = Promise.resolve().then(() =>
+      adapter.handleNodeRequestAndResponse(req, res, serverContext),
+    );
+    sendAnswer(pending, req, res, fetchAPI, log);
   };
 }

@@ -266,16 +266,22 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
     setResponse(new Response(JSON.stringify(resource), { status: response.status, headers }));
   }
 
+  /** The request's URL when its path is at or under the FHIR base; a cheap test first. */
+  function fhirUrlOf(request: Request): URL | undefined {
+    if (!request.url.includes(env.base)) {
+      return undefined;
+    }
+    const url = new URL(request.url);
+    return isUnderBase(env.base, url.pathname) ? url : undefined;
+  }
+
   // Both hooks see every request Yoga serves and return at once, without a promise, when it is
   // not one of the FHIR base's.
   return {
     onRequest({ request, serverContext, endResponse }) {
       // The request's own URL, not the hook's `url`: `$graphql` has replaced the request by then.
-      if (!request.url.includes(env.base)) {
-        return;
-      }
-      const url = new URL(request.url);
-      if (!isUnderBase(env.base, url.pathname)) {
+      const url = fhirUrlOf(request);
+      if (url === undefined) {
         return;
       }
       return serve(request, url, serverContext, endResponse);
@@ -285,8 +291,7 @@ export function useFhirRest(deps: FhirRestDeps): Plugin {
       // `extensions.resource`: a FHIR client gets that outcome as the body.
       if (
         response.status < 400 ||
-        !request.url.includes(env.base) ||
-        !isUnderBase(env.base, new URL(request.url).pathname) ||
+        fhirUrlOf(request) === undefined ||
         !(response.headers.get('content-type') ?? '').startsWith('application/json')
       ) {
         return;
