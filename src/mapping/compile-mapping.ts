@@ -35,7 +35,6 @@ import {
   type RowsSource,
 } from './mapping-schema.js';
 import type { IdType } from './resource-id.js';
-import { createItemsAppender } from './resource-tree.js';
 import {
   compileRowSource,
   type ResolvedColumn,
@@ -313,7 +312,7 @@ function compileResource(
       order,
       element: topElement(path),
       fields: childFields,
-      append: createItemsAppender(resolved),
+      part: { path: resolved, kind: 'items' },
     });
     childTables.set(path, { source: child, key, parentKey: parent, filters: childFilters });
   }

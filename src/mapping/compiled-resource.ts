@@ -13,9 +13,9 @@ import {
   toIdParam,
   toKeyParam,
 } from './resource-id.js';
-import { createItem, finishResource, type JsonNode } from './resource-tree.js';
+import { createLayout, DATA, type LayoutPart, type ResourceLayout } from './resource-layout.js';
 import type { ResolvedColumn, RowSource } from './row-source.js';
-import { type CompiledFields, toReferenceId } from './row-to-resource.js';
+import { type CompiledFields, createItemBuilder, toReferenceId } from './row-to-resource.js';
 import type { CompiledSearchParam, SearchQuery } from './search.js';
 import {
   COUNT_ALIAS,
@@ -179,7 +179,8 @@ export interface ChildPlan {
   /** The top-level element the child rows fill (`name`); unselected, the table is not read. */
   readonly element: string;
   readonly fields: CompiledFields;
-  readonly append: (root: JsonNode, items: JsonNode[]) => void;
+  /** Where the built child rows are appended (`name`, `contact[0].telecom`). */
+  readonly part: LayoutPart;
 }
 
 /** Everything {@link createCompiledResource} needs, compiled by `compileMapping`. */
@@ -251,6 +252,13 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
   const run = (exec: QueryExecutor, query: Query) => exec.query(renderQuery(dialect, query));
   const planner = createStatementPlanner(plan);
   const allItems = (fanOut?.items ?? []).map((_, i) => i);
+  // The slots of a build: the shared fields, the fan-out item's, then one list per child table.
+  const sharedSlots = plan.fields.parts.length;
+  const childParts = plan.children.map((child) => child.part);
+  const layouts = (fanOut?.items ?? [undefined]).map((item) =>
+    createLayout([...plan.fields.parts, ...(item?.fields.parts ?? []), ...childParts]),
+  );
+  const childItems = plan.children.map((child) => createItemBuilder(child.fields));
 
   const referenceParams = new Map<string, readonly string[]>();
   for (const [code, searchParam] of plan.searchParams) {
@@ -427,28 +435,31 @@ export function createCompiledResource(plan: ResourcePlan): CompiledResource {
         // It could never be read back by id.
         return undefined;
       }
-      const root: JsonNode = {};
-      plan.fields.apply(root, row, elements);
-      fanOutItem?.fields.apply(root, row, elements);
+      const layout = layouts[index ?? 0] as ResourceLayout;
+      const frame = layout.frame();
+      plan.fields.write(frame, row, 0, elements);
+      fanOutItem?.fields.write(frame, row, sharedSlots, elements);
       // Child rows of a choice variant the row did not take are not written.
       const excluded = plan.fields.excludedFor?.(row);
-      plan.children.forEach((child, i) => {
+      const childBase = layout.size - plan.children.length;
+      for (let i = 0; i < plan.children.length; i++) {
+        const child = plan.children[i] as ChildPlan;
         const groups = childGroups[i];
         if (groups === undefined || excluded?.has(child.element) === true) {
-          return; // not selected (not read), or another variant's
+          continue; // not selected (not read), or another variant's
         }
         const parent = rowKey(row[child.parentKey]);
-        const childRows = parent === undefined ? [] : (groups.get(parent) ?? []);
-        child.append(
-          root,
-          childRows.map((childRow) => {
-            const childItem = createItem();
-            child.fields.apply(childItem, childRow);
-            return childItem;
-          }),
-        );
-      });
-      return finishResource(plan.resourceType, id, root);
+        const childRows = parent === undefined ? undefined : groups.get(parent);
+        const items: Record<string, unknown>[] = [];
+        for (const childRow of childRows ?? []) {
+          const item = (childItems[i] as (typeof childItems)[number])(childRow);
+          if (item !== undefined) {
+            items.push(item);
+          }
+        }
+        frame.set(childBase + i, DATA, items);
+      }
+      return layout.resource(frame, plan.resourceType, id, elements);
     };
     if (pace === undefined) {
       return results.map(buildOne);

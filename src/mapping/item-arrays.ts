@@ -4,12 +4,14 @@ import type { CompiledChoices } from './choices.js';
 import type { FieldColumnUse } from './column-use.js';
 import { resolvePath } from './fhir-path.js';
 import type { DelimitedSource, JsonSource } from './mapping-schema.js';
-import { createItem, createItemsAppender, type JsonNode } from './resource-tree.js';
+import { DATA, type LayoutPart } from './resource-layout.js';
 import {
   type CompiledFields,
-  choiceAwareApply,
+  choiceAwareWrite,
   compileFields,
+  createItemBuilder,
   type ProblemReporter,
+  type SlotWriter,
   topElement,
 } from './row-to-resource.js';
 import { toText } from './transforms/cell-values.js';
@@ -29,7 +31,9 @@ export const MAX_ITEMS_PER_CELL = 100;
 const VALUE_ACCESSOR = '$value';
 
 /** A compiled `delimited` or `json` element. */
-export interface CompiledItemArray {
+export interface CompiledItemArray extends SlotWriter {
+  /** The items it appends, and where. */
+  readonly part: LayoutPart;
   /** The main-table column holding the array. */
   readonly column: string;
   /** The main-table columns the item elements read besides it. */
@@ -38,8 +42,6 @@ export interface CompiledItemArray {
   readonly uses: readonly FieldColumnUse[];
   /** The top-level element the items go into (`telecom`). */
   readonly element: string;
-  /** Appends one item per part or entry of the row's cell. */
-  apply(target: JsonNode, row: Row): void;
 }
 
 /** `'$.a.b'` -> `['a', 'b']`; `'$value'` -> `[]`. */
@@ -152,8 +154,9 @@ export function compileItemArray(
     kind === 'delimited'
       ? (cell: unknown) => splitCell(cell, separator)
       : (cell: unknown) => jsonArrayCell(cell);
-  const append = createItemsAppender(resolved);
+  const build = createItemBuilder(fields);
   return {
+    part: { path: resolved, kind: 'items' },
     column,
     element: topElement(path),
     rowColumns,
@@ -161,21 +164,22 @@ export function compileItemArray(
       { column, path, transforms: [] },
       ...fields.uses.filter((u) => !u.column.startsWith('$')),
     ],
-    apply(target, row) {
+    // One item per part or entry of the row's cell.
+    write(row, frame, slot) {
       const cell = row[column];
       const entries = cell === null || cell === undefined ? [] : explode(cell);
-      append(
-        target,
-        entries.map((entry) => {
-          const itemRow: Row = { ...row };
-          for (const [accessor, steps] of reads) {
-            itemRow[accessor] = readPath(entry, steps);
-          }
-          const item = createItem();
-          fields.apply(item, itemRow);
-          return item;
-        }),
-      );
+      const items: Record<string, unknown>[] = [];
+      for (const entry of entries) {
+        const itemRow: Row = { ...row };
+        for (const [accessor, steps] of reads) {
+          itemRow[accessor] = readPath(entry, steps);
+        }
+        const item = build(itemRow);
+        if (item !== undefined) {
+          items.push(item);
+        }
+      }
+      frame.set(slot, DATA, items);
     },
   };
 }
@@ -206,7 +210,8 @@ export function withItemArrays(
   if (arrays.length === 0) {
     return fields;
   }
-  const applyArrays = choiceAwareApply(arrays, (array) => array.element, choices);
+  const writeArrays = choiceAwareWrite(arrays, (array) => array.element, choices);
+  const leafCount = fields.parts.length;
   const combined: CompiledFields = {
     columns: [
       ...new Set([...fields.columns, ...arrays.flatMap((a) => [a.column, ...a.rowColumns])]),
@@ -215,9 +220,10 @@ export function withItemArrays(
     references: fields.references,
     constants: fields.constants,
     leaves: fields.leaves,
-    apply(target, row, elements) {
-      fields.apply(target, row, elements);
-      applyArrays(target, row, elements);
+    parts: [...fields.parts, ...arrays.map((a) => a.part)],
+    write(frame, row, base, elements) {
+      fields.write(frame, row, base, elements);
+      writeArrays(frame, row, base + leafCount, elements);
     },
   };
   return fields.excludedFor === undefined

@@ -12,12 +12,13 @@ import type {
 } from './mapping-schema.js';
 import { FHIR_ID_PATTERN, rowKey } from './resource-id.js';
 import {
-  ConstantValue,
-  containerOf,
-  createArraySetter,
-  createLeafSetter,
-  type JsonNode,
-} from './resource-tree.js';
+  CONSTANT,
+  createLayout,
+  DATA,
+  type Frame,
+  type LayoutPart,
+  MARKER,
+} from './resource-layout.js';
 import { parseTemplate } from './template.js';
 import {
   createTransformChain,
@@ -29,9 +30,10 @@ import type { TransformFn, TransformOutput } from './transforms/transform-types.
 
 /**
  * Row -> FHIR JSON, the field compiler: each element path of a row type is compiled once into a
- * setter (a source, its transforms, the coercion into its primitive type, `when` rules and the
- * choice variant it belongs to). Building a resource is then a loop of setters over a fresh tree
- * (`resource-tree.ts`), followed by its clean-up pass.
+ * writer (a source, its transforms, the coercion into its primitive type, `when` rules and the
+ * choice variant it belongs to) and a part of the row type's layout. Building a resource is then
+ * a loop of writers filling a frame's slots, and one pass of the layout that writes the clean
+ * resource from them (`resource-layout.ts`).
  */
 
 /** Where a compiled field reports a problem; `path` is the FHIR path, `column` when one applies. */
@@ -49,17 +51,19 @@ export interface CompiledFields {
   readonly constants: readonly (readonly [string, string | number | boolean])[];
   /** The compiled leaves, to check another set of fields against these (fan-out items). */
   readonly leaves: readonly CompiledLeaf[];
+  /** Where each field writes, in slot order: `parts[i]` writes slot `base + i` of {@link write}. */
+  readonly parts: readonly LayoutPart[];
   /**
-   * Writes the fields of `row` into `target`: those under a top-level element in `elements`
-   * (see {@link topElement}), or every field when `elements` is absent. Pass the same set object
-   * for every row of a request: the filtered field list is kept per set. With declared choices,
-   * fields under the variants the row did not take are skipped.
+   * Writes the fields of `row` into `frame`, from slot `base` on: those under a top-level element
+   * in `elements` (see {@link topElement}), or every field when `elements` is absent. Pass the
+   * same set object for every row of a request: the filtered field list is kept per set. With
+   * declared choices, fields under the variants the row did not take are skipped.
    */
-  apply(target: JsonNode, row: Row, elements?: ReadonlySet<string>): void;
+  write(frame: Frame, row: Row, base: number, elements?: ReadonlySet<string>): void;
   /**
    * Present when the resource declares `choices`: the top-level elements of the choice variants
    * `row` did not take (`valueCodeableConcept`, `valueString`), whose child rows must not be
-   * appended either; `undefined` when the row excludes nothing. {@link apply} already skips them.
+   * appended either; `undefined` when the row excludes nothing. {@link write} already skips them.
    */
   excludedFor?(row: Row): ReadonlySet<string> | undefined;
 }
@@ -73,64 +77,96 @@ export function topElement(path: string): string {
   return end === -1 ? path : path.slice(0, end);
 }
 
+/** A compiled source that writes one slot of a frame. */
+export interface SlotWriter {
+  write(row: Row, frame: Frame, slot: number): void;
+}
+
+/** Writes a list of parts, part `i` into slot `base + i`. */
+export type FieldsWriter = (
+  frame: Frame,
+  row: Row,
+  base: number,
+  elements?: ReadonlySet<string>,
+) => void;
+
 /**
- * `apply` for a list of parts, each under one top-level element: all of them, or only those
- * under the elements of a selection (filtered once per selection set, then reused).
+ * The writer of a list of parts, each under one top-level element: all of them (or those listed
+ * in `indices`), or only those under the elements of a selection (filtered once per selection
+ * set, then reused). Part `i` always writes slot `base + i`.
  */
-export function selectiveApply<T extends { apply(target: JsonNode, row: Row): void }>(
+export function selectiveWrite<T extends SlotWriter>(
   parts: readonly T[],
   elementOf: (part: T) => string,
-): (target: JsonNode, row: Row, elements?: ReadonlySet<string>) => void {
+  indices: readonly number[] = parts.map((_, i) => i),
+): FieldsWriter {
   const tops = parts.map(elementOf);
-  const bySelection = new WeakMap<ReadonlySet<string>, readonly T[]>();
-  return (target, row, elements) => {
-    let chosen: readonly T[] = parts;
+  const bySelection = new WeakMap<ReadonlySet<string>, readonly number[]>();
+  return (frame, row, base, elements) => {
+    let chosen = indices;
     if (elements !== undefined) {
       let cached = bySelection.get(elements);
       if (cached === undefined) {
-        cached = parts.filter((_, i) => elements.has(tops[i] as string));
+        cached = indices.filter((i) => elements.has(tops[i] as string));
         bySelection.set(elements, cached);
       }
       chosen = cached;
     }
-    for (const part of chosen) {
-      part.apply(target, row);
+    for (let k = 0; k < chosen.length; k++) {
+      const i = chosen[k] as number;
+      (parts[i] as T).write(row, frame, base + i);
     }
   };
 }
 
 /**
- * {@link selectiveApply} that also skips the parts under the choice variants a row did not take.
+ * {@link selectiveWrite} that also skips the parts under the choice variants a row did not take.
  * Parts are filtered once per outcome of `excludedFor` (interned sets), then per selection, so a
  * row costs one decision and two map lookups. Without `excludedFor`, or when no part is under a
- * variant, it is {@link selectiveApply} itself.
+ * variant, it is {@link selectiveWrite} itself.
  */
-export function choiceAwareApply<T extends { apply(target: JsonNode, row: Row): void }>(
+export function choiceAwareWrite<T extends SlotWriter>(
   parts: readonly T[],
   elementOf: (part: T) => string,
   choices: Pick<CompiledChoices, 'elements' | 'excludedFor'> | undefined,
-): (target: JsonNode, row: Row, elements?: ReadonlySet<string>) => void {
-  const all = selectiveApply(parts, elementOf);
+): FieldsWriter {
+  const all = selectiveWrite(parts, elementOf);
   if (choices === undefined || !parts.some((part) => choices.elements.has(elementOf(part)))) {
     return all;
   }
-  const byOutcome = new Map<ReadonlySet<string>, ReturnType<typeof selectiveApply>>();
+  const byOutcome = new Map<ReadonlySet<string>, FieldsWriter>();
   const { excludedFor } = choices;
-  return (target, row, elements) => {
+  return (frame, row, base, elements) => {
     const excluded = excludedFor(row);
     if (excluded === undefined) {
-      all(target, row, elements);
+      all(frame, row, base, elements);
       return;
     }
-    let apply = byOutcome.get(excluded);
-    if (apply === undefined) {
-      apply = selectiveApply(
-        parts.filter((part) => !excluded.has(elementOf(part))),
+    let write = byOutcome.get(excluded);
+    if (write === undefined) {
+      write = selectiveWrite(
+        parts,
         elementOf,
+        parts.flatMap((part, i) => (excluded.has(elementOf(part)) ? [] : [i])),
       );
-      byOutcome.set(excluded, apply);
+      byOutcome.set(excluded, write);
     }
-    apply(target, row, elements);
+    write(frame, row, base, elements);
+  };
+}
+
+/**
+ * Builds one item of a repeating element (a child row, an entry of a delimited or JSON cell) from
+ * `fields`: `undefined` when no data was written into it.
+ */
+export function createItemBuilder(
+  fields: Pick<CompiledFields, 'parts' | 'write'>,
+): (row: Row) => Record<string, unknown> | undefined {
+  const layout = createLayout(fields.parts);
+  return (row) => {
+    const frame = layout.frame();
+    fields.write(frame, row, 0);
+    return layout.item(frame);
   };
 }
 
@@ -195,7 +231,9 @@ const WHOLE_VALUE_OUTPUTS: ReadonlySet<TransformOutput> = new Set([
 ]);
 
 /** One compiled element of a row type; internal to the mapping compiler. */
-export interface CompiledLeaf {
+export interface CompiledLeaf extends SlotWriter {
+  /** Where and how it writes. */
+  readonly part: LayoutPart;
   readonly columns: readonly string[];
   readonly uses: readonly FieldColumnUse[];
   readonly normalized: string;
@@ -218,7 +256,6 @@ export interface CompiledLeaf {
   readonly constant?: string | number | boolean;
   /** The leaves of a `when` source, one per branch (`else` last). */
   readonly branches?: readonly CompiledLeaf[];
-  apply(target: JsonNode, row: Row): void;
 }
 
 /** The logical id in a foreign-key cell: its text, trimmed, when it is a valid FHIR id. */
@@ -246,7 +283,7 @@ function compileReferenceLeaf(
       `${displayPath} cannot refer to ${source.type}; allowed targets: ${targets.join(', ')}`,
     );
   }
-  const set = createLeafSetter(resolved, true);
+  const part: LayoutPart = { path: resolved, kind: 'merge' };
   const prefix = `${source.type}/`;
   const { column, display } = source;
   const uses: FieldColumnUse[] = [
@@ -262,22 +299,24 @@ function compileReferenceLeaf(
   }
   return {
     ...base,
+    part,
     columns: display === undefined ? [column] : [column, display],
     uses,
     fills: ['reference', 'display'],
     filledBy: 'a reference',
     referenceTo: source.type,
-    apply(target, row) {
+    write(row, frame, slot) {
       const id = toReferenceId(row[column]);
       if (id === undefined) {
         // No id, no reference: a display alone would point nowhere.
-        set(target, undefined);
+        frame.set(slot, DATA, undefined);
         return;
       }
       const text = display === undefined ? undefined : row[display];
       const shown = text === null || text === undefined ? undefined : displayCoercion(text);
-      set(
-        target,
+      frame.set(
+        slot,
+        DATA,
         shown === undefined
           ? { reference: `${prefix}${id}` }
           : { reference: `${prefix}${id}`, display: shown },
@@ -306,19 +345,6 @@ function compileLeaf(
     normalizeSource(raw),
     report,
   );
-}
-
-/**
- * Marks the objects on the way to `path` as fed by data, as a column leaf without a value does:
- * a `when` that gives nothing must not leave `identifier[0]` to its constants alone.
- */
-function createDataMarker(path: ResolvedPath): (root: JsonNode) => void {
-  if (path.steps.length < 2) {
-    return () => {};
-  }
-  return (root) => {
-    containerOf(root, path, true);
-  };
 }
 
 /**
@@ -372,8 +398,9 @@ function compileWhenLeaf(
   const filler = branches.find((b) => b.filledBy !== undefined);
   const tests: readonly RowPredicate[] = rules.map((r) => r.test);
   const chosen = leaves as readonly CompiledLeaf[];
-  const none = otherwise === undefined ? createDataMarker(resolved) : otherwise.apply;
   return {
+    // Every branch writes the same element the same way (checked above).
+    part: first.part,
     normalized: first.normalized,
     choices: first.choices,
     fills: [...new Set(branches.flatMap((b) => b.fills))],
@@ -384,14 +411,19 @@ function compileWhenLeaf(
       ...tested.map((column) => ({ column, path: `if:${displayPath}`, transforms: [] })),
     ],
     branches,
-    apply(target, row) {
+    write(row, frame, slot) {
       for (let i = 0; i < tests.length; i++) {
         if ((tests[i] as RowPredicate)(row)) {
-          (chosen[i] as CompiledLeaf).apply(target, row);
+          (chosen[i] as CompiledLeaf).write(row, frame, slot);
           return;
         }
       }
-      none(target, row);
+      if (otherwise === undefined) {
+        // Nothing to write, but the objects on the way expected data, as a column's would.
+        frame.set(slot, MARKER, undefined);
+      } else {
+        otherwise.write(row, frame, slot);
+      }
     },
   };
 }
@@ -457,7 +489,7 @@ function compileSourceLeaf(
   }
 
   let coerce: TransformFn;
-  let writesArray = false;
+  let kind: LayoutPart['kind'] = 'value';
   let fills: Pick<CompiledLeaf, 'fills' | 'filledBy'> = { fills: [] };
   let normalized = resolved.normalized;
   if (chainOutput === 'list') {
@@ -477,7 +509,7 @@ function compileSourceLeaf(
       const items = Array.isArray(value) ? value.map(item).filter((v) => v !== undefined) : [];
       return items.length === 0 ? undefined : items;
     };
-    writesArray = true;
+    kind = 'list';
     normalized = normalized.replace(/\[0\]$/, '');
     fills = { fills: [''], filledBy: 'split' };
   } else if (resolved.leafIsPrimitive) {
@@ -494,6 +526,7 @@ function compileSourceLeaf(
     coerce = createLeafCoercion(primitive, chainOutput);
   } else if (resolved.leafType === NAME_TYPE && chainOutput === 'HumanName') {
     coerce = (value) => value;
+    kind = 'merge';
     fills = { fills: ['family', 'given', 'text'], filledBy: 'splitName' };
   } else if (resolved.leafType === NAME_TYPE) {
     return fail(
@@ -501,6 +534,7 @@ function compileSourceLeaf(
     );
   } else if (resolved.leafType === CONCEPT_TYPE && chainOutput === 'CodeableConcept') {
     coerce = (value) => value;
+    kind = 'merge';
     fills = { fills: ['coding'], filledBy: 'codes' };
   } else if (chainOutput === 'HumanName' || chainOutput === 'CodeableConcept') {
     return fail(
@@ -520,6 +554,7 @@ function compileSourceLeaf(
   const usesOf = (columns: readonly string[]): FieldColumnUse[] =>
     columns.map((c) => ({ column: c, path: displayPath, fhirType, transforms: transformNames }));
   const base = {
+    part: { path: resolved, kind } satisfies LayoutPart,
     normalized,
     ...fills,
     choices,
@@ -530,19 +565,17 @@ function compileSourceLeaf(
     if (value === undefined || typeof value === 'object') {
       return fail(`the constant does not fit a ${resolved.leafType} element`);
     }
-    const constant = new ConstantValue(value as string | number | boolean);
-    const set = createLeafSetter(resolved, false);
+    const constant = value as string | number | boolean;
     return {
       ...base,
       columns: [],
       uses: [],
-      constant: constant.value,
-      apply: (target) => set(target, constant),
+      constant,
+      write: (_row, frame, slot) => frame.set(slot, CONSTANT, constant),
     };
   }
 
   const chain = createTransformChain(transforms);
-  const set = writesArray ? createArraySetter(resolved) : createLeafSetter(resolved, true);
   const finish = (value: unknown) => {
     if (value === null || value === undefined) {
       return undefined;
@@ -560,7 +593,7 @@ function compileSourceLeaf(
       ...base,
       columns: template.columns,
       uses: usesOf(template.columns),
-      apply: (target, row) => set(target, finish(template.render(row))),
+      write: (row, frame, slot) => frame.set(slot, DATA, finish(template.render(row))),
     };
   }
   const name = source.column;
@@ -568,7 +601,7 @@ function compileSourceLeaf(
     ...base,
     columns: [name],
     uses: usesOf([name]),
-    apply: (target, row) => set(target, finish(row[name])),
+    write: (row, frame, slot) => frame.set(slot, DATA, finish(row[name])),
   };
 }
 
@@ -618,7 +651,8 @@ export function compileFields(
       l.constant === undefined ? [] : [[l.normalized, l.constant] as const],
     ),
     leaves,
-    apply: choiceAwareApply(leaves, (leaf) => topElement(leaf.normalized), choices),
+    parts: leaves.map((leaf) => leaf.part),
+    write: choiceAwareWrite(leaves, (leaf) => topElement(leaf.normalized), choices),
   };
   return choices === undefined ? fields : { ...fields, excludedFor: choices.excludedFor };
 }

@@ -8,7 +8,7 @@ import { compileChoices } from '../../../src/mapping/choices.js';
 import { compileMapping } from '../../../src/mapping/compile-mapping.js';
 import type { CompiledResource } from '../../../src/mapping/compiled-resource.js';
 import { ResourceMappingSchema } from '../../../src/mapping/mapping-schema.js';
-import { finishResource, type JsonNode } from '../../../src/mapping/resource-tree.js';
+import { createLayout } from '../../../src/mapping/resource-layout.js';
 import { compileFields } from '../../../src/mapping/row-to-resource.js';
 import { assertValidR4 } from './fhir-validation.js';
 import { createRecordingExecutor } from './sqlite-fixtures.js';
@@ -320,10 +320,11 @@ describe('choices: excludedFor, the row builder interface', () => {
   });
 
   it('applies only the taken variant', () => {
+    const layout = createLayout(fields.parts);
     const build = (row: Row) => {
-      const root: JsonNode = {};
-      fields.apply(root, row);
-      return finishResource('Observation', '1', root);
+      const frame = layout.frame();
+      fields.write(frame, row, 0);
+      return layout.resource(frame, 'Observation', '1');
     };
     const row = {
       status: 'final',
