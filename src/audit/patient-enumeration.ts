@@ -53,13 +53,20 @@ export function createPatientEnumerationGuard(
         }
         seen.delete(patient);
       }
-      const fresh = new Set(patients.filter((p) => !seen.has(p)));
-      if (seen.size + fresh.size > limit.maxDistinctPatients) {
+      // Each patient once: a request lists one per resource read about them (S3: 220 for 20).
+      const distinct = new Set(patients);
+      let fresh = 0;
+      for (const patient of distinct) {
+        if (!seen.has(patient)) {
+          fresh++;
+        }
+      }
+      if (seen.size + fresh > limit.maxDistinctPatients) {
         const oldest = seen.values().next().value ?? now;
         const retryAfterSeconds = Math.max(1, Math.ceil((oldest + limit.windowMs - now) / 1000));
-        return { ok: false, retryAfterSeconds, distinct: seen.size + fresh.size };
+        return { ok: false, retryAfterSeconds, distinct: seen.size + fresh };
       }
-      for (const patient of patients) {
+      for (const patient of distinct) {
         seen.delete(patient);
         seen.set(patient, now);
       }
