@@ -32,10 +32,9 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export function rowHash(prevHash: string, chainId: string, seq: number, row: ChainedContent) {
   // The digest of the fields joined by U+001F, with the event fed as it is rather than copied into
-  // a joined string: the hash flattens the event's text once (it is built by concatenation) and
-  // the store then binds that same flat string, whose UTF-8 is the bytes hashed. (One-shot
-  // `crypto.hash` of the joined text costs less per call but copies the event once more: +11 KiB
-  // per 50-patient search, measured.)
+  // a joined string: the store then binds that same string, whose UTF-8 is the bytes hashed.
+  // (One-shot `crypto.hash` of the joined text costs less per call but copies the event once
+  // more: +11 KiB per 50-patient search, measured.)
   const fields =
     `${prevHash}\u001f${chainId}\u001f${seq}\u001f${row.requestId}\u001f` +
     `${row.clientId ?? '\u0000'}\u001f${row.kind}\u001f${row.outcome}\u001f`;

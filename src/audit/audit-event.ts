@@ -353,12 +353,21 @@ function agentsJsonOf(principal: Principal, source: string | undefined): string 
 export function phiReadEventJson(input: PhiReadInput): { recorded: string; json: string } {
   const recorded = (input.now ?? new Date()).toISOString();
   const listed = listedReferences(input.references, input.search);
-  let entities = '';
+  // One join of all the parts: the text comes out flat once, and the chain's hash and the
+  // INSERT read it as it is (text built by `+=` is a tree of parts that each of them would
+  // flatten into a copy first).
+  const parts: string[] = ['', ''];
   let patients = false;
   for (const reference of listed.references) {
     const patient = reference.startsWith('Patient/');
     patients ||= patient;
-    entities += `{"what":{"reference":${JSON.stringify(reference)}},${patient ? PATIENT_ENTITY_TAIL : RESOURCE_ENTITY_TAIL}},`;
+    parts.push(
+      '{"what":{"reference":',
+      JSON.stringify(reference),
+      '},',
+      patient ? PATIENT_ENTITY_TAIL : RESOURCE_ENTITY_TAIL,
+      '},',
+    );
   }
   const agents = agentsJsonOf(input.principal, input.source);
   const profile = readProfile(input.search, patients);
@@ -366,14 +375,18 @@ export function phiReadEventJson(input: PhiReadInput): { recorded: string; json:
     input.errorCodes === undefined || input.errorCodes.length === 0
       ? ''
       : `"outcomeDesc":${JSON.stringify([...new Set(input.errorCodes)].join(' '))},`;
-  const json =
+  parts[0] =
     `{"resourceType":"AuditEvent","id":"${randomUUID()}","recorded":"${recorded}",` +
     `"source":{"observer":{"display":${JSON.stringify(input.sourceId)}},"type":${SOURCE_TYPE_JSON}},` +
     `"meta":{"profile":["${BALP}/${profile}"]},"type":${REST_JSON},` +
     `"subtype":${input.search ? SUBTYPE_JSON.search : SUBTYPE_JSON.read},` +
-    `"action":"${input.search ? 'E' : 'R'}","outcome":${JSON.stringify(input.outcome)},${outcomeDesc}` +
-    `"agent":${agents},"entity":[${entities}${input.search && input.query !== undefined ? `${JSON.stringify(queryEntity(input.query))},` : ''}${JSON.stringify(readRequestEntity(input, listed.notListed))}]}`;
-  return { recorded, json };
+    `"action":"${input.search ? 'E' : 'R'}","outcome":${JSON.stringify(input.outcome)},${outcomeDesc}`;
+  parts[1] = `"agent":${agents},"entity":[`;
+  if (input.search && input.query !== undefined) {
+    parts.push(JSON.stringify(queryEntity(input.query)), ',');
+  }
+  parts.push(JSON.stringify(readRequestEntity(input, listed.notListed)), ']}');
+  return { recorded, json: parts.join('') };
 }
 
 /**
