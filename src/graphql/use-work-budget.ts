@@ -3,25 +3,21 @@ import type { GatewayContext } from '../context.js';
 import { isGatewayError } from '../errors.js';
 import type { WorkBudget } from '../repository/work-budget.js';
 
-/**
- * Yoga's `stringify` of a result. Yoga hands what it returns to `new Response(...)` as the body,
- * which takes bytes as they are.
- */
-type Stringify = (result: Record<string, unknown>) => string | Uint8Array;
+type Stringify = (result: Record<string, unknown>) => string;
 
 /**
- * The result's JSON with `data` taken from text already written: the UTF-8 bytes of
+ * The result's JSON with `data` taken from text already written: the same text as
  * `JSON.stringify(result)`, key for key, as long as `data` is the object that text was written
- * from (a later plugin may have replaced it; then the whole result is written again, as text).
+ * from (a later plugin may have replaced it; then the whole result is written again).
  */
 function splice(data: unknown, text: readonly string[]): Stringify {
   return (result) => {
     if (result['data'] !== data) {
       return JSON.stringify(result);
     }
-    // The data's pieces and what wraps them go straight into the body's bytes, outside the
-    // JavaScript heap: a joined string would copy the whole answer once more on the heap, and
-    // Node's HTTP writer would copy it again (a string body is sent prefixed with the headers).
+    // One join of the data's pieces and what wraps them, into one flat string: every other join
+    // or template around the text would copy the whole answer once more (the response's byte
+    // count flattens a string made of parts).
     const parts: string[] = ['{'];
     for (const key of Object.keys(result)) {
       if (key === 'data') {
@@ -38,16 +34,7 @@ function splice(data: unknown, text: readonly string[]): Stringify {
       }
     }
     parts.push('}');
-    let length = 0;
-    for (const part of parts) {
-      length += Buffer.byteLength(part);
-    }
-    const body = Buffer.allocUnsafe(length);
-    let offset = 0;
-    for (const part of parts) {
-      offset += body.write(part, offset);
-    }
-    return body;
+    return parts.join('');
   };
 }
 

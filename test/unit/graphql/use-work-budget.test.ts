@@ -39,7 +39,7 @@ const replaceData: Plugin = {
 };
 
 /** The result processor in a real Yoga, behind a real HTTP server. */
-describe('useWorkBudget: the answer as bytes', () => {
+describe("useWorkBudget: the answer's text", () => {
   let server: Server;
   let url: string;
 
