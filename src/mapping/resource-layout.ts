@@ -214,18 +214,12 @@ function fillObject(entries: readonly Entry[], frame: Frame, out: Record<string,
         }
         break;
       }
-      case OBJECT: {
-        const value = objectValue(e.object as ObjectNode, frame);
-        self ||= lastMarked;
-        if (value !== undefined) {
-          out[e.key] = value;
-          kept = true;
-          data ||= lastHadData;
-        }
-        break;
-      }
+      case OBJECT:
       case ARRAY: {
-        const value = arrayValue(e.array as ArrayNode, frame);
+        const value =
+          e.type === OBJECT
+            ? objectValue(e.object as ObjectNode, frame)
+            : arrayValue(e.array as ArrayNode, frame);
         self ||= lastMarked;
         if (value !== undefined) {
           out[e.key] = value;
