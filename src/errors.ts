@@ -228,3 +228,16 @@ export function operationOutcomeFor(
     ],
   };
 }
+
+/**
+ * The body of an error answered outside GraphQL execution, in the shape GraphQL answers its own:
+ * one error with the code and its OperationOutcome in `extensions`. The message must already be
+ * client-safe.
+ */
+export function errorBodyFor(code: string, message: string, httpStatus?: number) {
+  return {
+    errors: [
+      { message, extensions: { code, resource: operationOutcomeFor(code, message, httpStatus) } },
+    ],
+  };
+}

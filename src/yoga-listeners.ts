@@ -8,7 +8,7 @@ import {
 import type { ExecutionResult } from 'graphql';
 import type { GraphQLParams, Plugin, YogaServer } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { operationOutcomeFor } from './errors.js';
+import { errorBodyFor } from './errors.js';
 import { NodeRequest } from './node-request.js';
 
 type Hooks = Required<Pick<ServerAdapterPlugin, 'onRequest' | 'onResponse'>>;
@@ -75,19 +75,8 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
  */
 function internalError(fetchAPI: FetchApi, log: Logger, err: unknown): Response {
   log.error({ err }, 'request failed outside GraphQL');
-  const message = 'Unexpected error.';
   return new fetchAPI.Response(
-    JSON.stringify({
-      errors: [
-        {
-          message,
-          extensions: {
-            code: 'INTERNAL_SERVER_ERROR',
-            resource: operationOutcomeFor('INTERNAL_SERVER_ERROR', message, 500),
-          },
-        },
-      ],
-    }),
+    JSON.stringify(errorBodyFor('INTERNAL_SERVER_ERROR', 'Unexpected error.', 500)),
     { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' } },
   );
 }

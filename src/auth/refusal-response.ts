@@ -1,4 +1,4 @@
-import { httpStatusOf, operationOutcomeFor } from '../errors.js';
+import { errorBodyFor, httpStatusOf } from '../errors.js';
 import { extendContext, factsOf, type Refusal } from './request-facts.js';
 
 /** A refusal and what its answer says. */
@@ -18,19 +18,8 @@ export function refusalResponse(context: unknown, answer: RefusalAnswer): Respon
   const { message, headers, ...refusal } = answer;
   extendContext(context, { refusal });
   const status = httpStatusOf(refusal.code) ?? 400;
-  const body = {
-    errors: [
-      {
-        message,
-        extensions: {
-          code: refusal.code,
-          resource: operationOutcomeFor(refusal.code, message, status),
-        },
-      },
-    ],
-  };
   const requestId = factsOf(context).origin?.requestId;
-  return new Response(JSON.stringify(body), {
+  return new Response(JSON.stringify(errorBodyFor(refusal.code, message, status)), {
     status,
     headers: {
       'content-type': 'application/json; charset=utf-8',

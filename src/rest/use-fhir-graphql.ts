@@ -7,7 +7,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type ErrorCode, httpStatusOf, operationOutcomeFor, restStatusOf } from '../errors.js';
+import { type ErrorCode, errorBodyFor, httpStatusOf, restStatusOf } from '../errors.js';
 
 /** Largest `$graphql` POST body; the same as the GraphQL endpoint's. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -21,14 +21,10 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** A GraphQL-shaped refusal, as the GraphQL endpoint answers its own. */
 function refuse(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
   const status = httpStatusOf(code) ?? restStatusOf(code);
-  return new Response(
-    JSON.stringify({
-      errors: [
-        { message, extensions: { code, resource: operationOutcomeFor(code, message, status) } },
-      ],
-    }),
-    { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } },
-  );
+  return new Response(JSON.stringify(errorBodyFor(code, message, status)), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
 }
 
 interface GraphqlParams {
@@ -277,20 +273,10 @@ export function useFhirGraphql(options: {
     if (resource === null && body.errors === undefined) {
       const message = `The ${focal.type} was not found.`;
       setResponse(
-        new Response(
-          JSON.stringify({
-            errors: [
-              {
-                message,
-                extensions: {
-                  code: 'RESOURCE_NOT_FOUND',
-                  resource: operationOutcomeFor('RESOURCE_NOT_FOUND', message, 404),
-                },
-              },
-            ],
-          }),
-          { status: 404, headers },
-        ),
+        new Response(JSON.stringify(errorBodyFor('RESOURCE_NOT_FOUND', message, 404)), {
+          status: 404,
+          headers,
+        }),
       );
       return;
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ErrorCode, httpStatusOf, operationOutcomeFor } from '../errors.js';
+import { type ErrorCode, errorBodyFor, httpStatusOf, operationOutcomeFor } from '../errors.js';
 
 /** Largest request body accepted. @default 65536 (64 KiB) */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -146,7 +146,6 @@ export function createFrontDoor(options: FrontDoorOptions, next: NodeHandler): N
     headers: Record<string, string> = {},
   ): void {
     const status = httpStatusOf(code) ?? 400;
-    const outcome = operationOutcomeFor(code, message, status);
     const path = (req.url ?? '').split('?')[0] ?? '';
     const fhir =
       options.fhirBase !== undefined &&
@@ -154,7 +153,7 @@ export function createFrontDoor(options: FrontDoorOptions, next: NodeHandler): N
     // The same error shape as every later failure: a stable code and its FHIR OperationOutcome
     // (for a FHIR REST path, the OperationOutcome itself).
     const body = JSON.stringify(
-      fhir ? outcome : { errors: [{ message, extensions: { code, resource: outcome } }] },
+      fhir ? operationOutcomeFor(code, message, status) : errorBodyFor(code, message, status),
     );
     res.writeHead(status, {
       'content-type': fhir
