@@ -24,11 +24,8 @@ class NodeHeaders {
   }
 
   forEach(callback: (value: string, key: string, parent: NodeHeaders) => void): void {
-    for (const key of Object.keys(this.#raw)) {
-      const value = this.get(key);
-      if (value !== null) {
-        callback(value, key, this);
-      }
+    for (const [key, value] of this.entries()) {
+      callback(value, key, this);
     }
   }
 
