@@ -12,6 +12,9 @@ import {
 
 const defs = loadDefinitions();
 
+/** A build that wrote no element: the resource's type and id alone. */
+const NOTHING = { resourceType: 'Patient', id: '1' };
+
 function path(type: string, p: string, target: 'leaf' | 'rows' = 'leaf'): ResolvedPath {
   const resolved = resolvePath(defs, type, p, target);
   if ('problem' in resolved) {
@@ -61,10 +64,7 @@ describe('resource layout', () => {
         [CONSTANT, 'urn:x'],
         [DATA, undefined],
       ]),
-    ).toEqual({
-      resourceType: 'Patient',
-      id: '1',
-    });
+    ).toEqual(NOTHING);
     expect(
       build(parts, [
         [CONSTANT, 'urn:x'],
@@ -98,10 +98,7 @@ describe('resource layout', () => {
         [CONSTANT, 'male'],
         [DATA, undefined],
       ]),
-    ).toEqual({
-      resourceType: 'Patient',
-      id: '1',
-    });
+    ).toEqual(NOTHING);
   });
 
   it('closes holes: a fixed name[1] with an empty name[0] becomes name[0]', () => {
@@ -138,7 +135,7 @@ describe('resource layout', () => {
         [DATA, []],
         [DATA, undefined],
       ]),
-    ).toEqual({ resourceType: 'Patient', id: '1' });
+    ).toEqual(NOTHING);
     // Child rows under a fixed item: no rows, no data, so the item's constants go too.
     const nested = [part('contact[0].gender'), part('contact[0].telecom', 'items')];
     expect(
@@ -146,10 +143,7 @@ describe('resource layout', () => {
         [CONSTANT, 'male'],
         [DATA, []],
       ]),
-    ).toEqual({
-      resourceType: 'Patient',
-      id: '1',
-    });
+    ).toEqual(NOTHING);
     expect(
       build(nested, [
         [CONSTANT, 'male'],
@@ -180,10 +174,7 @@ describe('resource layout', () => {
         [DATA, undefined],
         [DATA, undefined],
       ]),
-    ).toEqual({
-      resourceType: 'Patient',
-      id: '1',
-    });
+    ).toEqual(NOTHING);
   });
 
   it("treats a when with no branch as data expected on the way, not on a merge's own object", () => {
@@ -193,10 +184,7 @@ describe('resource layout', () => {
         [CONSTANT, 'urn:x'],
         [MARKER, undefined],
       ]),
-    ).toEqual({
-      resourceType: 'Patient',
-      id: '1',
-    });
+    ).toEqual(NOTHING);
     // A marker on the reference marks contact[0], so its constant alone does not survive...
     const merge = [part('contact[0].organization.type'), part('contact[0].organization', 'merge')];
     expect(
@@ -204,10 +192,7 @@ describe('resource layout', () => {
         [CONSTANT, 'Organization'],
         [MARKER, undefined],
       ]),
-    ).toEqual({
-      resourceType: 'Patient',
-      id: '1',
-    });
+    ).toEqual(NOTHING);
     // ...but not the reference's own object: a top-level one keeps its constant type.
     const own = [part('managingOrganization.type'), part('managingOrganization', 'merge')];
     expect(
