@@ -11,9 +11,17 @@
  *   sends (captured from the compiled mapping by `run.ts`); `s1.params` holds the filter
  *   parameters before the id.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parse } from 'graphql';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import mysql from 'mysql2/promise';
+import { type AuditTrail, createAuditTrail } from '../src/audit/audit-trail.js';
+import { maskedOperation } from '../src/audit/masked-operation.js';
+import { createSqlAuditStore } from '../src/audit/sql-audit-store.js';
+import type { FhirRole, Principal } from '../src/auth/principal.js';
+import { createLogger } from '../src/logger.js';
+import { parseDatabaseUrl } from '../src/tenancy/database-url.js';
 
 interface Statement {
   readonly sql: string;
@@ -68,10 +76,10 @@ const pool = mysql.createPool({
 type Row = Record<string, unknown>;
 
 /** The verifier's checks, in the same order: signature and claims, typ, tenant claim, role. */
-async function authorize(header: string | undefined): Promise<boolean> {
+async function authorize(header: string | undefined): Promise<Principal | undefined> {
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header ?? '');
   if (match?.[1] === undefined) {
-    return false;
+    return undefined;
   }
   let payload: JWTPayload;
   try {
@@ -84,15 +92,49 @@ async function authorize(header: string | undefined): Promise<boolean> {
       requiredClaims: ['sub', 'azp', 'iat', 'exp'],
     }));
   } catch {
-    return false;
+    return undefined;
   }
   const clientId = payload['client_id'];
   if (typeof clientId !== 'string' || clientId !== payload['azp'] || payload['typ'] !== 'Bearer') {
-    return false;
+    return undefined;
   }
   const access = payload['resource_access'] as Record<string, { roles?: unknown }> | undefined;
   const roles = access?.[clientId]?.roles;
-  return Array.isArray(roles) && roles.includes('fhir-read');
+  if (!Array.isArray(roles) || !roles.includes('fhir-read')) {
+    return undefined;
+  }
+  return {
+    issuer,
+    subject: String(payload.sub),
+    clientId,
+    roles: new Set<FhirRole>(['fhir-read']),
+    ...(typeof payload.jti === 'string' ? { tokenId: payload.jti } : {}),
+    expiresAt: Number(payload.exp),
+  };
+}
+
+/**
+ * `BENCH_AUDIT_URL` (an experiment, `--baseline-audit`): the baseline also writes the gateway's
+ * AuditEvent for each answer through the gateway's own audit trail and store, durable before
+ * the answer, as the gateway does. What is left between the two is then everything but audit.
+ */
+const auditUrl = process.env['BENCH_AUDIT_URL'];
+const trail: AuditTrail | undefined =
+  auditUrl === undefined || auditUrl === ''
+    ? undefined
+    : createAuditTrail({
+        store: createSqlAuditStore(parseDatabaseUrl(auditUrl)),
+        log: createLogger({ level: 'warn' }),
+      });
+const maskedQueries = new Map<string, string>();
+
+function masked(query: string): string {
+  let text = maskedQueries.get(query);
+  if (text === undefined) {
+    text = maskedOperation(parse(query));
+    maskedQueries.set(query, text);
+  }
+  return text;
 }
 
 const text = (v: unknown): string | null => {
@@ -229,6 +271,20 @@ async function graphql(body: string): Promise<unknown> {
   return { errors: [{ message: 'unknown operation' }] };
 }
 
+/** The resources an answer holds, as the gateway notes them: `Patient/1`, `Observation/9`... */
+function referencesOf(answer: unknown): string[] {
+  const data = (answer as { data?: Record<string, unknown> }).data ?? {};
+  const references: string[] = [];
+  const patients = data['PatientList'] ?? (data['Patient'] === null ? [] : [data['Patient']]);
+  for (const p of patients as Array<{ id: string; ObservationList?: Array<{ id: string }> }>) {
+    references.push(`Patient/${p.id}`);
+    for (const o of p.ObservationList ?? []) {
+      references.push(`Observation/${o.id}`, `Patient/${p.id}`);
+    }
+  }
+  return references;
+}
+
 function send(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -250,11 +306,27 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     send(res, 404, '{}');
     return;
   }
-  if (!(await authorize(req.headers.authorization))) {
+  const principal = await authorize(req.headers.authorization);
+  if (principal === undefined) {
     send(res, 401, '{"errors":[{"message":"unauthenticated"}]}');
     return;
   }
-  send(res, 200, JSON.stringify(await graphql(Buffer.concat(chunks).toString('utf8'))));
+  const body = Buffer.concat(chunks).toString('utf8');
+  const answer = await graphql(body);
+  if (trail !== undefined) {
+    const request = JSON.parse(body) as { query: string; operationName?: string };
+    const search = !/^query S1\b/.test(request.query);
+    await trail.phiRead({
+      principal,
+      requestId: randomUUID(),
+      search,
+      ...(search ? { query: masked(request.query) } : {}),
+      source: req.socket.remoteAddress ?? '',
+      references: referencesOf(answer),
+      outcome: '0',
+    });
+  }
+  send(res, 200, JSON.stringify(answer));
 }
 
 const server = createServer((req, res) => {

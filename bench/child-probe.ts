@@ -55,6 +55,10 @@ export interface ProbeReply {
     readonly mainCpuUs: number;
     readonly loopActiveMs: number;
     readonly loopIdleMs: number;
+    /** The main thread's GC pauses so far (ms), from V8's `gc` entries. */
+    readonly gcPauseMs: number;
+    /** The part of `gcPauseMs` in major collections (mark-compact, incremental marking steps). */
+    readonly gcMajorPauseMs: number;
   };
   /**
    * `loop-delay`: the event loop's delay since the last reset (ms), from `monitorEventLoopDelay`
@@ -89,14 +93,19 @@ let maxCpuBlockUs = Number.NaN;
 // GC pauses (main-thread stops), from V8's own entries: one callback per collection, no timer.
 const noPauses = () => ({ count: 0, totalMs: 0, maxMs: 0, over5Ms: 0, majorMs: 0 });
 let gc = noPauses();
+// Never reset: `usage` readers take differences.
+let gcPauseTotalMs = 0;
+let gcMajorPauseTotalMs = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
+    gcPauseTotalMs += entry.duration;
     gc.count += 1;
     gc.totalMs += entry.duration;
     gc.maxMs = Math.max(gc.maxMs, entry.duration);
     gc.over5Ms += entry.duration > 5 ? 1 : 0;
     // `detail.kind` 1 is a scavenge; the rest (mark-compact, incremental marking) are major.
     if ((entry as { detail?: { kind?: number } }).detail?.kind !== 1) {
+      gcMajorPauseTotalMs += entry.duration;
       gc.majorMs += entry.duration;
     }
   }
@@ -163,6 +172,8 @@ async function answer(request: ProbeRequest): Promise<ProbeReply> {
           mainCpuUs: await mainThreadCpuUs(),
           loopActiveMs: loop.active,
           loopIdleMs: loop.idle,
+          gcPauseMs: gcPauseTotalMs,
+          gcMajorPauseMs: gcMajorPauseTotalMs,
         },
       };
     }

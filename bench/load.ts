@@ -6,6 +6,7 @@
 import autocannon from 'autocannon';
 import type { Connection } from 'mysql2/promise';
 import { processSocketsTo, type ServerChild } from './children.js';
+import { databaseCpuUs } from './database-cpu.js';
 
 /** Server-wide counters read around a measurement. */
 const COUNTERS = [
@@ -234,6 +235,15 @@ export interface Measurement extends LoadResult {
   /** The main thread's part of it (the JavaScript; the rest is GC, JIT and libuv threads). */
   readonly mainCpuUsPerRequest: number;
   /**
+   * MariaDB's CPU time per request in the same windows (`database-cpu.ts`): the statements and,
+   * for the gateway, the audit INSERTs. Server-wide, so other clients of it add to it.
+   */
+  readonly databaseCpuUsPerRequest: number;
+  /** The server's main-thread GC pauses per request (V8's `gc` entries), µs. */
+  readonly gcPauseUsPerRequest: number;
+  /** The part of it in major collections. */
+  readonly gcMajorPauseUsPerRequest: number;
+  /**
    * Share of the window the server's event loop was busy (0..1). Well below 1 with requests
    * always waiting at the door means the server is waiting (database, audit commit), not
    * computing.
@@ -254,7 +264,11 @@ export interface Segment {
     readonly mainCpuUs: number;
     readonly loopActiveMs: number;
     readonly loopIdleMs: number;
+    readonly gcPauseMs: number;
+    readonly gcMajorPauseMs: number;
   };
+  /** MariaDB's CPU µs over the window (NaN where `/proc` does not show it). */
+  readonly databaseCpuUs: number;
 }
 
 const NO_USAGE = {
@@ -262,6 +276,8 @@ const NO_USAGE = {
   mainCpuUs: Number.NaN,
   loopActiveMs: Number.NaN,
   loopIdleMs: Number.NaN,
+  gcPauseMs: Number.NaN,
+  gcMajorPauseMs: Number.NaN,
 };
 
 async function usageOf(child: ServerChild): Promise<Segment['usage']> {
@@ -284,7 +300,9 @@ export async function measureSegment(
   const sampler = await startSampler(samplerConn, child, mysqlPort);
   const before = await readCounters(admin);
   const usageBefore = await usageOf(child);
+  const dbCpuBefore = databaseCpuUs();
   const result = await runLoad({ ...load, url: `${child.baseUrl}/graphql` });
+  const dbCpuAfter = databaseCpuUs();
   const usageAfter = await usageOf(child);
   const after = await readCounters(admin);
   await sampler.stop();
@@ -303,7 +321,10 @@ export async function measureSegment(
       mainCpuUs: usageAfter.mainCpuUs - usageBefore.mainCpuUs,
       loopActiveMs: usageAfter.loopActiveMs - usageBefore.loopActiveMs,
       loopIdleMs: usageAfter.loopIdleMs - usageBefore.loopIdleMs,
+      gcPauseMs: usageAfter.gcPauseMs - usageBefore.gcPauseMs,
+      gcMajorPauseMs: usageAfter.gcMajorPauseMs - usageBefore.gcMajorPauseMs,
     },
+    databaseCpuUs: dbCpuAfter - dbCpuBefore,
   };
 }
 
@@ -338,6 +359,9 @@ export function combine(server: string, segments: readonly Segment[]): Measureme
     maxSockets: max((s) => s.maxSockets),
     cpuUsPerRequest: sum((s) => s.usage.cpuUs) / Math.max(1, requests),
     mainCpuUsPerRequest: sum((s) => s.usage.mainCpuUs) / Math.max(1, requests),
+    databaseCpuUsPerRequest: sum((s) => s.databaseCpuUs) / Math.max(1, requests),
+    gcPauseUsPerRequest: (1000 * sum((s) => s.usage.gcPauseMs)) / Math.max(1, requests),
+    gcMajorPauseUsPerRequest: (1000 * sum((s) => s.usage.gcMajorPauseMs)) / Math.max(1, requests),
     loopUtilization:
       sum((s) => s.usage.loopActiveMs) / sum((s) => s.usage.loopActiveMs + s.usage.loopIdleMs),
   };

@@ -17,6 +17,12 @@ export const PROFILE_ALL = argv.includes('--profile');
  */
 export const ALLOC = argv.includes('--alloc');
 /**
+ * `--baseline-audit`: the baseline also writes each answer's AuditEvent through the gateway's
+ * own audit trail and store (durable before the answer, into the same registry table), so the
+ * ratios then compare everything but the audit.
+ */
+export const BASELINE_AUDIT = argv.includes('--baseline-audit');
+/**
  * `--gateway-env=NAME=value` (repeatable): extra environment for every gateway child, to compare
  * a setting in two runs (`--gateway-env=FHIRGATE_AUDIT_MAX_IN_FLIGHT=1`). Only FHIRGATE_ names.
  */

@@ -69,8 +69,11 @@ function packageOf(url: string, functionName: string): string {
   return parts.length > 2 ? `${parts[0]}/${parts[1]}` : (parts[0] ?? path);
 }
 
-/** Frames of the benchmark's own probe (stopping the profiler) are not the server's work. */
-const PROBE_URL = /\/bench\/child-probe\.ts$/;
+/**
+ * Frames of the benchmark's own probe (stopping the profiler) are not the server's work: the
+ * probe runs from the sources or from the bench's compiled build (`child-probe.js`).
+ */
+const PROBE_URL = /\/bench\/child-probe\.[jt]s$/;
 
 export function summarizeProfile(profile: CpuProfile, top = 20): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -89,8 +92,11 @@ export function summarizeProfile(profile: CpuProfile, top = 20): ProfileSummary 
     }
   };
   const selfUs = new Map<number, number>();
+  // `timeDeltas[i]` is the time before sample i; the time sample i stands for is the next delta
+  // (as DevTools reads it). The first delta is the wait from the profiler's start to its first
+  // sample, no one's work: read the other way, it was charged to whatever the first sample hit.
   profile.samples.forEach((id, i) => {
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   });
   const totalUs = Math.max(1, profile.endTime - profile.startTime);
   const fns = new Map<string, number>();

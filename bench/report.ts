@@ -54,17 +54,17 @@ export function renderReport(r: {
   const seed = SETTINGS.seed;
   const errs = (x: Measurement) => x.errors + x.non2xx + x.graphqlErrors;
   const line = (scenario: string, x: Measurement, ratio: string, p99Ratio: string) =>
-    `| ${scenario} | ${x.server} | ${fmt(x.rps, 0)} | ${fmt(x.p50, 2)} | ${fmt(x.p99, 2)} | ${fmt(x.cpuUsPerRequest, 0)} (${fmt(x.mainCpuUsPerRequest, 0)}) | ${fmt(x.loopUtilization * 100, 0)} % | ${fmt(x.sqlPerRequest, 2)} | ${fmt(x.insertsPerRequest, 2)} | ${fmt(x.preparesPerRequest, 3)} | ${mib(x.maxRssBytes)} | ${errs(x)} | ${ratio} | ${p99Ratio} |`;
+    `| ${scenario} | ${x.server} | ${fmt(x.rps, 0)} | ${fmt(x.p50, 2)} | ${fmt(x.p99, 2)} | ${fmt(x.cpuUsPerRequest, 0)} (${fmt(x.mainCpuUsPerRequest, 0)}) | ${fmt(x.gcPauseUsPerRequest, 0)} (${fmt(x.gcMajorPauseUsPerRequest, 0)}) | ${fmt(x.loopUtilization * 100, 0)} % | ${fmt(x.databaseCpuUsPerRequest, 0)} | ${fmt(x.sqlPerRequest, 2)} | ${fmt(x.insertsPerRequest, 2)} | ${fmt(x.preparesPerRequest, 3)} | ${mib(x.maxRssBytes)} | ${errs(x)} | ${ratio} | ${p99Ratio} |`;
   const out: string[] = [
     `# fhirgate benchmark (${m['mode']})`,
     '',
-    `${m['date']} · ${m['cpu']} · ${m['cores']} cores · ${m['memoryGiB']} GiB · Node ${m['node']} · MariaDB ${m['mariadb']} · commit ${m['commit']}`,
+    `${m['date']} · ${m['cpu']} · ${m['cores']} cores · ${m['memoryGiB']} GiB · Node ${m['node']} · MariaDB ${m['mariadb']} · commit ${m['commit']}${m['baseline'] === 'no audit' ? '' : ` · baseline ${m['baseline']}`}`,
     '',
     `Tenant data: ${seed.patients} patients, ${seed.encounters} encounters, ${seed.observations} observations${QUICK ? ' (quick mode seeds a fifth of the 10,000 / 30,000 / 200,000 rows of a full run)' : ''}, seeded in ${r.seedS.toFixed(1)} s. ` +
       `Load: autocannon, ${SETTINGS.connections} connections, ${SETTINGS.warmupS} s warm-up, then ${SETTINGS.rounds} interleaved windows of ${SETTINGS.segmentS} s per server (${SETTINGS.durationS} s measured each); both servers are child processes in production mode (NODE_ENV=production, LOG_LEVEL=warn) with real RS256 verification against the same local JWKS.`,
     '',
-    '| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req (main thread) | loop busy | SQL/req | audit INSERT/req | prepares/req | RSS MiB | errors | gateway/baseline req/s | gateway/baseline p99 |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req (main thread) | GC pause µs/req (major) | loop busy | MariaDB CPU µs/req | SQL/req | audit INSERT/req | prepares/req | RSS MiB | errors | gateway/baseline req/s | gateway/baseline p99 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of r.rows) {
     if (row.skipped === undefined && row.gateway !== undefined && row.baseline === undefined) {
@@ -74,7 +74,7 @@ export function renderReport(r: {
     }
     if (row.skipped !== undefined || row.gateway === undefined || row.baseline === undefined) {
       out.push(
-        `| ${row.scenario} | SKIPPED: ${row.skipped ?? 'not run'} | | | | | | | | | | | | |`,
+        `| ${row.scenario} | SKIPPED: ${row.skipped ?? 'not run'} | | | | | | | | | | | | | |`,
       );
       continue;
     }

@@ -22,6 +22,7 @@ import { cleanup, onCleanup } from './cleanup.js';
 import { BENCH_MAPPING, S1_QUERY, S2_QUERY, seedTenant, TENANT_DDL } from './fixtures.js';
 import { runLoad } from './load.js';
 import {
+  BASELINE_AUDIT,
   BENCH_CLIENT,
   fmt,
   GATEWAY_ENV,
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
         }),
         BENCH_OIDC_ISSUER: keycloak.issuer(),
         BENCH_JWKS_URL: keycloak.jwksUrl().href,
+        ...(BASELINE_AUDIT ? { BENCH_AUDIT_URL: registryDb.url } : {}),
       },
       nodeArgs: NODE_ARGS,
     }),

@@ -202,11 +202,14 @@ export async function runS4(
       maxThreadsDelta: sampler.maxThreadsDelta,
       maxSockets: sampler.maxSockets,
       usage: {
+        gcPauseMs: Number.NaN,
+        gcMajorPauseMs: Number.NaN,
         cpuUs: Number.NaN,
         mainCpuUs: Number.NaN,
         loopActiveMs: Number.NaN,
         loopIdleMs: Number.NaN,
       },
+      databaseCpuUs: Number.NaN,
     },
   ]);
   log(

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { Connection } from 'mysql2/promise';
 import { percentile } from './load.js';
-import { GATEWAY_ENV, QUICK } from './options.js';
+import { BASELINE_AUDIT, GATEWAY_ENV, QUICK } from './options.js';
 
 /** What one autocommit INSERT costs on this MariaDB: the floor of every audit write. */
 export interface CommitTimes {
@@ -68,6 +68,7 @@ export function machineInfo(mariadbVersion: string): Record<string, string | num
       Object.entries(GATEWAY_ENV)
         .map(([k, v]) => `${k}=${v}`)
         .join(' ') || 'defaults',
+    baseline: BASELINE_AUDIT ? 'with the gateway audit trail (--baseline-audit)' : 'no audit',
     loadStart: loadavg()[0]?.toFixed(2) ?? 'n/a',
   };
 }
