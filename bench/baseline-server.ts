@@ -9,7 +9,8 @@
  * - `BENCH_OIDC_ISSUER`, `BENCH_JWKS_URL`: the realm the tokens come from;
  * - `BENCH_SQL`: JSON `{ s1: { sql, params }, s2: { sql, params } }`, the statements the gateway
  *   sends (captured from the compiled mapping by `run.ts`); `s1.params` holds the filter
- *   parameters before the id.
+ *   parameters before the id;
+ * - `BENCH_AUDIT_URL` (`--baseline-audit`, optional): the audit database; see `trail` below.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
