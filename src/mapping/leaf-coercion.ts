@@ -53,6 +53,22 @@ export function outputFits(output: TransformOutput, primitive: PrimitiveTypeDef)
 }
 
 /**
+ * For the number types whose R4 regex every such number's text matches, that test without the
+ * text: `toNumber` gives only finite numbers, whose `String` is `-?digits(.digits)?(e[+-]digits)?`
+ * (the `decimal` regex), and plain digits for integers below 1e21 (the `integer` regex). Other
+ * number types (`positiveInt`, `unsignedInt`) keep their regex.
+ */
+export function numberFitsRegex(primitiveName: string): ((n: number) => boolean) | undefined {
+  if (primitiveName === 'decimal') {
+    return Number.isFinite;
+  }
+  if (primitiveName === 'integer') {
+    return (n) => Number.isInteger(n) && Math.abs(n) < 1e21;
+  }
+  return undefined;
+}
+
+/**
  * The final coercion of a value into its primitive type. Dates and booleans are normalised with
  * the default rules unless a transform already produced that kind; strings are trimmed; anything
  * that does not match the primitive's R4 regex is absent, so the output always validates.
@@ -68,12 +84,13 @@ export function createLeafCoercion(
     return (value) => check(typeof value === 'boolean' ? value : toBooleanDefault(value));
   }
   if (primitive.json === 'number') {
+    const fits = numberFitsRegex(primitive.name);
     return (value) => {
       const n = toNumber(value);
       if (n === undefined || (primitive.integer === true && !Number.isInteger(n))) {
         return undefined;
       }
-      return check(n);
+      return fits?.(n) === true ? n : check(n);
     };
   }
   const producedDate = chainOutput === 'date' || chainOutput === 'dateTime';
