@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadDefinitions } from '../../../src/fhir/definitions.js';
 import type { PrimitiveTypeDef } from '../../../src/fhir/definition-types.js';
+import { loadDefinitions } from '../../../src/fhir/definitions.js';
 import { createLeafCoercion, numberFitsRegex } from '../../../src/mapping/leaf-coercion.js';
 
 const defs = loadDefinitions();
@@ -9,6 +9,7 @@ const regexOf = (name: string) => new RegExp(`^(?:${primitive(name).regex})$`);
 
 // Finite numbers whose text takes every form `String` writes: zero, negative zero, fractions
 // below 1, exponents both ways, the largest and smallest doubles, and both sides of 1e21.
+// biome-ignore format: a table of numbers reads better in rows
 const NUMBERS = [
   0, -0, 1, -1, 7, 42, 120, 72.5, -3.25, 0.1, 0.001, 1e-6, 1e-7, 1.5e-7, 123456789.125,
   2 ** 31 - 1, -(2 ** 31), 2 ** 53, -(2 ** 53), 1e20, 999999999999999900000, 1e21, -1e21, 1.5e300,
