@@ -220,7 +220,7 @@ export interface Measurement extends LoadResult {
   readonly sqlPerRequest: number;
   /**
    * `Com_insert` delta per request: the gateway's audit INSERTs (one per batch of events, so
-   * below 1 when requests share them); 0 for the baseline.
+   * below 1 when requests share them); 0 for the baseline unless `--baseline-audit`.
    */
   readonly insertsPerRequest: number;
   /** `Com_stmt_execute` delta per request (prepared executions only). */
