@@ -57,6 +57,7 @@ import {
   type GraphiQLPageOptions,
   renderGraphiQLPage,
 } from './web/graphiql-page.js';
+import { useSlicedAnswers } from './web/sliced-answers.js';
 import { createAdapterListener, createGraphqlListener } from './yoga-listeners.js';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
@@ -418,6 +419,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       // Before useOperationOutcome: an AUDIT_UNAVAILABLE result gets its OperationOutcome too.
       audit.plugin,
       useOperationOutcome(),
+      // Last: every other onResponse hook has read or replaced the answer before it is cut.
+      useSlicedAnswers(),
     ],
     context: (initial): GatewayContext => {
       const state = authenticatedRequest(initial);

@@ -1,5 +1,6 @@
 import { type ErrorCode, isGatewayError, operationOutcomeFor, restStatusOf } from '../errors.js';
 import type { WorkBudget } from '../repository/work-budget.js';
+import { CHARS_PER_SLICE, slicedResponse } from '../web/sliced-answers.js';
 
 /** The media type of every FHIR REST answer. */
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -18,7 +19,8 @@ export function fhirResponse(
 
 /**
  * A FHIR JSON answer with tenant data, written through the request's work budget: in slices
- * that yield to the event loop, and refused with `RESPONSE_TOO_LARGE` past its byte cap.
+ * that yield to the event loop, refused with `RESPONSE_TOO_LARGE` past its byte cap, and sent
+ * to the socket in slices when large.
  */
 export async function budgetedResponse(
   work: WorkBudget,
@@ -26,10 +28,10 @@ export async function budgetedResponse(
   status = 200,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return new Response(await work.serialize(body), {
-    status,
-    headers: { 'content-type': FHIR_JSON, ...headers },
-  });
+  const text = await work.serialize(body);
+  const init = { status, headers: { 'content-type': FHIR_JSON, ...headers } };
+  // A large answer goes to the socket a slice per turn too (`src/web/sliced-answers.ts`).
+  return text.length > CHARS_PER_SLICE ? slicedResponse(text, init) : new Response(text, init);
 }
 
 /** An OperationOutcome answer for one of our codes, with the code's REST status. */
