@@ -77,7 +77,9 @@ export function slicedResponse(
  */
 export function useSlicedAnswers(): Plugin {
   return {
-    async onResponse({ request, response, setResponse, fetchAPI }) {
+    // Not `async`: every answer passes here, and the small ones (nearly all) return at once
+    // instead of as a promise the listener would wait a microtask for.
+    onResponse({ request, response, setResponse, fetchAPI }) {
       const length = Number(response.headers.get('content-length'));
       if (
         !(length > CHARS_PER_SLICE) ||
@@ -87,14 +89,15 @@ export function useSlicedAnswers(): Plugin {
       ) {
         return;
       }
-      const text = await response.text();
-      setResponse(
-        new fetchAPI.Response(slicedBody(text), {
-          status: response.status,
-          statusText: response.statusText,
-          headers: response.headers,
-        }),
-      );
+      return response.text().then((text) => {
+        setResponse(
+          new fetchAPI.Response(slicedBody(text), {
+            status: response.status,
+            statusText: response.statusText,
+            headers: response.headers,
+          }),
+        );
+      });
     },
   };
 }
