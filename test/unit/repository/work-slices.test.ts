@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { longerThan, writeInPieces } from '../../../src/repository/sliced-json.js';
+import {
+  CHARS_PER_JOIN,
+  longerThan,
+  writeInPieces,
+} from '../../../src/repository/sliced-json.js';
 
 /** The joined text of {@link writeInPieces}. */
 const stringifyInPieces = async (...args: Parameters<typeof writeInPieces>) =>
@@ -123,6 +127,24 @@ describe('writeInPieces', () => {
     const whole = Buffer.byteLength(JSON.stringify(value));
     expect(sizes.length).toBeGreaterThan(300);
     expect(Math.max(...sizes)).toBeLessThan(whole / 100);
+  });
+
+  it('hands back a few joined parts, not a part per piece, so the last join is one copy', async () => {
+    const value = { data: { list: Array.from({ length: 4000 }, (_, i) => observation(i)) } };
+    let pieceCount = 0;
+    const parts = await writeInPieces(value, () => {
+      pieceCount++;
+      return undefined;
+    });
+    const text = JSON.stringify(value);
+    expect(parts.join('')).toBe(text);
+    expect(pieceCount).toBeGreaterThan(8000);
+    // Every part but the last reaches the join size, and none passes it by more than a piece.
+    expect(parts.length).toBe(Math.ceil(text.length / CHARS_PER_JOIN));
+    for (const part of parts.slice(0, -1)) {
+      expect(part.length).toBeGreaterThanOrEqual(CHARS_PER_JOIN);
+      expect(part.length).toBeLessThan(CHARS_PER_JOIN + 1024);
+    }
   });
 });
 
