@@ -1,5 +1,7 @@
 import {
   type DocumentNode,
+  type ExecutionResult,
+  GraphQLError,
   Kind,
   type OperationDefinitionNode,
   parse,
@@ -156,9 +158,12 @@ export function useFhirGraphql(options: {
   readonly graphqlEndpoint: string;
 }): Plugin {
   const focals = new WeakMap<Request, Focal>();
+  // Instance-level requests whose focal resource does not exist.
+  const missing = new WeakSet<Request>();
 
   type OnRequest = NonNullable<Plugin['onRequest']>;
   type OnResponse = NonNullable<Plugin['onResponse']>;
+  type OnResultProcess = NonNullable<Plugin['onResultProcess']>;
 
   // Every request Yoga serves passes both hooks: anything but `$graphql` returns at once,
   // without a promise.
@@ -169,11 +174,15 @@ export function useFhirGraphql(options: {
       }
       return rewrite(payload);
     },
-    onResponse(payload) {
-      if (!focals.has(payload.request)) {
-        return;
+    onResultProcess(payload) {
+      if (focals.has(payload.request)) {
+        unwrap(payload);
       }
-      return unwrap(payload);
+    },
+    onResponse(payload) {
+      if (focals.has(payload.request)) {
+        notFound(payload);
+      }
     },
   };
 
@@ -253,41 +262,60 @@ export function useFhirGraphql(options: {
     setRequest(replaced);
   }
 
-  async function unwrap({ request, response, setResponse }: Parameters<OnResponse>[0]) {
+  /**
+   * The instance level's answer is the focal resource: its result's `data` is replaced before it
+   * is written, so the answer is serialised once, in slices and within the work budget (plugins
+   * after this one see the unwrapped result), instead of parsed back and written again whole.
+   */
+  function unwrap({ request, result, setResult }: Parameters<OnResultProcess>[0]): void {
     const focal = focals.get(request);
-    if (focal === undefined || response.status !== 200) {
+    if (focal === undefined || Array.isArray(result) || !('data' in result)) {
       return;
     }
-    let body: { data?: Record<string, unknown> | null; errors?: unknown[] };
-    try {
-      body = (await response.clone().json()) as typeof body;
-    } catch {
+    const { data, errors } = result as ExecutionResult;
+    if (data === undefined || data === null) {
       return;
     }
-    if (body.data === undefined || body.data === null) {
+    const resource = data[FOCAL];
+    if (resource === null && errors === undefined) {
+      // Answered 404 once the response is built (`notFound`), unless a later plugin changed it.
+      missing.add(request);
       return;
     }
-    const resource = body.data[FOCAL];
+    setResult({
+      ...(errors === undefined ? {} : { errors: errors.map(belowFocal) }),
+      data: resource as Record<string, unknown>,
+    });
+  }
+
+  function notFound({ request, response, setResponse }: Parameters<OnResponse>[0]): void {
+    const focal = focals.get(request);
+    if (focal === undefined || !missing.has(request) || response.status !== 200) {
+      return;
+    }
+    const message = `The ${focal.type} was not found.`;
     const headers = new Headers(response.headers);
     headers.delete('content-length');
-    if (resource === null && body.errors === undefined) {
-      const message = `The ${focal.type} was not found.`;
-      setResponse(
-        new Response(JSON.stringify(errorBodyFor('RESOURCE_NOT_FOUND', message, 404)), {
-          status: 404,
-          headers,
-        }),
-      );
-      return;
-    }
-    const errors = (body.errors as Array<{ path?: unknown[] }> | undefined)?.map((e) =>
-      Array.isArray(e.path) && e.path[0] === FOCAL ? { ...e, path: e.path.slice(1) } : e,
-    );
     setResponse(
-      new Response(
-        JSON.stringify({ ...(errors === undefined ? {} : { errors }), data: resource }),
-        { status: response.status, headers },
-      ),
+      new Response(JSON.stringify(errorBodyFor('RESOURCE_NOT_FOUND', message, 404)), {
+        status: 404,
+        headers,
+      }),
     );
   }
+}
+
+/** An error at a path under the focal resource, at the same path from the resource. */
+function belowFocal(error: GraphQLError): GraphQLError {
+  if (error.path?.[0] !== FOCAL) {
+    return error;
+  }
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path.slice(1),
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
 }

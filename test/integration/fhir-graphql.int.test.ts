@@ -37,10 +37,13 @@ async function call(
     },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
+  const text = await response.text();
   return {
     status: response.status,
     requestId: response.headers.get('x-request-id'),
-    json: (await response.json()) as Json,
+    contentLength: response.headers.get('content-length'),
+    bytes: Buffer.byteLength(text),
+    json: JSON.parse(text) as Json,
   };
 }
 
@@ -102,6 +105,8 @@ describe('[base]/[type]/[id]/$graphql', () => {
     const observations = data['ObservationList'] as Json[];
     expect(observations).toHaveLength(OBSERVATIONS_PER_PATIENT);
     expect(observations.every((o) => JSON.stringify(o).includes('Patient/2'))).toBe(true);
+    // Written once from the unwrapped result, with its length (not parsed back and rewritten).
+    expect(res.contentLength).toBe(String(res.bytes));
   });
 
   it('takes fragments, variables and GET, and errors at paths below the root', async () => {
@@ -118,6 +123,7 @@ describe('[base]/[type]/[id]/$graphql', () => {
     });
     const error = (bad.json['errors'] as Json[])[0]!;
     expect(error['path']).toEqual(['ObservationList']);
+    expect(error['extensions']).toMatchObject({ code: expect.any(String) });
   });
 
   it('answers 404 for a resource that does not exist', async () => {

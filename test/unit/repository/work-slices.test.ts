@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CHARS_PER_JOIN,
-  longerThan,
-  writeInPieces,
-} from '../../../src/repository/sliced-json.js';
+import { CHARS_PER_JOIN, longerThan, writeInPieces } from '../../../src/repository/sliced-json.js';
 
 /** The joined text of {@link writeInPieces}. */
 const stringifyInPieces = async (...args: Parameters<typeof writeInPieces>) =>
