@@ -211,7 +211,7 @@ function elementField(
       type: ref,
       nullable: true,
       description,
-      resolve: readElement<FhirJson>(element.name),
+      ...elementRead<FhirJson>(element.name),
     });
   }
   const scalar = toFhirScalar(type);
@@ -220,22 +220,33 @@ function elementField(
         type: [scalar],
         nullable: { list: true, items: false },
         description,
-        resolve: readElement<readonly (boolean | number | string)[]>(element.name),
+        ...elementRead<readonly (boolean | number | string)[]>(element.name),
       })
     : t.field({
         type: scalar,
         nullable: true,
         description,
-        resolve: readElement<boolean | number | string>(element.name),
+        ...elementRead<boolean | number | string>(element.name),
       });
 }
 
 /**
  * The default resolver, typed: the mapping engine emits FHIR JSON that follows the definitions,
- * so an element's value already has the shape its field declares.
+ * so an element's value already has the shape its field declares. For list filters and the like.
  */
 function readElement<T>(name: string): (parent: FhirJson) => T | null {
   return (parent) => (parent[name] ?? null) as T | null;
+}
+
+/**
+ * A field that only reads its element (the field's name is the element's), marked as Pothos marks
+ * the fields it exposes: Pothos then leaves the schema's field without a resolver. graphql-jit
+ * reads such a property inline; with a resolver it calls it with a fresh resolve info and response
+ * path for every value of every resource (about half the bytes a large read allocated, and the
+ * collector's pauses with them). `readElement` stays the declared resolver for Pothos's types.
+ */
+function elementRead<T>(name: string) {
+  return { extensions: { pothosExposedField: name }, resolve: readElement<T>(name) };
 }
 
 /**

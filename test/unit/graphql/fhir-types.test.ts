@@ -117,6 +117,48 @@ describe('registerFhirTypes', () => {
     });
   });
 
+  it('leaves fields that only read their element without a resolver, and the rest with theirs', async () => {
+    const { schema } = buildSchema(['Patient']);
+    const fields = (name: string) => (schema.getType(name) as GraphQLObjectType).getFields();
+    // Read inline by graphql-jit: no resolve info and path built per value.
+    for (const [type, field] of [
+      ['Patient', 'id'],
+      ['Patient', 'birthDate'],
+      ['Patient', 'maritalStatus'],
+      ['HumanName', 'given'],
+      ['HumanName', 'period'],
+      ['Period', 'start'],
+    ] as const) {
+      expect(fields(type)[field]?.resolve, `${type}.${field}`).toBeUndefined();
+    }
+    // Lists of complex values take filter arguments; resourceType is the type's own name.
+    expect(fields('Patient')['name']?.args.length).toBeGreaterThan(0);
+    expect(fields('Patient')['name']?.resolve).toBeTypeOf('function');
+    expect(fields('Patient')['resourceType']?.resolve).toBeTypeOf('function');
+    // Under the compiled executor too: the same answer, a missing element as null.
+    const { compileQuery, isCompiledQuery } = await import('graphql-jit');
+    const { parse } = await import('graphql/index.js');
+    const compiled = compileQuery(
+      schema,
+      parse(
+        '{ Patient { id birthDate gender name(_count: 1) { family given period { start } } } }',
+      ),
+    );
+    if (!isCompiledQuery(compiled)) {
+      throw new Error('graphql-jit did not compile the query');
+    }
+    expect(await compiled.query(undefined, {}, {})).toEqual({
+      data: {
+        Patient: {
+          id: 'p1',
+          birthDate: '1974-12-25',
+          gender: null,
+          name: [{ family: 'Chalmers', given: ['Peter', 'James'], period: null }],
+        },
+      },
+    });
+  });
+
   it('builds all resource types of the extract', () => {
     const started = performance.now();
     const { schema } = buildSchema(R4_EXTRACT_RESOURCE_TYPES);
