@@ -10,7 +10,7 @@ import {
 } from './bounded-pool.js';
 import { mysqlSslOptions } from './database-tls.js';
 import { MYSQL_DIALECT, type Row, type SqlStatement } from './dialect.js';
-import { type RowPace, toDatabaseError } from './tenant-database.js';
+import { ROWS_PER_PACE, type RowPace, toDatabaseError } from './tenant-database.js';
 
 /** Where to connect: a server target (see `ServerTarget`). */
 export type MysqlTarget = ServerTarget;
@@ -57,9 +57,6 @@ function ipSocket(host: string, port: number): Socket {
 }
 
 export type MysqlDatabaseOptions = ServerDatabaseOptions;
-
-/** Rows parsed between two calls of a statement's pace. */
-const ROWS_PER_PACE = 25;
 
 /**
  * One statement whose rows are read `ROWS_PER_PACE` at a time: when the pace asks to wait, the

@@ -23,6 +23,9 @@ export interface DatabaseStats {
  */
 export type RowPace = (count: number) => Promise<void> | undefined;
 
+/** Rows read between two calls of a statement's pace, in every driver that paces. */
+export const ROWS_PER_PACE = 25;
+
 /** How one statement runs: cancelled by `signal`; its rows paced by `pace` where the driver can. */
 export interface QueryOptions {
   readonly signal?: AbortSignal | undefined;

@@ -15,10 +15,14 @@ const POOL = {
 
 /**
  * A gateway-side connection to a test tenant's database on either server (what the checker and
- * the engine read through), with small pool limits and generous timeouts for a loaded machine.
- * Close it.
+ * the engine read through), with small pool limits and generous timeouts for a loaded machine
+ * (`pool` overrides them). Close it.
  */
-export function openTenantDatabase(db: TestDatabase | TestPgDatabase): TenantDatabase {
+export function openTenantDatabase(
+  db: TestDatabase | TestPgDatabase,
+  pool: Partial<Record<keyof typeof POOL, number>> = {},
+): TenantDatabase {
+  const options = { ...POOL, ...pool };
   const target = {
     host: db.host,
     port: db.port,
@@ -27,6 +31,6 @@ export function openTenantDatabase(db: TestDatabase | TestPgDatabase): TenantDat
     database: db.name,
   };
   return db.engine === 'postgres'
-    ? createPostgresDatabase(target, POOL)
-    : createMysqlDatabase(target, POOL);
+    ? createPostgresDatabase(target, options)
+    : createMysqlDatabase(target, options);
 }

@@ -171,3 +171,58 @@ describe('slices and heavy requests', () => {
     }
   });
 });
+
+describe('heavy reads on PostgreSQL', () => {
+  let gw: TestGateway;
+  let token: string;
+  const HEAVY =
+    '{ PatientList(_count: 24) { id ObservationList(_reference: subject, _count: 12) { id status subject { reference } } } }';
+
+  beforeAll(async () => {
+    gw = await createTestGateway({
+      engine: 'postgres',
+      tenants: [clinicalTenant('clinic-pg')],
+      resourceTypes: TYPES,
+      // Heavy (312 resources in the worst case): its rows are read through the pace, and the
+      // three reads share one slicer at most half of each turn.
+      heavyRequests: {
+        threshold: 100,
+        concurrency: 2,
+        queue: 2,
+        maxWaitMs: 5000,
+        sharePercent: 50,
+      },
+    });
+    token = await gw.tokenFor('clinic-pg');
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('answers heavy reads whole, their rows read in slices, three at a time', async () => {
+    const light = await gw.post('{ PatientList(_count: 24) { id } }', { token });
+    expect(light.status).toBe(200);
+    const ids = (light.json.data?.['PatientList'] as Array<{ id: string }>).map((p) => p.id);
+    expect(ids).toHaveLength(24);
+    const answers = await Promise.all([1, 2, 3].map(() => gw.post(HEAVY, { token })));
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(res.json.errors).toBeUndefined();
+      const patients = res.json.data?.['PatientList'] as Array<{
+        id: string;
+        ObservationList: Array<{ id: string; status: string; subject: { reference: string } }>;
+      }>;
+      expect(patients.map((p) => p.id)).toEqual(ids);
+      for (const p of patients) {
+        expect(p.ObservationList).toHaveLength(12);
+        expect(p.ObservationList.every((o) => o.subject.reference === `Patient/${p.id}`)).toBe(
+          true,
+        );
+      }
+    }
+    // The three answers are the same text's data.
+    expect(answers[1]?.json.data).toEqual(answers[0]?.json.data);
+    expect(answers[2]?.json.data).toEqual(answers[0]?.json.data);
+  });
+});
