@@ -256,11 +256,13 @@ function listedReferences(
   let others = 0;
   let notListed = 0;
   for (const reference of all) {
-    if (seen.has(reference)) {
+    const patient = reference.startsWith('Patient/');
+    // A search lists its patients only: the other references need no de-duplication.
+    if ((search && !patient) || seen.has(reference)) {
       continue;
     }
     seen.add(reference);
-    if (reference.startsWith('Patient/')) {
+    if (patient) {
       references.push(reference);
     } else if (!search && others < MAX_LISTED_RESOURCES) {
       others++;
