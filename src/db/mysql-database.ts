@@ -10,7 +10,7 @@ import {
 } from './bounded-pool.js';
 import { mysqlSslOptions } from './database-tls.js';
 import { MYSQL_DIALECT, type Row, type SqlStatement } from './dialect.js';
-import { ROWS_PER_PACE, type RowPace, toDatabaseError } from './tenant-database.js';
+import { type RowPace, rowPacer, toDatabaseError } from './tenant-database.js';
 
 /** Where to connect: a server target (see `ServerTarget`). */
 export type MysqlTarget = ServerTarget;
@@ -59,13 +59,11 @@ function ipSocket(host: string, port: number): Socket {
 export type MysqlDatabaseOptions = ServerDatabaseOptions;
 
 /**
- * One statement whose rows are read `ROWS_PER_PACE` at a time: when the pace asks to wait, the
- * connection is paused, so mysql2 keeps the rest of the socket's data as raw packets (its
+ * One statement whose rows are read through its pace (`rowPacer`): when the pace asks to wait,
+ * the connection is paused, so mysql2 keeps the rest of the socket's data as raw packets (its
  * `handlePacket` queues them while paused) and parses them once resumed. Without this, a result
  * set of 1,600 rows is parsed in the socket's data callbacks, 3-15 ms per 64 KiB chunk, in front
- * of every other request. Once half of the statement's time budget is spent, the rest is parsed
- * without waiting: the slicer's waits must never become a timeout, which would count against the
- * tenant's breaker as if its database were slow.
+ * of every other request.
  */
 function pacedRows(
   conn: Connection,
@@ -75,9 +73,7 @@ function pacedRows(
 ): Promise<Row[]> {
   return new Promise((resolve, reject) => {
     const rows: Row[] = [];
-    let unpaced = 0;
-    const pacedUntil =
-      timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs / 2;
+    const nextRow = rowPacer(pace, timeoutMs);
     const resume = () => conn.resume();
     const query = conn.execute(
       { sql: statement.sql, timeout: timeoutMs },
@@ -85,15 +81,7 @@ function pacedRows(
     );
     query.on('result', (row: Row) => {
       rows.push(row);
-      unpaced += 1;
-      if (unpaced < ROWS_PER_PACE) {
-        return;
-      }
-      unpaced = 0;
-      if (performance.now() > pacedUntil) {
-        return;
-      }
-      const wait = pace(ROWS_PER_PACE);
+      const wait = nextRow();
       if (wait !== undefined) {
         conn.pause();
         wait.then(resume, resume);

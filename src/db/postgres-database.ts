@@ -9,7 +9,7 @@ import {
 } from './bounded-pool.js';
 import { postgresSslOptions } from './database-tls.js';
 import { POSTGRES_DIALECT, type Row, type SqlStatement, type SqlValue } from './dialect.js';
-import { DatabaseError, ROWS_PER_PACE, type RowPace, toDatabaseError } from './tenant-database.js';
+import { DatabaseError, type RowPace, rowPacer, toDatabaseError } from './tenant-database.js';
 
 /** Where to connect: a server target (see `ServerTarget`). */
 export type PostgresTarget = ServerTarget;
@@ -141,13 +141,12 @@ function toRows(result: pg.QueryArrayResult, resultKeys: SqlStatement['resultKey
 }
 
 /**
- * One statement whose rows are handed over `ROWS_PER_PACE` at a time: when the pace asks to wait,
- * the socket is paused, so no more of the result is read and parsed until every wait has ended.
- * pg parses what one read of the socket brought in one go (at most 64 KiB, a few hundred rows),
- * so a pause takes effect at the end of that chunk; without it the whole result set is parsed in
- * the socket's data callbacks of one turn (1,600 rows: 6-10 ms, 5,000: 20-30 ms, in front of every
- * other request). Once half of the statement's time budget is spent, the rest is read without
- * waiting, so the slicer's waits never become a timeout.
+ * One statement whose rows are handed over through its pace (`rowPacer`): when the pace asks to
+ * wait, the socket is paused, so no more of the result is read and parsed until every wait has
+ * ended. pg parses what one read of the socket brought in one go (at most 64 KiB, a few hundred
+ * rows), so a pause takes effect at the end of that chunk; without it the whole result set is
+ * parsed in the socket's data callbacks of one turn (1,600 rows: 6-10 ms, 5,000: 20-30 ms, in
+ * front of every other request).
  */
 function pacedRows(
   client: pg.Client,
@@ -158,10 +157,9 @@ function pacedRows(
   return new Promise((resolve, reject) => {
     const rows: Row[] = [];
     let names: string[] | undefined;
-    let unpaced = 0;
+    const nextRow = rowPacer(pace, timeoutMs);
     let waiting = 0;
     let ended = false;
-    const pacedUntil = performance.now() + timeoutMs / 2;
     const socket = socketOf(client);
     const waited = () => {
       waiting--;
@@ -193,15 +191,7 @@ function pacedRows(
         names = rowNames(result.fields, statement.resultKeys);
       }
       rows.push(toRow(names, values));
-      unpaced += 1;
-      if (unpaced < ROWS_PER_PACE) {
-        return;
-      }
-      unpaced = 0;
-      if (performance.now() > pacedUntil) {
-        return;
-      }
-      const wait = pace(ROWS_PER_PACE);
+      const wait = nextRow();
       if (wait !== undefined) {
         waiting++;
         socket?.pause();

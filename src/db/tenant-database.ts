@@ -24,7 +24,30 @@ export interface DatabaseStats {
 export type RowPace = (count: number) => Promise<void> | undefined;
 
 /** Rows read between two calls of a statement's pace, in every driver that paces. */
-export const ROWS_PER_PACE = 25;
+const ROWS_PER_PACE = 25;
+
+/**
+ * A driver's side of a statement's pace, called once per row read: every `ROWS_PER_PACE` rows,
+ * what `pace` answers (a promise: stop reading until it settles). Once half of the statement's
+ * time budget is spent it answers nothing more, so the slicer's waits never become a timeout
+ * (which would count against the tenant's breaker as if its database were slow).
+ */
+export function rowPacer(
+  pace: RowPace,
+  timeoutMs: number | undefined,
+): () => Promise<void> | undefined {
+  let unpaced = 0;
+  const pacedUntil =
+    timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs / 2;
+  return () => {
+    unpaced += 1;
+    if (unpaced < ROWS_PER_PACE) {
+      return undefined;
+    }
+    unpaced = 0;
+    return performance.now() > pacedUntil ? undefined : pace(ROWS_PER_PACE);
+  };
+}
 
 /** How one statement runs: cancelled by `signal`; its rows paced by `pace` where the driver can. */
 export interface QueryOptions {
