@@ -300,22 +300,21 @@ export function createPostgresDatabase(
       return client;
     },
     run(client, statement, pace) {
-      if (pace !== undefined) {
-        return withTimeout(
-          pacedRows(client, statement, options.queryTimeoutMs, pace),
-          options.queryTimeoutMs,
-          () => new DatabaseError('DB_TIMEOUT', 'statement timed out', { infrastructure: true }),
-        );
-      }
+      const rows =
+        pace === undefined
+          ? client
+              .query({
+                text: statement.sql,
+                values: statement.params.map(bindable),
+                rowMode: 'array',
+              })
+              .then((result) => toRows(result, statement.resultKeys))
+          : pacedRows(client, statement, options.queryTimeoutMs, pace);
       return withTimeout(
-        client.query({
-          text: statement.sql,
-          values: statement.params.map(bindable),
-          rowMode: 'array',
-        }),
+        rows,
         options.queryTimeoutMs,
         () => new DatabaseError('DB_TIMEOUT', 'statement timed out', { infrastructure: true }),
-      ).then((result) => toRows(result, statement.resultKeys));
+      );
     },
     async ping(client) {
       await client.query('SELECT 1');

@@ -165,7 +165,7 @@ export function useFhirGraphql(options: {
   type OnResponse = NonNullable<Plugin['onResponse']>;
   type OnResultProcess = NonNullable<Plugin['onResultProcess']>;
 
-  // Every request Yoga serves passes both hooks: anything but `$graphql` returns at once,
+  // Every request Yoga serves passes these hooks: anything but `$graphql` returns at once,
   // without a promise.
   return {
     onRequest(payload) {
@@ -174,16 +174,8 @@ export function useFhirGraphql(options: {
       }
       return rewrite(payload);
     },
-    onResultProcess(payload) {
-      if (focals.has(payload.request)) {
-        unwrap(payload);
-      }
-    },
-    onResponse(payload) {
-      if (focals.has(payload.request)) {
-        notFound(payload);
-      }
-    },
+    onResultProcess: unwrap,
+    onResponse: notFound,
   };
 
   async function rewrite({
@@ -268,8 +260,7 @@ export function useFhirGraphql(options: {
    * after this one see the unwrapped result), instead of parsed back and written again whole.
    */
   function unwrap({ request, result, setResult }: Parameters<OnResultProcess>[0]): void {
-    const focal = focals.get(request);
-    if (focal === undefined || Array.isArray(result) || !('data' in result)) {
+    if (!focals.has(request) || Array.isArray(result) || !('data' in result)) {
       return;
     }
     const { data, errors } = result as ExecutionResult;
